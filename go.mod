@@ -1,0 +1,3 @@
+module cpk
+
+go 1.26.8
