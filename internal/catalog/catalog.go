@@ -1,0 +1,191 @@
+// Package catalog loads the applications of the plan (apps/<id>/cpk.yaml),
+// derives each one's state and knows the plan's targets.
+package catalog
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// SpecFile is the name of an application's catalog entry inside its folder.
+const SpecFile = "cpk.yaml"
+
+// Catalog is every application under one apps/ folder, sorted by id.
+type Catalog struct {
+	Dir  string // the apps/ folder
+	Apps []*App
+}
+
+// App returns the application with this id, or nil.
+func (c *Catalog) App(id string) *App {
+	i := sort.Search(len(c.Apps), func(i int) bool { return c.Apps[i].ID >= id })
+	if i < len(c.Apps) && c.Apps[i].ID == id {
+		return c.Apps[i]
+	}
+	return nil
+}
+
+// Problem is one error in a cpk.yaml, with its position.
+type Problem struct {
+	File         string
+	Line, Column int
+	Message      string
+}
+
+func (p Problem) Error() string {
+	switch {
+	case p.Line > 0 && p.Column > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Column, p.Message)
+	case p.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Message)
+}
+
+// LoadError lists every problem found while loading a catalog.
+type LoadError struct{ Problems []Problem }
+
+func (e *LoadError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the catalog has %d problem(s):", len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  " + p.Error())
+	}
+	return b.String()
+}
+
+// Load reads every apps/<id>/cpk.yaml below dir (the apps/ folder). It reports
+// all problems at once as a *LoadError: unknown keys, bad values, ids that do
+// not match their folder, duplicate ids. Folders without cpk.yaml are problems too.
+func Load(dir string) (*Catalog, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read catalog: %w", err)
+	}
+	cat := &Catalog{Dir: dir}
+	var problems []Problem
+	byID := map[string]string{}
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		file := filepath.Join(dir, e.Name(), SpecFile)
+		data, err := os.ReadFile(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			problems = append(problems, Problem{File: file, Message: "missing: every folder under apps/ needs a cpk.yaml (cpk new creates one)"})
+			continue
+		} else if err != nil {
+			problems = append(problems, Problem{File: file, Message: err.Error()})
+			continue
+		}
+		app, errs := decodeSpec(data)
+		for _, fe := range errs {
+			problems = append(problems, Problem{File: file, Line: fe.line, Column: fe.col, Message: fe.msg})
+		}
+		if app == nil || len(errs) > 0 {
+			continue
+		}
+		if app.ID != e.Name() {
+			problems = append(problems, Problem{File: file, Line: 1, Message: fmt.Sprintf("id %q does not match its folder %q: rename one of them", app.ID, e.Name())})
+			continue
+		}
+		if prev, dup := byID[app.ID]; dup {
+			problems = append(problems, Problem{File: file, Line: 1, Message: fmt.Sprintf("duplicate id %q (also in %s)", app.ID, prev)})
+			continue
+		}
+		byID[app.ID] = file
+		app.Dir, app.File = filepath.Join(dir, e.Name()), file
+		cat.Apps = append(cat.Apps, app)
+	}
+	if len(problems) > 0 {
+		return cat, &LoadError{Problems: problems}
+	}
+	sort.Slice(cat.Apps, func(i, j int) bool { return cat.Apps[i].ID < cat.Apps[j].ID })
+	return cat, nil
+}
+
+// PackageFiles lists the package's own files (everything in its folder but
+// cpk.yaml and hidden files), relative to the folder, sorted.
+func (a *App) PackageFiles() ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(a.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), ".") && path != a.Dir {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(a.Dir, path)
+		if err != nil {
+			return err
+		}
+		if rel != SpecFile {
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	return files, err
+}
+
+// ContentHash identifies the package's current content: a SHA-256 over the
+// names, modes and bytes of its files (cpk.yaml excluded, since planning
+// fields do not change what is built). A result recorded under one hash
+// no longer counts once any file changes.
+func (a *App) ContentHash() (string, error) {
+	files, err := a.PackageFiles()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, rel := range files {
+		path := filepath.Join(a.Dir, filepath.FromSlash(rel))
+		st, err := os.Stat(path)
+		if err != nil {
+			return "", err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%o\x00%d\x00", rel, st.Mode().Perm()&0o111, st.Size())
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// FindRoot returns the nearest folder at or above start that holds an apps/
+// folder: the root of a cpk repository.
+func FindRoot(start string) (string, error) {
+	dir, err := filepath.Abs(start)
+	if err != nil {
+		return "", err
+	}
+	for {
+		if st, err := os.Stat(filepath.Join(dir, "apps")); err == nil && st.IsDir() {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no apps/ folder in %s or any folder above it: run cpk inside a cpk repository, or pass --root", start)
+		}
+		dir = parent
+	}
+}
