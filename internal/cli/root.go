@@ -1,0 +1,129 @@
+// Package cli holds cpk's commands: each parses flags into options and calls
+// a service. Output goes through IO; errors become exit codes in cmd/cpk.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"cpk/internal/catalog"
+)
+
+// Globals are the flags every command shares.
+type Globals struct {
+	IO   *IO
+	Root string // the repository root holding apps/; found from the working directory when empty
+}
+
+// appsDir returns the catalog folder, finding the repository root when not given.
+func (g *Globals) appsDir() (string, error) {
+	root := g.Root
+	if root == "" {
+		root = os.Getenv("CPK_ROOT")
+	}
+	if root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", envError(err)
+		}
+		if root, err = catalog.FindRoot(wd); err != nil {
+			return "", envError(err)
+		}
+	}
+	return root + string(os.PathSeparator) + "apps", nil
+}
+
+// NewRoot builds the cpk command tree.
+func NewRoot(io *IO) *cobra.Command {
+	g := &Globals{IO: io}
+	root := &cobra.Command{
+		Use:   "cpk",
+		Short: "The Cloudron packaging kit: lint, build, test and track a catalog of Cloudron packages",
+		Long: `cpk turns a catalog of application packages (apps/<id>/) into verified
+Cloudron apps. It validates manifests exactly as the platform does, lints
+packages against the platform's rules and shows the catalog's progress
+against the plan.
+
+Start with:
+  cpk status                     where the catalog stands against the plan
+  cpk lint [APP...]              check packages (no argument: the whole catalog)
+  cpk manifest check FILE...     validate CloudronManifest.json files
+
+Exit codes: 0 ok, 1 findings or invalid input, 2 usage error,
+3 environment problem (e.g. no catalog found), 130 interrupted.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(io.Out)
+	root.SetErr(io.Err)
+	root.PersistentFlags().StringVar(&g.Root, "root", "", "repository root holding apps/ (default: found from the working directory, or $CPK_ROOT)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%v (see %s --help)", err, c.CommandPath())
+	})
+	root.AddCommand(newStatusCmd(g), newLintCmd(g), newManifestCmd(g))
+	return root
+}
+
+// formatFlag adds the shared --format flag to a reporting command.
+func formatFlag(c *cobra.Command, f *string) {
+	c.Flags().StringVar(f, "format", "text", "output format: text or json")
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+func checkFormat(f string) error {
+	if f != "text" && f != "json" {
+		return usageError("--format %q: use text or json", f)
+	}
+	return nil
+}
+
+// appCompletion completes application ids from the catalog.
+func appCompletion(g *Globals) cobra.CompletionFunc {
+	return func(_ *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		dir, err := g.appsDir()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveDefault
+		}
+		cat, _ := catalog.Load(dir)
+		if cat == nil {
+			return nil, cobra.ShellCompDirectiveDefault
+		}
+		var ids []string
+		for _, a := range cat.Apps {
+			ids = append(ids, fmt.Sprintf("%s\t%s", a.ID, a.Name))
+		}
+		return ids, cobra.ShellCompDirectiveDefault
+	}
+}
+
+// Main runs cpk with args and returns the exit code; errors are printed here,
+// once. Errors raised before a command starts running (unknown commands,
+// wrong argument counts) are usage errors.
+func Main(ctx context.Context, io *IO, args []string) int {
+	root := NewRoot(io)
+	root.SetArgs(args)
+	started := false
+	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }
+	err := root.ExecuteContext(ctx)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	var ee *ExitError
+	if err != nil && !started && !errors.As(err, &ee) {
+		err = usageError("%v (see cpk --help)", err)
+	}
+	code := ExitCode(err)
+	switch {
+	case code == ExitInterrupted:
+		fmt.Fprintln(io.Err, "cpk: interrupted")
+	case errors.As(err, &ee) && ee.Err == nil:
+		// the command has reported everything already
+	case err != nil:
+		fmt.Fprintf(io.Err, "cpk: %v\n", err)
+	}
+	return code
+}

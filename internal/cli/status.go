@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"cpk/internal/catalog"
+	"cpk/internal/cpk"
+	"cpk/internal/lint/rules"
+	"cpk/internal/status"
+)
+
+type statusOptions struct {
+	Format string
+	All    bool
+}
+
+func newStatusCmd(g *Globals) *cobra.Command {
+	var opts statusOptions
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show the catalog's progress against the plan",
+		Long: `Show where every application of the catalog stands: counts per phase and
+tier of planned, draft, packaged, verified, blocked and retired applications
+against the plan's targets, and the plan's four success metrics.
+
+States are derived: planned (only cpk.yaml), draft (package files with lint
+errors), packaged (lint-clean), verified (its current content passed the
+lifecycle test). Only blocked (with a reason) and retired are set by hand in
+cpk.yaml.`,
+		Example: `  cpk status
+  cpk status --all              list every application
+  cpk status --format json      the whole report, every application included`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := checkFormat(opts.Format); err != nil {
+				return err
+			}
+			return runStatus(g, opts)
+		},
+	}
+	formatFlag(c, &opts.Format)
+	c.Flags().BoolVar(&opts.All, "all", false, "list every application, not only those with package files")
+	return c
+}
+
+func runStatus(g *Globals, opts statusOptions) error {
+	dir, err := g.appsDir()
+	if err != nil {
+		return err
+	}
+	cat, loadErr := catalog.Load(dir)
+	var le *catalog.LoadError
+	if loadErr != nil && !errors.As(loadErr, &le) {
+		return envError(loadErr)
+	}
+	reg, err := rules.Registry()
+	if err != nil {
+		return err
+	}
+	rep, err := status.Build(cat, status.Options{Rules: reg})
+	if err != nil {
+		return err
+	}
+	if opts.Format == "json" {
+		if err := g.IO.writeJSON(rep); err != nil {
+			return err
+		}
+	} else {
+		printStatus(g.IO, rep, opts.All)
+	}
+	if le != nil {
+		fmt.Fprintln(g.IO.Err, le)
+		return silentFailure
+	}
+	return nil
+}
+
+var stateStyle = map[cpk.State]string{
+	cpk.Planned: dim, cpk.Draft: yellow, cpk.Packaged: blue, cpk.Verified: green, cpk.Blocked: red, cpk.Retired: dim,
+}
+
+func printStatus(io *IO, r *status.Report, all bool) {
+	h := func(s string) string { return io.paint(bold, s) }
+	fmt.Fprintf(io.Out, "%s — %d applications in the catalog, plan target %d\n\n", h("cpk status"), r.Total.Total, r.Total.Target)
+
+	t := &table{io: io}
+	header := []string{h("")}
+	header = append(header, h("target"), h("apps"))
+	for _, s := range cpk.States {
+		header = append(header, io.paint(bold+";"+stateStyle[s], string(s)))
+	}
+	group := func(g status.Group) {
+		target := "-"
+		if g.Target > 0 {
+			target = strconv.Itoa(g.Target)
+		}
+		row := []string{g.Name, target, strconv.Itoa(g.Total)}
+		for _, s := range cpk.States {
+			n := g.States[s]
+			cell := strconv.Itoa(n)
+			if n == 0 {
+				cell = io.paint(dim, cell)
+			} else {
+				cell = io.paint(stateStyle[s], cell)
+			}
+			row = append(row, cell)
+		}
+		t.row(row...)
+	}
+	t.row(header...)
+	for _, g := range r.Phases {
+		group(g)
+	}
+	group(r.Total)
+	t.flush()
+	fmt.Fprintln(io.Out)
+	t.row(header...)
+	for _, g := range r.Tiers {
+		group(g)
+	}
+	t.flush()
+
+	m := r.Metrics
+	fmt.Fprintf(io.Out, "\n%s\n", h("Success metrics"))
+	t.row("packages", fmt.Sprintf("%d of %d", m.Packages.Count, m.Packages.Target), "lint-clean packages (packaged or verified)")
+	t.row("deploy success", percent(m.SuccessRate.Value), fmt.Sprintf("%d verified of %d packaged; target above %.0f%%", m.SuccessRate.Count, m.SuccessRate.Of, m.SuccessRate.Target*100))
+	t.row("build notes", percent(m.BuildNotes.Value), fmt.Sprintf("%d of %d packages have %s; target 100%%", m.BuildNotes.Count, m.BuildNotes.Of, "NOTES.md"))
+	fresh := "unknown"
+	if m.UpstreamFreshness.Known {
+		fresh = percent(m.UpstreamFreshness.Value)
+	}
+	t.row("upstream freshness", fresh, "packages within a month of upstream; no upstream checks recorded yet")
+	t.flush()
+
+	var listed []status.App
+	for _, a := range r.Apps {
+		if all || a.State != cpk.Planned {
+			listed = append(listed, a)
+		}
+	}
+	if len(listed) == 0 {
+		fmt.Fprintf(io.Out, "\nNo application has package files yet. Next: cpk lint APP once a package folder holds its files (cpk status --all lists all %d).\n", len(r.Apps))
+		return
+	}
+	fmt.Fprintf(io.Out, "\n%s\n", h("Applications"))
+	t.row(h("id"), h("tier"), h("phase"), h("state"), h("lint"), h("notes"))
+	for _, a := range listed {
+		tier := "-"
+		if a.Tier > 0 {
+			tier = strconv.Itoa(a.Tier)
+		}
+		lintCell, notes := "-", "-"
+		if a.Hash != "" {
+			lintCell = fmt.Sprintf("%d errors, %d warnings", a.Errors, a.Warnings)
+			notes = map[bool]string{true: "yes", false: "no"}[a.Notes]
+		}
+		state := io.paint(stateStyle[a.State], string(a.State))
+		if a.Reason != "" {
+			state += " (" + a.Reason + ")"
+		}
+		t.row(a.ID, tier, strconv.Itoa(a.Phase), state, lintCell, notes)
+	}
+	t.flush()
+}

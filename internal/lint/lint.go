@@ -1,0 +1,233 @@
+// Package lint is the rule framework: a registry of documented rules, a pass
+// that gives rules cached access to one package's files, and a runner.
+// The rules themselves live in lint/rules.
+package lint
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+
+	"cpk/internal/cpk"
+	"cpk/internal/manifest"
+	"cpk/internal/parse/dockerfile"
+)
+
+// Rule is one check with a stable code (family prefix + number, never reused).
+type Rule struct {
+	Code     string
+	Title    string
+	Severity cpk.Severity
+	// Doc explains why the rule exists, with a bad and a good example
+	// (Markdown; sections "Bad:" and "Good:" are required).
+	Doc string
+	Run func(*Pass)
+}
+
+// Package is what a pass looks at: a folder of package files.
+type Package struct {
+	ID  string // catalog id, or the folder name outside the catalog
+	Dir string
+}
+
+// ManifestFile is the manifest's name at the package root.
+const ManifestFile = "CloudronManifest.json"
+
+// DockerfileNames are the places a package's Dockerfile may be, in order of preference.
+var DockerfileNames = []string{"Dockerfile", "Dockerfile.cloudron", "cloudron/Dockerfile"}
+
+// NotesFile is the package's hand-written build notes.
+const NotesFile = "NOTES.md"
+
+// Registry holds the rules, validated once.
+type Registry struct {
+	rules  []*Rule
+	byCode map[string]*Rule
+}
+
+var codePattern = regexp.MustCompile(`^[A-Z]{2,3}[0-9]{3}$`)
+
+// NewRegistry checks the rules (well-formed unique codes, a title, a doc with
+// a bad and a good example, a Run function) and returns them in code order.
+func NewRegistry(rules ...*Rule) (*Registry, error) {
+	r := &Registry{byCode: map[string]*Rule{}}
+	var errs []error
+	for _, rule := range rules {
+		switch {
+		case !codePattern.MatchString(rule.Code):
+			errs = append(errs, fmt.Errorf("rule %q: code must be a family prefix and three digits", rule.Code))
+		case r.byCode[rule.Code] != nil:
+			errs = append(errs, fmt.Errorf("rule %s: duplicate code", rule.Code))
+		case rule.Title == "" || rule.Run == nil:
+			errs = append(errs, fmt.Errorf("rule %s: needs a title and a Run function", rule.Code))
+		case !strings.Contains(rule.Doc, "Bad:") || !strings.Contains(rule.Doc, "Good:"):
+			errs = append(errs, fmt.Errorf("rule %s: doc needs a Bad: and a Good: example", rule.Code))
+		default:
+			r.byCode[rule.Code] = rule
+			r.rules = append(r.rules, rule)
+		}
+	}
+	sort.Slice(r.rules, func(i, j int) bool { return r.rules[i].Code < r.rules[j].Code })
+	return r, errors.Join(errs...)
+}
+
+// Rules returns every rule in code order.
+func (r *Registry) Rules() []*Rule { return r.rules }
+
+// Rule returns the rule with this code (case-insensitive), or nil.
+func (r *Registry) Rule(code string) *Rule { return r.byCode[strings.ToUpper(code)] }
+
+// Run applies every rule to one package and returns the findings sorted by
+// file, line, column and rule.
+func (r *Registry) Run(pkg Package) []cpk.Finding {
+	p := &Pass{Package: pkg, files: map[string]fileResult{}}
+	for _, rule := range r.rules {
+		p.rule = rule
+		rule.Run(p)
+	}
+	sort.SliceStable(p.findings, func(i, j int) bool {
+		a, b := p.findings[i], p.findings[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		return a.Rule < b.Rule
+	})
+	return p.findings
+}
+
+// Pass is one run of the rules over one package. It caches what rules read,
+// so the manifest and Dockerfile are parsed once per package.
+type Pass struct {
+	Package
+	rule     *Rule
+	findings []cpk.Finding
+	files    map[string]fileResult
+
+	manifestOnce sync.Once
+	manifest     *manifest.Report
+
+	dockerOnce sync.Once
+	docker     *Dockerfile
+}
+
+type fileResult struct {
+	data []byte
+	err  error
+}
+
+// Reportf records a finding of the running rule at a file (relative to the
+// package) and position (0 when unknown).
+func (p *Pass) Reportf(file string, line, col int, format string, args ...any) {
+	p.findings = append(p.findings, cpk.Finding{
+		Rule: p.rule.Code, Severity: p.rule.Severity, App: p.ID,
+		File: file, Line: line, Column: col, Message: fmt.Sprintf(format, args...),
+	})
+}
+
+// ReadFile reads a package file by its slash-separated relative path.
+// Paths that leave the package folder are refused.
+func (p *Pass) ReadFile(rel string) ([]byte, error) {
+	if r, ok := p.files[rel]; ok {
+		return r.data, r.err
+	}
+	path, err := p.Path(rel)
+	var data []byte
+	if err == nil {
+		data, err = os.ReadFile(path)
+	}
+	p.files[rel] = fileResult{data, err}
+	return data, err
+}
+
+// Path turns a relative package path into a file path, refusing ones that
+// leave the package folder.
+func (p *Pass) Path(rel string) (string, error) {
+	clean := filepath.Clean(filepath.FromSlash(rel))
+	if !filepath.IsLocal(clean) {
+		return "", fmt.Errorf("%s is outside the package folder", rel)
+	}
+	return filepath.Join(p.Dir, clean), nil
+}
+
+// Exists reports whether a regular file is at rel.
+func (p *Pass) Exists(rel string) bool {
+	path, err := p.Path(rel)
+	if err != nil {
+		return false
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// Manifest returns the checked manifest, or nil when the package has none.
+func (p *Pass) Manifest() *manifest.Report {
+	p.manifestOnce.Do(func() {
+		data, err := p.ReadFile(ManifestFile)
+		if err == nil {
+			p.manifest = manifest.Check(data, manifest.Options{})
+		}
+	})
+	return p.manifest
+}
+
+// Dockerfile is the package's parsed Dockerfile.
+type Dockerfile struct {
+	Name string           // relative path of the file
+	File *dockerfile.File // nil when it does not parse
+	Err  error            // the parse error
+}
+
+// Dockerfile returns the package's Dockerfile, or nil when there is none.
+func (p *Pass) Dockerfile() *Dockerfile {
+	p.dockerOnce.Do(func() {
+		for _, name := range DockerfileNames {
+			data, err := p.ReadFile(name)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			p.docker = &Dockerfile{Name: name}
+			if err != nil {
+				p.docker.Err = err
+				return
+			}
+			p.docker.File, p.docker.Err = dockerfile.Parse(data)
+			return
+		}
+	})
+	return p.docker
+}
+
+// RunAll lints many packages concurrently (bounded by workers, at least 1)
+// and returns their findings in the order of pkgs.
+func (r *Registry) RunAll(pkgs []Package, workers int) [][]cpk.Finding {
+	out := make([][]cpk.Finding, len(pkgs))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				out[i] = r.Run(pkgs[i])
+			}
+		}()
+	}
+	for i := range pkgs {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return out
+}

@@ -1,0 +1,378 @@
+package rules
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"cpk/internal/cpk"
+	"cpk/internal/lint"
+	"cpk/internal/parse/dockerfile"
+)
+
+var packageRules = []*lint.Rule{
+	{
+		Code: "PK001", Title: "the package has a Dockerfile that parses", Severity: cpk.Error,
+		Doc: `Cloudron builds the app image from the package's Dockerfile (Dockerfile,
+Dockerfile.cloudron or cloudron/Dockerfile). Without one, or with one that the
+BuildKit parser rejects, nothing can be built.
+
+Bad:
+
+    apps/grist/CloudronManifest.json   (and no Dockerfile)
+
+Good:
+
+    FROM cloudron/base:5.0.0@sha256:…
+    COPY start.sh /app/code/
+    CMD [ "/app/code/start.sh" ]`,
+		Run: checkDockerfile,
+	},
+	{
+		Code: "PK002", Title: "CMD runs a start script that the package provides", Severity: cpk.Error,
+		Doc: `The final stage needs a CMD in exec form naming the start script, and the
+script must come from the package folder through COPY or ADD, so that the
+image starts the way the package says.
+
+Bad:
+
+    COPY start.sh /app/code/
+    CMD [ "/app/code/run.sh" ]
+
+Good:
+
+    COPY start.sh /app/code/
+    CMD [ "/app/code/start.sh" ]`,
+		Run: checkStartScript,
+	},
+	{
+		Code: "PK003", Title: "the icon exists and is a PNG image", Severity: cpk.Error,
+		Doc: `The manifest's icon (file://icon.png) is shown in the dashboard and the
+store. The file must exist beside the manifest and decode as a PNG.
+
+Bad:
+
+    "icon": "file://logo.svg"
+
+Good:
+
+    "icon": "file://icon.png"     (a 256×256 PNG in the package folder)`,
+		Run: checkIcon,
+	},
+	{
+		Code: "PK004", Title: "the icon is 256×256 pixels", Severity: cpk.Warning,
+		Doc: `Cloudron shows icons square and expects 256×256 pixels; other sizes are
+scaled and look blurred or distorted.
+
+Bad:
+
+    icon.png, 512×300 pixels
+
+Good:
+
+    icon.png, 256×256 pixels`,
+		Run: checkIconSize,
+	},
+	{
+		Code: "PK005", Title: "file:// references in the manifest exist", Severity: cpk.Error,
+		Doc: `description, changelog and postInstallMessage may name a file with file://,
+resolved beside the manifest. The Cloudron CLI fails when the file is missing.
+
+Bad:
+
+    "description": "file://DESCRIPTION.md"   (no such file)
+
+Good:
+
+    "description": "file://DESCRIPTION.md"   (DESCRIPTION.md in the package folder)`,
+		Run: checkFileRefs,
+	},
+	{
+		Code: "PK006", Title: "the package has build notes", Severity: cpk.Error,
+		Doc: `Every package keeps its build notes in NOTES.md: how it is put together,
+what was decided and why, how to test it by hand. The plan asks for build
+notes for every package.
+
+Bad:
+
+    (no NOTES.md, or one with only a heading)
+
+Good:
+
+    # Grist build notes
+    The upstream tarball is pinned by version and SHA-256 in the Dockerfile …`,
+		Run: checkNotes,
+	},
+}
+
+func checkDockerfile(p *lint.Pass) {
+	df := p.Dockerfile()
+	switch {
+	case df == nil:
+		p.Reportf("Dockerfile", 0, 0, "no Dockerfile: add one (looked for %s)", strings.Join(lint.DockerfileNames, ", "))
+	case df.Err != nil:
+		line := 0
+		if pe, ok := df.Err.(*dockerfile.Error); ok {
+			line = pe.Line
+		}
+		p.Reportf(df.Name, line, 0, "the Dockerfile does not parse: %v", df.Err)
+	}
+}
+
+func checkStartScript(p *lint.Pass) {
+	df := p.Dockerfile()
+	if df == nil || df.File == nil {
+		return // PK001 reports it
+	}
+	final := df.File.Final()
+	var cmd *instructions.CmdCommand
+	for _, c := range final.Commands {
+		if c, ok := c.(*instructions.CmdCommand); ok {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		line := 0
+		if len(final.Location) > 0 {
+			line = final.Location[0].Start.Line
+		}
+		p.Reportf(df.Name, line, 0, "the final stage has no CMD: end it with CMD [ \"/app/code/start.sh\" ]")
+		return
+	}
+	line := dockerfile.Line(cmd)
+	if cmd.PrependShell {
+		p.Reportf(df.Name, line, 0, "CMD is in shell form, so the start script does not get signals: write CMD [ %q ]", firstWord(cmd.CmdLine))
+		return
+	}
+	script := scriptOf(cmd.CmdLine)
+	if script == "" {
+		return // a binary on PATH, not a package script
+	}
+	src, found := copiedFrom(p, final, script)
+	switch {
+	case !found:
+		p.Reportf(df.Name, line, 0, "CMD runs %s, but no COPY or ADD in the final stage brings it from the package folder", script)
+	case src != "" && !p.Exists(src):
+		p.Reportf(df.Name, line, 0, "CMD runs %s, copied from %s, which is not in the package folder", script, src)
+	}
+}
+
+// firstWord is the program a shell-form CMD starts.
+func firstWord(cmdline []string) string {
+	if len(cmdline) == 0 {
+		return ""
+	}
+	f := strings.Fields(cmdline[0])
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+// scriptOf returns the absolute path of the script a CMD runs: its first
+// word, or the first argument of a shell that runs a script file.
+func scriptOf(cmdline []string) string {
+	for i, arg := range cmdline {
+		base := path.Base(arg)
+		if i == 0 && (base == "sh" || base == "bash" || base == "dash") {
+			continue
+		}
+		if strings.HasPrefix(arg, "-") {
+			return ""
+		}
+		if path.IsAbs(arg) && !strings.HasPrefix(arg, "/usr/") && !strings.HasPrefix(arg, "/bin/") && !strings.HasPrefix(arg, "/sbin/") {
+			return path.Clean(arg)
+		}
+		return ""
+	}
+	return ""
+}
+
+// copiedFrom finds the COPY or ADD of the final stage that puts the image
+// path target in place and returns its source in the package. found is true
+// with an empty source when the file comes from another stage or a URL, which
+// cpk cannot check here.
+func copiedFrom(p *lint.Pass, stage *instructions.Stage, target string) (src string, found bool) {
+	workdir := "/"
+	for _, c := range stage.Commands {
+		var sd instructions.SourcesAndDest
+		external := false
+		switch c := c.(type) {
+		case *instructions.WorkdirCommand:
+			workdir = path.Join(workdir, c.Path)
+			continue
+		case *instructions.CopyCommand:
+			sd, external = c.SourcesAndDest, c.From != ""
+		case *instructions.AddCommand:
+			sd = c.SourcesAndDest
+		default:
+			continue
+		}
+		dest := sd.DestPath
+		if !path.IsAbs(dest) {
+			dest = path.Join(workdir, dest)
+		}
+		intoDir := strings.HasSuffix(sd.DestPath, "/") || len(sd.SourcePaths) > 1
+		dest = path.Clean(dest)
+		for _, s := range sd.SourcePaths {
+			remote := strings.Contains(s, "://")
+			var rel string
+			switch {
+			case target == dest && !intoDir:
+				rel = "" // the file itself
+			case strings.HasPrefix(target, dest+"/") || dest == "/":
+				rel = strings.TrimPrefix(strings.TrimPrefix(target, dest), "/")
+			default:
+				continue
+			}
+			if external || remote {
+				return "", true
+			}
+			for _, cand := range candidates(p, s, rel) {
+				if p.Exists(cand) {
+					return cand, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// candidates lists the package files a COPY source could have put at the
+// relative path rel below its destination (source globs included).
+func candidates(p *lint.Pass, src, rel string) []string {
+	matches, err := filepath.Glob(filepath.Join(p.Dir, filepath.FromSlash(src)))
+	if err != nil || len(matches) == 0 {
+		if rel == "" {
+			return []string{path.Clean(src)}
+		}
+		return []string{path.Join(src, rel)}
+	}
+	var out []string
+	for _, m := range matches {
+		r, err := filepath.Rel(p.Dir, m)
+		if err != nil {
+			continue
+		}
+		r = filepath.ToSlash(r)
+		st, err := os.Stat(m)
+		switch {
+		case err != nil:
+		case st.IsDir() && rel != "":
+			out = append(out, path.Join(r, rel))
+		case !st.IsDir() && (rel == "" || rel == path.Base(r)):
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// fileRef returns the package path a file:// manifest value names.
+func fileRef(v string) (string, bool) {
+	rel, ok := strings.CutPrefix(v, "file://")
+	return rel, ok && rel != ""
+}
+
+func checkIcon(p *lint.Pass) {
+	m := p.Manifest()
+	if m == nil || m.Doc == nil {
+		return
+	}
+	icon := m.Doc.Manifest().Icon
+	if icon == "" {
+		line, col := pos(m, "")
+		p.Reportf(lint.ManifestFile, line, col, "no icon: add \"icon\": \"file://icon.png\" with a 256×256 PNG")
+		return
+	}
+	rel, ok := fileRef(icon)
+	if !ok {
+		return
+	}
+	line, col := pos(m, "/icon")
+	data, err := p.ReadFile(rel)
+	if err != nil {
+		p.Reportf(lint.ManifestFile, line, col, "icon %s: %v", rel, cleanErr(err))
+		return
+	}
+	if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+		p.Reportf(lint.ManifestFile, line, col, "icon %s is not a valid PNG image (%v): save it as PNG, 256×256", rel, err)
+	}
+}
+
+func checkIconSize(p *lint.Pass) {
+	m := p.Manifest()
+	if m == nil || m.Doc == nil {
+		return
+	}
+	rel, ok := fileRef(m.Doc.Manifest().Icon)
+	if !ok {
+		return
+	}
+	data, err := p.ReadFile(rel)
+	if err != nil {
+		return
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return // PK003 reports it
+	}
+	if cfg.Width != 256 || cfg.Height != 256 {
+		line, col := pos(m, "/icon")
+		p.Reportf(lint.ManifestFile, line, col, "icon %s is %d×%d pixels; Cloudron expects 256×256", rel, cfg.Width, cfg.Height)
+	}
+}
+
+func checkFileRefs(p *lint.Pass) {
+	m := p.Manifest()
+	if m == nil || m.Doc == nil {
+		return
+	}
+	mf := m.Doc.Manifest()
+	for _, f := range []struct{ field, value string }{
+		{"description", mf.Description},
+		{"changelog", mf.Changelog},
+		{"postInstallMessage", mf.PostInstallMessage},
+	} {
+		rel, ok := fileRef(f.value)
+		if !ok {
+			continue
+		}
+		if _, err := p.ReadFile(rel); err != nil {
+			line, col := pos(m, "/"+f.field)
+			p.Reportf(lint.ManifestFile, line, col, "%s names %s: %v", f.field, f.value, cleanErr(err))
+		}
+	}
+}
+
+func checkNotes(p *lint.Pass) {
+	data, err := p.ReadFile(lint.NotesFile)
+	if err != nil {
+		p.Reportf(lint.NotesFile, 0, 0, "no build notes: write %s (how the package is built, what was decided and why)", lint.NotesFile)
+		return
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			return
+		}
+	}
+	p.Reportf(lint.NotesFile, 1, 1, "the build notes are empty: say how the package is built and why")
+}
+
+// cleanErr turns a file error into a short reason without the machine's paths.
+func cleanErr(err error) string {
+	switch {
+	case os.IsNotExist(err):
+		return "no such file in the package folder"
+	case os.IsPermission(err):
+		return "permission denied"
+	}
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

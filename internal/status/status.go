@@ -1,0 +1,183 @@
+// Package status measures the catalog against the plan: each application's
+// derived state, counts per phase and tier, and the plan's success metrics.
+package status
+
+import (
+	"fmt"
+	"runtime"
+
+	"cpk/internal/catalog"
+	"cpk/internal/cpk"
+	"cpk/internal/lint"
+)
+
+// App is one application's line in the report.
+type App struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Tier     int       `json:"tier,omitempty"`
+	Phase    int       `json:"phase"`
+	Category string    `json:"category"`
+	State    cpk.State `json:"state"`
+	Reason   string    `json:"reason,omitempty"`
+	Errors   int       `json:"lintErrors"`
+	Warnings int       `json:"lintWarnings"`
+	Notes    bool      `json:"buildNotes"`
+	Hash     string    `json:"contentHash,omitempty"`
+}
+
+// Group counts applications per state for one phase, one tier or the whole plan.
+type Group struct {
+	Name   string            `json:"name"`
+	Target int               `json:"target,omitempty"` // the plan's target, where it sets one
+	Total  int               `json:"total"`
+	States map[cpk.State]int `json:"states"`
+}
+
+// Ratio is a measured share; Value is nil while the denominator is zero.
+type Ratio struct {
+	Count  int      `json:"count"`
+	Of     int      `json:"of"`
+	Value  *float64 `json:"value"`
+	Target float64  `json:"target"`
+}
+
+func ratio(n, d int, target float64) Ratio {
+	r := Ratio{Count: n, Of: d, Target: target}
+	if d > 0 {
+		v := float64(n) / float64(d)
+		r.Value = &v
+	}
+	return r
+}
+
+// Metrics are the plan's four success metrics.
+type Metrics struct {
+	// Packages counts lint-clean packages (packaged or verified) against 100.
+	Packages struct {
+		Count  int `json:"count"`
+		Target int `json:"target"`
+	} `json:"packages"`
+	// SuccessRate is verified ÷ packaged (packaged includes verified), target > 90%.
+	SuccessRate Ratio `json:"successRate"`
+	// BuildNotes is the share of packages (apps with package files) that have build notes.
+	BuildNotes Ratio `json:"buildNotes"`
+	// UpstreamFreshness is the share of packages within a month of upstream;
+	// unknown until upstream checks are recorded.
+	UpstreamFreshness struct {
+		Known bool     `json:"known"`
+		Value *float64 `json:"value"`
+	} `json:"upstreamFreshness"`
+}
+
+// Report is the whole status.
+type Report struct {
+	Apps    []App   `json:"apps"`
+	Phases  []Group `json:"phases"`
+	Tiers   []Group `json:"tiers"`
+	Total   Group   `json:"total"`
+	Metrics Metrics `json:"metrics"`
+}
+
+// Options are the inputs beyond the catalog.
+type Options struct {
+	Rules *lint.Registry
+	// Verified reports whether a lifecycle test passed on this content hash;
+	// nil until test results are recorded.
+	Verified func(app, hash string) bool
+	Workers  int // lint concurrency; 0 = one per CPU
+}
+
+// Build computes the report: it lints every application that has package
+// files and derives each state.
+func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
+	if opts.Workers == 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	apps := make([]App, len(cat.Apps))
+	var pkgs []lint.Package
+	var packaged []int // indexes into apps of the entries in pkgs
+	for i, a := range cat.Apps {
+		apps[i] = App{ID: a.ID, Name: a.Name, Tier: a.Tier, Phase: a.Phase, Category: a.Category, Reason: a.Reason}
+		files, err := a.PackageFiles()
+		if err != nil {
+			return nil, err
+		}
+		if len(files) > 0 {
+			pkgs = append(pkgs, lint.Package{ID: a.ID, Dir: a.Dir})
+			packaged = append(packaged, i)
+		} else {
+			apps[i].State = catalog.DeriveState(a, catalog.Evidence{})
+		}
+	}
+	for k, findings := range opts.Rules.RunAll(pkgs, opts.Workers) {
+		i, a := packaged[k], cat.Apps[packaged[k]]
+		apps[i].Notes = true
+		for _, f := range findings {
+			switch f.Severity {
+			case cpk.Error:
+				apps[i].Errors++
+			case cpk.Warning:
+				apps[i].Warnings++
+			}
+			if f.Rule == NotesRule {
+				apps[i].Notes = false
+			}
+		}
+		hash, err := a.ContentHash()
+		if err != nil {
+			return nil, err
+		}
+		apps[i].Hash = hash
+		ev := catalog.Evidence{HasFiles: true, LintErrors: apps[i].Errors}
+		if opts.Verified != nil {
+			ev.Verified = opts.Verified(a.ID, hash)
+		}
+		apps[i].State = catalog.DeriveState(a, ev)
+	}
+	return summarise(apps), nil
+}
+
+// NotesRule is the lint rule whose findings mean the build notes are missing.
+const NotesRule = "PK006"
+
+// summarise counts the applications per phase, per tier and in all, and
+// computes the metrics.
+func summarise(apps []App) *Report {
+	r := &Report{Apps: apps, Total: Group{Name: "all", Target: catalog.PlanTotal, States: map[cpk.State]int{}}}
+	phases := map[int]*Group{}
+	for _, p := range catalog.Phases {
+		r.Phases = append(r.Phases, Group{Name: fmt.Sprintf("phase %d", p), Target: catalog.PhaseTargets[p], States: map[cpk.State]int{}})
+	}
+	for i := range r.Phases {
+		phases[catalog.Phases[i]] = &r.Phases[i]
+	}
+	for t := 1; t <= 4; t++ {
+		r.Tiers = append(r.Tiers, Group{Name: fmt.Sprintf("tier %d", t), States: map[cpk.State]int{}})
+	}
+	r.Tiers = append(r.Tiers, Group{Name: "untiered", States: map[cpk.State]int{}})
+	var withFiles, withNotes int
+	for _, a := range apps {
+		tier := &r.Tiers[len(r.Tiers)-1]
+		if a.Tier >= 1 && a.Tier <= 4 {
+			tier = &r.Tiers[a.Tier-1]
+		}
+		for _, g := range []*Group{&r.Total, phases[a.Phase], tier} {
+			if g != nil {
+				g.Total++
+				g.States[a.State]++
+			}
+		}
+		if a.Hash != "" {
+			withFiles++
+			if a.Notes {
+				withNotes++
+			}
+		}
+	}
+	lintClean := r.Total.States[cpk.Packaged] + r.Total.States[cpk.Verified]
+	r.Metrics.Packages.Count, r.Metrics.Packages.Target = lintClean, catalog.PlanTotal
+	r.Metrics.SuccessRate = ratio(r.Total.States[cpk.Verified], lintClean, catalog.SuccessTarget)
+	r.Metrics.BuildNotes = ratio(withNotes, withFiles, 1)
+	return r
+}

@@ -1,0 +1,140 @@
+package status
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"cpk/internal/catalog"
+	"cpk/internal/cpk"
+	"cpk/internal/lint/rules"
+)
+
+const fixtures = "../lint/rules/testdata"
+
+// makeCatalog builds an apps/ folder: each entry maps an id to a lint fixture
+// whose files it copies ("" = planned), with extra cpk.yaml lines.
+func makeCatalog(t testing.TB, apps map[string][2]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for id, v := range apps {
+		d := filepath.Join(dir, id)
+		if v[0] != "" {
+			copyDir(t, filepath.Join(fixtures, v[0]), d)
+			os.Remove(filepath.Join(d, "want.txt"))
+		}
+		os.MkdirAll(d, 0o755)
+		spec := "id: " + id + "\nname: " + id + "\ntier: 1\nphase: 2\ncategory: database\n" + v[1]
+		if err := os.WriteFile(filepath.Join(d, catalog.SpecFile), []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func copyDir(t testing.TB, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		target := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, _ := d.Info()
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func build(t testing.TB, dir string, verified func(string, string) bool) *Report {
+	t.Helper()
+	cat, err := catalog.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := rules.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Build(cat, Options{Rules: reg, Verified: verified})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func TestStatesAndMetrics(t *testing.T) {
+	dir := makeCatalog(t, map[string][2]string{
+		"good":     {"good", ""},
+		"good2":    {"good", ""},
+		"broken":   {"broken-files", ""},
+		"planned":  {"", ""},
+		"stuck":    {"bad-json", "state: blocked\nreason: waits for upstream\n"},
+		"verified": {"good", ""},
+	})
+	var verifiedHash string
+	rep := build(t, dir, func(app, hash string) bool {
+		if app == "verified" {
+			verifiedHash = hash
+			return true
+		}
+		return false
+	})
+	states := map[string]cpk.State{}
+	for _, a := range rep.Apps {
+		states[a.ID] = a.State
+	}
+	want := map[string]cpk.State{"good": cpk.Packaged, "good2": cpk.Packaged, "broken": cpk.Draft, "planned": cpk.Planned, "stuck": cpk.Blocked, "verified": cpk.Verified}
+	for id, s := range want {
+		if states[id] != s {
+			t.Errorf("%s: %s, want %s", id, states[id], s)
+		}
+	}
+	if verifiedHash == "" || len(verifiedHash) != 64 {
+		t.Errorf("Verified was not asked with a content hash: %q", verifiedHash)
+	}
+	if rep.Total.Total != 6 || rep.Phases[0].Total != 6 || rep.Tiers[0].Total != 6 || rep.Phases[0].Target != 25 {
+		t.Errorf("groups: total %+v phase %+v tier %+v", rep.Total, rep.Phases[0], rep.Tiers[0])
+	}
+	m := rep.Metrics
+	if m.Packages.Count != 3 || m.Packages.Target != 100 {
+		t.Errorf("packages = %+v", m.Packages)
+	}
+	if m.SuccessRate.Count != 1 || m.SuccessRate.Of != 3 || m.SuccessRate.Value == nil || *m.SuccessRate.Value < 0.33 || *m.SuccessRate.Value > 0.34 {
+		t.Errorf("success rate = %+v", m.SuccessRate)
+	}
+	// broken-files has empty notes; the other four packages have notes.
+	if m.BuildNotes.Count != 4 || m.BuildNotes.Of != 5 {
+		t.Errorf("build notes = %+v", m.BuildNotes)
+	}
+	if m.UpstreamFreshness.Known {
+		t.Error("upstream freshness cannot be known yet")
+	}
+}
+
+// TestBundledCatalog: on a fresh clone every application is planned and the
+// metrics say "not measurable yet" rather than inventing a figure.
+func TestBundledCatalog(t *testing.T) {
+	rep := build(t, "../../apps", nil)
+	if len(rep.Apps) != 101 {
+		t.Fatalf("%d apps, want 101", len(rep.Apps))
+	}
+	if rep.Total.States[cpk.Planned]+rep.Total.States[cpk.Draft]+rep.Total.States[cpk.Packaged]+rep.Total.States[cpk.Verified]+rep.Total.States[cpk.Blocked]+rep.Total.States[cpk.Retired] != 101 {
+		t.Errorf("states do not add up: %v", rep.Total.States)
+	}
+	for _, a := range rep.Apps {
+		if a.State == "" {
+			t.Errorf("%s has no state", a.ID)
+		}
+	}
+}
