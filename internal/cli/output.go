@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"text/tabwriter"
+	"unicode/utf8"
 )
 
 // writeJSON prints v as indented JSON on Out.
@@ -25,48 +25,50 @@ type table struct {
 func (t *table) row(cells ...string) { t.rows = append(t.rows, cells) }
 
 func (t *table) flush() {
+	defer func() { t.rows = nil }()
 	if !t.io.OutTTY {
 		for _, r := range t.rows {
 			fmt.Fprintln(t.io.Out, strings.Join(r, "\t"))
 		}
-		t.rows = nil
 		return
 	}
-	w := tabwriter.NewWriter(t.io.Out, 0, 0, 2, ' ', tabwriter.StripEscape)
+	var widths []int
 	for _, r := range t.rows {
-		cells := make([]string, len(r))
 		for i, c := range r {
-			cells[i] = escapeANSI(c)
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], visibleWidth(c))
 		}
-		fmt.Fprintln(w, strings.Join(cells, "\t"))
 	}
-	w.Flush()
-	t.rows = nil
+	for _, r := range t.rows {
+		var b strings.Builder
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-visibleWidth(c)+2))
+			}
+		}
+		fmt.Fprintln(t.io.Out, b.String())
+	}
 }
 
-// escapeANSI wraps colour sequences in tabwriter escapes so that they take no width.
-func escapeANSI(s string) string {
-	if !strings.Contains(s, "\x1b[") {
-		return s
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "\x1b[")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
+// visibleWidth counts the runes of s that a terminal shows (ANSI colour
+// sequences take no room).
+func visibleWidth(s string) int {
+	n := 0
+	for len(s) > 0 {
+		if strings.HasPrefix(s, "\x1b[") {
+			if j := strings.IndexByte(s, 'm'); j >= 0 {
+				s = s[j+1:]
+				continue
+			}
 		}
-		j := strings.IndexByte(s[i:], 'm')
-		if j < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		b.WriteString(s[:i])
-		b.WriteByte(tabwriter.Escape)
-		b.WriteString(s[i : i+j+1])
-		b.WriteByte(tabwriter.Escape)
-		s = s[i+j+1:]
+		_, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
+		n++
 	}
+	return n
 }
 
 // percent formats a share, or "n/a" when it is not defined.

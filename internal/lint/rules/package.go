@@ -299,10 +299,22 @@ func checkIcon(p *lint.Pass) {
 		p.Reportf(lint.ManifestFile, line, col, "icon %s: %v", rel, cleanErr(err))
 		return
 	}
-	if _, err := png.Decode(bytes.NewReader(data)); err != nil {
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err == nil && cfg.Width*cfg.Height > maxIconPixels {
+		p.Reportf(lint.ManifestFile, line, col, "icon %s is %d×%d pixels, far too large to be an icon: save it at 256×256", rel, cfg.Width, cfg.Height)
+		return
+	}
+	if err == nil {
+		_, err = png.Decode(bytes.NewReader(data)) // the whole image, not only its header
+	}
+	if err != nil {
 		p.Reportf(lint.ManifestFile, line, col, "icon %s is not a valid PNG image (%v): save it as PNG, 256×256", rel, err)
 	}
 }
+
+// maxIconPixels bounds the images lint decodes whole (4096×4096): a PNG
+// header may claim any size, and decoding allocates for it.
+const maxIconPixels = 4096 * 4096
 
 func checkIconSize(p *lint.Pass) {
 	m := p.Manifest()

@@ -1,0 +1,41 @@
+package rules
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"cpk/internal/cpk"
+	"cpk/internal/lint"
+)
+
+// FuzzLint runs every rule over a package whose manifest, Dockerfile and
+// icon are fuzzed: no input may make lint panic, and every finding must be
+// well-formed.
+func FuzzLint(f *testing.F) {
+	dirs, _ := filepath.Glob("testdata/*")
+	for _, d := range dirs {
+		m, _ := os.ReadFile(filepath.Join(d, lint.ManifestFile))
+		df, _ := os.ReadFile(filepath.Join(d, "Dockerfile"))
+		icon, _ := os.ReadFile(filepath.Join(d, "icon.png"))
+		f.Add(m, df, icon)
+	}
+	f.Add([]byte(`{"icon":"file://../x","description":"file:///etc/passwd"}`), []byte("FROM a\nCOPY [\"a\" \nCMD [\"\"]"), []byte{0x89, 'P', 'N', 'G'})
+	reg, err := Registry()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, manifest, dockerfile, icon []byte) {
+		dir := t.TempDir()
+		for name, data := range map[string][]byte{lint.ManifestFile: manifest, "Dockerfile": dockerfile, "icon.png": icon} {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, fd := range reg.Run(lint.Package{ID: "fuzz", Dir: dir}) {
+			if fd.Rule == "" || fd.Message == "" || fd.File == "" || fd.Line < 0 || fd.Column < 0 || fd.Severity > cpk.Error {
+				t.Errorf("malformed finding %+v", fd)
+			}
+		}
+	})
+}
