@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -142,8 +143,11 @@ func printStatus(io *IO, r *status.Report, all bool) {
 			listed = append(listed, a)
 		}
 	}
+	if phase, next := nextUp(r); len(next) > 0 {
+		fmt.Fprintf(io.Out, "\n%s %s\n", h(fmt.Sprintf("Next up in phase %d, by tier:", phase)), strings.Join(next, ", "))
+	}
 	if len(listed) == 0 {
-		fmt.Fprintf(io.Out, "\nNo application has package files yet. Next: cpk lint APP once a package folder holds its files (cpk status --all lists all %d).\n", len(r.Apps))
+		fmt.Fprintf(io.Out, "\nNo application has package files yet: add them beside apps/<id>/cpk.yaml and run cpk lint <id>.\ncpk status --all lists all %d applications.\n", len(r.Apps))
 		return
 	}
 	fmt.Fprintf(io.Out, "\n%s\n", h("Applications"))
@@ -165,4 +169,28 @@ func printStatus(io *IO, r *status.Report, all bool) {
 		t.row(a.ID, tier, strconv.Itoa(a.Phase), state, lintCell, notes)
 	}
 	t.flush()
+}
+
+// nextUp names the planned applications of the earliest phase that still has
+// some, highest tier first: where packaging work should go next.
+func nextUp(r *status.Report) (int, []string) {
+	const most = 8
+	for _, phase := range catalog.Phases {
+		var ids []string
+		for tier := 1; tier <= 5 && len(ids) < most; tier++ {
+			for _, a := range r.Apps {
+				t := a.Tier
+				if t == 0 {
+					t = 5 // untiered after tier 4
+				}
+				if a.Phase == phase && t == tier && a.State == cpk.Planned && len(ids) < most {
+					ids = append(ids, a.ID)
+				}
+			}
+		}
+		if len(ids) > 0 {
+			return phase, ids
+		}
+	}
+	return 0, nil
 }
