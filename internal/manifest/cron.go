@@ -109,30 +109,29 @@ func parseCronTime(src string) string {
 // N-M, N/S, N-M/S ('*' standing for the unit's whole range and allowed only
 // at the start of a list item).
 func (u cronUnit) parseField(value string) string {
-	for item := range splitSeq(value, ',') {
+	for item := range strings.SplitSeq(value, ",") {
 		if strings.IndexByte(item, '*') > 0 {
 			return "Field (" + item + ") has an invalid wildcard expression"
 		}
 	}
 	value = strings.ReplaceAll(value, "*", u.wildcard)
-	for item := range splitSeq(value, ',') {
+	for item := range strings.SplitSeq(value, ",") {
 		lowerText, upperText, stepText, ok := splitCronRange(item)
 		if !ok {
 			return "Field (" + u.name + ") cannot be parsed"
 		}
-		// parseInt makes float64s; only their order matters here.
-		lower := jsParseDigits(lowerText)
+		// parseInt makes float64s, compared as such (huge values round).
+		lower, upper := jsParseDigits(lowerText), jsParseDigits(upperText)
+		if upperText == "" {
+			upper = lower // with or without a step, only lower is checked
+		}
 		if stepText != "" && jsParseDigits(stepText) == 0 {
 			return "Field (" + u.name + ") has a step of zero"
 		}
-		if upperText != "" && lower > jsParseDigits(upperText) {
+		if lower > upper {
 			return "Field (" + u.name + ") has an invalid range"
 		}
-		high := lower
-		if upperText != "" {
-			high = jsParseDigits(upperText)
-		}
-		if lower < float64(u.low) || high > float64(u.high) {
+		if lower < float64(u.low) || upper > float64(u.high) {
 			return "Field value (" + value + ") is out of range"
 		}
 	}
@@ -141,8 +140,8 @@ func (u cronUnit) parseField(value string) string {
 
 // splitCronRange matches ^(\d+)(?:-(\d+))?(?:/(\d+))?$.
 func splitCronRange(s string) (lower, upper, step string, ok bool) {
-	rest, step, hasStep := cutByte(s, '/')
-	lower, upper, hasUpper := cutByte(rest, '-')
+	rest, step, hasStep := strings.Cut(s, "/")
+	lower, upper, hasUpper := strings.Cut(rest, "-")
 	if !allDigits(lower) || hasUpper && !allDigits(upper) || hasStep && !allDigits(step) {
 		return "", "", "", false
 	}

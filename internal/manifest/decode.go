@@ -180,7 +180,7 @@ func Decode(data []byte) (*Document, []Error) {
 	if d.off == len(data) {
 		return nil, []Error{syntaxErr(d.line, d.col, "file contains only whitespace: a manifest must be a JSON object")}
 	}
-	root := d.value("")
+	root := d.value()
 	if d.err == nil {
 		d.skipSpace()
 		if d.off < len(data) {
@@ -235,8 +235,29 @@ type decoder struct {
 	off       int
 	line, col int // position of data[off]
 	depth     int
+	path      []pathSeg // where the current value sits, for the pointers of duplicate keys
 	err       *Error
 	dups      []Error
+}
+
+type pathSeg struct {
+	key     string
+	index   int
+	isIndex bool
+}
+
+// pointer is the JSON pointer of the current object.
+func (d *decoder) pointer() string {
+	var b strings.Builder
+	for _, s := range d.path {
+		b.WriteByte('/')
+		if s.isIndex {
+			b.WriteString(strconv.Itoa(s.index))
+		} else {
+			b.WriteString(escapePointer(s.key))
+		}
+	}
+	return b.String()
 }
 
 // fail records the first syntax error at the current position.
@@ -331,13 +352,13 @@ func identifier(b []byte) string {
 }
 
 // value parses the value at the current position (whitespace already skipped).
-func (d *decoder) value(ptr string) *Value {
+func (d *decoder) value() *Value {
 	v := &Value{Line: d.line, Col: d.col, Start: d.off}
 	switch c := d.peek(); {
 	case c == '{':
-		d.object(v, ptr)
+		d.object(v)
 	case c == '[':
-		d.array(v, ptr)
+		d.array(v)
 	case c == '"':
 		v.Kind = StringValue
 		v.Str, _ = d.str()
@@ -379,7 +400,7 @@ func (d *decoder) enter() bool {
 	return true
 }
 
-func (d *decoder) object(v *Value, ptr string) {
+func (d *decoder) object(v *Value) {
 	v.Kind = ObjectValue
 	if !d.enter() {
 		return
@@ -414,14 +435,16 @@ func (d *decoder) object(v *Value, ptr string) {
 		}
 		d.advance(1)
 		d.skipSpace()
-		m.Value = d.value(ptr + "/" + escapePointer(key))
+		d.path = append(d.path, pathSeg{key: key})
+		m.Value = d.value()
+		d.path = d.path[:len(d.path)-1]
 		if d.err != nil {
 			return
 		}
 		if i, dup := seen[key]; dup {
 			first := v.Members[i]
 			d.dups = append(d.dups, Error{
-				Pointer: ptr + "/" + escapePointer(key), Line: m.KeyLine, Column: m.KeyCol, Kind: Syntax,
+				Pointer: d.pointer() + "/" + escapePointer(key), Line: m.KeyLine, Column: m.KeyCol, Kind: Syntax,
 				Message: fmt.Sprintf("duplicate property %q: first defined at line %d, column %d, again at line %d, column %d (JSON.parse would silently keep the last one; remove one)",
 					key, first.KeyLine, first.KeyCol, m.KeyLine, m.KeyCol),
 			})
@@ -450,7 +473,7 @@ func (d *decoder) object(v *Value, ptr string) {
 	}
 }
 
-func (d *decoder) array(v *Value, ptr string) {
+func (d *decoder) array(v *Value) {
 	v.Kind = ArrayValue
 	if !d.enter() {
 		return
@@ -463,7 +486,9 @@ func (d *decoder) array(v *Value, ptr string) {
 		return
 	}
 	for {
-		item := d.value(ptr + "/" + strconv.Itoa(len(v.Items)))
+		d.path = append(d.path, pathSeg{index: len(v.Items), isIndex: true})
+		item := d.value()
+		d.path = d.path[:len(d.path)-1]
 		if d.err != nil {
 			return
 		}

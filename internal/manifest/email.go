@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -36,7 +37,7 @@ func isEmail(s string) bool {
 		}
 		return isQuotedLocalPart(user[1 : len(user)-1])
 	}
-	for part := range splitSeq(user, '.') {
+	for part := range strings.SplitSeq(user, ".") {
 		if !isLocalAtom(part) {
 			return false
 		}
@@ -194,19 +195,17 @@ func ipv6Pattern() string {
 		if k == 0 {
 			return `:`
 		}
-		return `(?:` + g + `:){` + itoa(k) + `}`
+		return `(?:` + g + `:){` + strconv.Itoa(k) + `}`
 	}
 	alts := []string{
 		lead(7) + `(?:` + g + `|:)`,
 		lead(6) + `(?:` + ipv4Pattern + `|:` + g + `|:)`,
 	}
 	for k := 5; k >= 0; k-- {
-		alts = append(alts, lead(k)+`(?:(?::`+g+`){0,`+itoa(5-k)+`}:`+ipv4Pattern+`|(?::`+g+`){1,`+itoa(7-k)+`}|:)`)
+		alts = append(alts, lead(k)+`(?:(?::`+g+`){0,`+strconv.Itoa(5-k)+`}:`+ipv4Pattern+`|(?::`+g+`){1,`+strconv.Itoa(7-k)+`}|:)`)
 	}
 	return `^(?:` + strings.Join(alts, `|`) + `)(?:%[0-9a-zA-Z.]+)?$`
 }
-
-func itoa(n int) string { return string(rune('0' + n)) }
 
 // validRunes returns s with each invalid UTF-8 byte replaced by U+FFFD, as
 // encoding/json would have decoded it.

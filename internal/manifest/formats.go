@@ -16,6 +16,7 @@ package manifest
 import (
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -24,7 +25,7 @@ import (
 // or digit followed by lower-case letters, digits, '-' and '_'.
 func isID(s string) bool {
 	parts := 0
-	for part := range splitSeq(s, '.') {
+	for part := range strings.SplitSeq(s, ".") {
 		parts++
 		if !isIDPart(part) {
 			return false
@@ -66,10 +67,7 @@ func ParseByteString(s string) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil && !isRangeErr(err) {
-		return 0, false
-	}
+	f, _ := strconv.ParseFloat(num, 64) // ±Inf past the float64 range, as parseFloat
 	v := math.Floor(math.Ldexp(f, shift))
 	if math.IsInf(v, 0) || v >= 1<<63 || v < -(1<<63) {
 		return 0, false
@@ -107,16 +105,11 @@ func splitByteString(s string) (num string, shift int, ok bool) {
 	if rest != "" && (rest[0] == '-' || rest[0] == '+') {
 		rest = rest[1:]
 	}
-	intPart, frac, hasDot := cutByte(rest, '.')
+	intPart, frac, hasDot := strings.Cut(rest, ".")
 	if !allDigits(intPart) || hasDot && !allDigits(frac) {
 		return "", 0, false
 	}
 	return num, shift, true
-}
-
-func isRangeErr(err error) bool {
-	ne, ok := err.(*strconv.NumError)
-	return ok && ne.Err == strconv.ErrRange
 }
 
 // Helpers shared by the ports.
@@ -143,28 +136,6 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-func cutByte(s string, sep byte) (before, after string, found bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == sep {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
-}
-
-// splitSeq yields the pieces of s between each sep, like JS s.split(sep).
-func splitSeq(s string, sep byte) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for {
-			before, after, found := cutByte(s, sep)
-			if !yield(before) || !found {
-				return
-			}
-			s = after
-		}
-	}
 }
 
 // utf16Len is JavaScript's s.length.

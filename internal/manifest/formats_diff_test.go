@@ -5,20 +5,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestFormatsMatchNode runs the official validator's format checks (through
-// testdata/formats_oracle.js) on a few thousand candidate strings and asserts
-// that the Go ports give the same verdict on each: the same parse for semver
-// (numbers, prerelease identifiers and their kind, build), the same order for
-// semver.compare, the same message for cron patterns.
+// testdata/formats_oracle.js) on tens of thousands of candidate strings and
+// asserts that the Go ports give the same verdict on each: the same parse for
+// semver (numbers, prerelease identifiers and their kind, build), the same
+// order for semver.compare, the same message for cron patterns.
 func TestFormatsMatchNode(t *testing.T) {
 	node, dir := officialValidator(t)
 	in := formatCandidates()
@@ -135,8 +136,29 @@ func TestFormatsMatchNode(t *testing.T) {
 		}
 	}
 
-	t.Logf("candidates: id %d, semver %d, compare pairs %d, email %d, url %d, byteString %d, cron %d",
-		len(in.ID), len(in.Semver), len(in.Compare), len(in.Email), len(in.URL), len(in.ByteString), len(in.Cron))
+	accepted := func(list []bool) int {
+		n := 0
+		for _, ok := range list {
+			if ok {
+				n++
+			}
+		}
+		return n
+	}
+	validSemvers, validCrons := 0, 0
+	for _, v := range out.Semver {
+		if v != nil {
+			validSemvers++
+		}
+	}
+	for _, msg := range out.Cron {
+		if msg == "" {
+			validCrons++
+		}
+	}
+	t.Logf("candidates (accepted by node): id %d (%d), semver %d (%d), compare pairs %d, email %d (%d), url %d (%d), byteString %d (%d), cron %d (%d)",
+		len(in.ID), accepted(out.ID), len(in.Semver), validSemvers, len(in.Compare), len(in.Email), accepted(out.Email),
+		len(in.URL), accepted(out.URL), len(in.ByteString), accepted(out.ByteString), len(in.Cron), validCrons)
 	if len(mismatches) > 0 {
 		t.Logf("mismatches per function: %v", mismatches)
 	}
@@ -209,14 +231,68 @@ func formatCandidates() oracleInput {
 	in := oracleInput{
 		ID:         idCandidates(),
 		Semver:     semverCandidates(),
+		Compare:    comparePairs(),
 		Email:      emailCandidates(),
 		URL:        urlCandidates(),
 		ByteString: byteStringCandidates(),
 		Cron:       cronCandidates(),
 	}
-	in.Compare = comparePairs()
+	// Random strings made of tokens each format cares about.
+	rng := rand.New(rand.NewPCG(2024, 11))
+	in.ID = append(in.ID, tokenStrings(rng, 600, 6, "a", "b0", "z9", "-", "_", ".", ".", "A", "é", "x-y", "a_b", " ")...)
+	in.Semver = append(in.Semver, tokenStrings(rng, 1500, 10, "0", "1", "01", "42", "9007199254740992", ".", ".", ".",
+		"-", "+", "a", "alpha", "v", "=", " ", "\u00a0", "-0", "--", "Z")...)
+	in.Email = append(in.Email, tokenStrings(rng, 2000, 10, "a", "b", "é", "😀", ".", ".", "@", "@", `"`, `\`, " ", "-",
+		"_", "com", "xn--p1ai", "1", "[", "]", "127.0.0.1", ":", "%", "ｃ", "\t")...)
+	in.URL = append(in.URL, tokenStrings(rng, 2500, 10, "http", "https", "ftp", ":", ":", "//", "/", "@", "a", "b.com",
+		"example", ".", "com", "[", "]", "::1", "1", "80", "65536", "%41", "?", "#", "-", "_", "é", "😀", "user",
+		"pass", "localhost", "127.0.0.1", "javascript", "mailto:")...)
+	in.Cron = append(in.Cron, tokenStrings(rng, 2500, 12, "*", "/", "-", ",", "0", "1", "5", "7", "12", "31", "59",
+		"60", " ", " ", " ", " ", " ", "jan", "mon", "sun", "x", "\t", "?", "L", "Σ", "@daily")...)
+	in.ByteString = append(in.ByteString, tokenStrings(rng, 600, 6, "1", "0", ".", "5", "-", "+", " ", "k", "b", "m",
+		"g", "t", "K", "B", "\t", "p")...)
+
+	// The unit tests' tables go in too, so node vouches for their answers.
+	for _, tt := range idTests {
+		in.ID = append(in.ID, tt.in)
+	}
+	for _, tt := range semverParseTests {
+		in.Semver = append(in.Semver, tt.in)
+	}
+	for _, tt := range semverCompareTests {
+		in.Compare = append(in.Compare, [2]string{tt.a, tt.b})
+	}
+	for _, tt := range emailTests {
+		in.Email = append(in.Email, tt.in)
+	}
+	for _, tt := range urlTests {
+		in.URL = append(in.URL, tt.in)
+	}
+	for _, tt := range byteStringTests {
+		in.ByteString = append(in.ByteString, tt.in)
+	}
+	for _, tt := range cronTests {
+		in.Cron = append(in.Cron, tt.in)
+	}
 	return in
 }
+
+// tokenStrings returns n strings, each 1 to maxTokens tokens picked at
+// random.
+func tokenStrings(rng *rand.Rand, n, maxTokens int, tokens ...string) []string {
+	out := make([]string, n)
+	for i := range out {
+		var b strings.Builder
+		for range 1 + rng.IntN(maxTokens) {
+			b.WriteString(tokens[rng.IntN(len(tokens))])
+		}
+		out[i] = b.String()
+	}
+	return out
+}
+
+// oddSpaces is the number of whitespace-like runes oddRunes starts with.
+const oddSpaces = 19
 
 // oddRunes are characters that JavaScript and Go tell apart in some way:
 // JavaScript whitespace Go's unicode.IsSpace disagrees on (and the reverse),
@@ -233,24 +309,32 @@ var oddRunes = []string{
 	"\"", "\\", "'", "@", ".", ":", "/", "?", "#", "%", "[", "]", "<", ">", "*", ",", "-", "_", "+", "=", "~",
 }
 
-// mutate returns s, and s with each odd rune put in front, at the end and in
-// the middle, with its first and last byte dropped, and upper-cased.
+// mutate returns the seeds and, for each, its upper- and lower-case forms,
+// the seed without its first or last character and doubled; with positions,
+// also each odd rune put in the middle, and each whitespace-like one in front
+// and at the end too (for seeds of at most 100 bytes: the long ones are there
+// for their length alone).
 func mutate(seeds []string, positions bool) []string {
 	out := append([]string(nil), seeds...)
 	for _, s := range seeds {
 		out = append(out, strings.ToUpper(s), strings.ToLower(s))
 		if s != "" {
-			out = append(out, s[1:], s[:len(s)-1], s+s)
+			_, first := utf8.DecodeRuneInString(s)
+			_, last := utf8.DecodeLastRuneInString(s)
+			out = append(out, s[first:], s[:len(s)-last], s+s)
 		}
-		if !positions {
+		if !positions || len(s) > 100 {
 			continue
 		}
 		mid := len(s) / 2
-		for mid > 0 && mid < len(s) && s[mid]&0xC0 == 0x80 {
+		for mid > 0 && mid < len(s) && !utf8.RuneStart(s[mid]) {
 			mid--
 		}
-		for _, r := range oddRunes {
-			out = append(out, r+s, s+r, s[:mid]+r+s[mid:])
+		for i, r := range oddRunes {
+			out = append(out, s[:mid]+r+s[mid:])
+			if i < oddSpaces {
+				out = append(out, r+s, s+r)
+			}
 		}
 	}
 	return dedupe(out)
@@ -274,7 +358,14 @@ func idCandidates() []string {
 		"A.b", "a.B", "a-b.c_d", "-a.b", "_a.b", "a.-b", "a.b-", "a.b_", "0.1", "0a.1b", "a.b.c.d.e.f",
 		"com.example.App", "com.ex ample", "com.exämple", "com.example\n", "com.example.", "org.x--y.z__",
 	}
-	return mutate(seeds, true)
+	var combos []string
+	parts := []string{"a", "z", "0", "9", "a-", "a_", "a-b", "a_b", "0a", "ab-cd", "x--y", "", "-a", "_a", "A", "é"}
+	for _, p := range parts {
+		for _, q := range parts {
+			combos = append(combos, p+"."+q, "com."+p+"."+q)
+		}
+	}
+	return dedupe(append(mutate(seeds, true), mutate(combos, false)...))
 }
 
 func semverCandidates() []string {
@@ -420,7 +511,15 @@ func byteStringCandidates() []string {
 		"1ｋb", "99999999999999999999999tb", "--1kb", "+-1kb", "1,5kb", "1_000kb", "0.0001tb", "256mb",
 		"1gb\n", "\n1gb", "1\u00a0gb", "1gbb", "1mbkb", "1 mb ", "1.0mb", "1.00000000000000000001gb",
 	}
-	return mutate(seeds, false)
+	var combos []string
+	for _, num := range []string{"0", "7", "-3", "+12", "1.25", "-0.5", "123456789012345678901234567890"} {
+		for _, unit := range []string{"kb", "MB", "gB", "Tb", "pb", "b", "k", ""} {
+			for _, gap := range []string{"", " ", "   ", "\t"} {
+				combos = append(combos, num+gap+unit)
+			}
+		}
+	}
+	return dedupe(append(mutate(seeds, true), mutate(combos, false)...))
 }
 
 // cronFieldValues are put in each of the five positions of "0 0 * * *".
@@ -456,7 +555,5 @@ func cronCandidates() []string {
 			perField = append(perField, strings.Join(fields, " "))
 		}
 	}
-	out := append(mutate(seeds, true), mutate(perField, false)...)
-	slices.Sort(out)
-	return slices.Compact(out)
+	return dedupe(append(mutate(seeds, true), mutate(perField, false)...))
 }

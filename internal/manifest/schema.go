@@ -141,7 +141,7 @@ var manifestSchema = &schema{
 		"mediaLinks":      uniqueArray(formatSchema("uri", 0)),
 		"memoryLimit": {
 			oneOf: []*schema{{typ: "integer", min: &minOne}, formatSchema("byteString", 0)},
-			hint:  `an integer number of bytes (at least 1) or a size string such as "512MB"`,
+			hint:  `an integer number of bytes (at least 1) or a size string such as "512MB" (a number, then kb, mb, gb or tb)`,
 		},
 		"minBoxVersion":      formatSchema("semver", 0),
 		"multiDomain":        boolSchema(),

@@ -44,14 +44,20 @@ func (id semverIdent) String() string {
 // and one leading "v"; it must be at most 256 UTF-16 code units long before
 // trimming, and major, minor and patch must not exceed 2^53 - 1.
 func parseSemver(s string) (semverVersion, bool) {
-	var v semverVersion
+	v, ok := parseSemverStrict(s)
+	if !ok {
+		return semverVersion{}, false
+	}
+	return v, true
+}
+
+func parseSemverStrict(s string) (v semverVersion, ok bool) {
 	if utf16Len(s) > semverMaxLength {
 		return v, false
 	}
 	s = jsTrim(s)
 	s = strings.TrimPrefix(s, "v")
 
-	var ok bool
 	if v.Major, s, ok = semverMainNumber(s); !ok || !strings.HasPrefix(s, ".") {
 		return v, false
 	}
@@ -75,7 +81,7 @@ func parseSemver(s string) (semverVersion, bool) {
 	}
 
 	if hasPre {
-		for id := range splitSeq(pre, '.') {
+		for id := range strings.SplitSeq(pre, ".") {
 			if !isPrereleaseIdent(id) {
 				return v, false
 			}
@@ -83,7 +89,7 @@ func parseSemver(s string) (semverVersion, bool) {
 		}
 	}
 	if hasBuild {
-		for id := range splitSeq(build, '.') {
+		for id := range strings.SplitSeq(build, ".") {
 			if !isBuildIdent(id) {
 				return v, false
 			}

@@ -8,23 +8,30 @@ import (
 
 // unknownMessage explains an unknown property of the object at parent and
 // suggests the closest known one.
-func unknownMessage(key string, s *schema, parent path) string {
+// Without suggestions it only explains the rule.
+func unknownMessage(key string, s *schema, parent path, suggestions bool) string {
 	var b strings.Builder
 	if parent.ptr == "/addons" {
-		fmt.Fprintf(&b, "unknown addon %q (not in schema)", key)
+		fmt.Fprintf(&b, "unknown addon %q (not in schema", key)
 	} else {
 		fmt.Fprintf(&b, "unknown property %q", key)
 		if parent.ptr != "" {
 			b.WriteString(" in " + parent.name)
 		}
-		b.WriteString(" (not in schema)")
+		b.WriteString(" (not in schema")
 	}
-	if sug := suggest(key, s); sug != "" {
-		fmt.Fprintf(&b, " (did you mean %q?)", sug)
+	sug := ""
+	if suggestions {
+		sug = suggest(key, s)
+	}
+	if sug != "" {
+		fmt.Fprintf(&b, "; did you mean %q?)", sug)
 	} else if len(s.patterns) > 0 && len(s.props) == 0 {
-		b.WriteString(": keys must be " + s.patterns[0].what)
+		b.WriteString("): keys must be " + s.patterns[0].what)
 	} else if parent.ptr == "/addons" {
-		b.WriteString(": known addons are " + strings.Join(addonNames, ", "))
+		b.WriteString("): known addons are " + strings.Join(addonNames, ", "))
+	} else {
+		b.WriteString(")")
 	}
 	return b.String()
 }

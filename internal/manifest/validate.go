@@ -34,7 +34,12 @@ type validator struct {
 	errs      []Error
 	minBox    *semverVersion // nil when minBoxVersion is absent or invalid
 	minBoxRaw string
+	unknowns  int // unknown properties seen so far
 }
+
+// maxSuggestions bounds the work spent on "did you mean" for files full of
+// unknown properties.
+const maxSuggestions = 100
 
 // path is where a value sits: its JSON pointer and a readable name for messages.
 type path struct{ ptr, name string }
@@ -108,15 +113,15 @@ func (v *validator) checkArray(val *Value, s *schema, p path) {
 	if !s.unique {
 		return
 	}
+	first := map[string]int{}
 	for j, item := range val.Items {
-		if bad[j] {
-			continue
-		}
-		for i := range j {
-			if deepEqual(val.Items[i], item) {
-				v.add(Constraint, item, p.index(j), "array items are not unique: item %d repeats item %d (%s)", j, i, describeValue(item))
-				break
-			}
+		var b strings.Builder
+		uniqueKey(item, &b)
+		i, seen := first[b.String()]
+		if !seen {
+			first[b.String()] = j
+		} else if !bad[j] {
+			v.add(Constraint, item, p.index(j), "array items are not unique: item %d repeats item %d (%s)", j, i, describeValue(item))
 		}
 	}
 }
@@ -129,7 +134,7 @@ func (v *validator) checkObject(val *Value, s *schema, p path) {
 				where = " in " + p.name
 			}
 			v.errs = append(v.errs, Error{Pointer: p.ptr, Line: val.Line, Column: val.Col, Kind: Required,
-				Message: fmt.Sprintf("missing required property %q%s", key, where)})
+				Message: fmt.Sprintf("missing required property %q%s%s", key, where, requiredHints[key])})
 		}
 	}
 	for _, m := range val.Members {
@@ -153,13 +158,14 @@ func (v *validator) checkObject(val *Value, s *schema, p path) {
 			}
 		}
 		if !matched && !s.anyKeys {
-			v.addAtKey(Unknown, m, mp, unknownMessage(m.Key, s, p))
+			v.unknowns++
+			v.addAtKey(Unknown, m, mp, unknownMessage(m.Key, s, p, v.unknowns <= maxSuggestions))
 		}
 	}
 	if s.format == "envvar" {
 		for _, m := range val.Members {
 			if strings.HasPrefix(m.Key, "CLOUDRON_") {
-				v.addAtKey(Format, m, p.key(m.Key), fmt.Sprintf("%s: format validation failed (CLOUDRON_ prefix is reserved): %q; the CLOUDRON_ prefix is reserved for the platform's variables", p.name, m.Key))
+				v.addAtKey(Format, m, p.key(m.Key), fmt.Sprintf("%s: format validation failed (CLOUDRON_ prefix is reserved): the platform sets the CLOUDRON_ variables; rename it", p.key(m.Key).name))
 			}
 		}
 	}
@@ -168,7 +174,7 @@ func (v *validator) checkObject(val *Value, s *schema, p path) {
 // checkOneOf is tv4's oneOf: exactly one branch must accept the value.
 func (v *validator) checkOneOf(val *Value, s *schema, p path) {
 	passed := 0
-	var near *Error // the error of the branch whose type matched
+	var near *Error // the first error of a branch whose type matched
 	for _, b := range s.oneOf {
 		sub := &validator{minBox: v.minBox, minBoxRaw: v.minBoxRaw}
 		sub.check(val, b, p)
@@ -180,11 +186,12 @@ func (v *validator) checkOneOf(val *Value, s *schema, p path) {
 	}
 	switch {
 	case passed == 1:
-	case passed == 0 && near == nil:
-		v.add(Type, val, p, "data does not match any schemas from \"oneOf\": found %s, expected %s", describeValue(val), s.hint)
 	case passed == 0:
-		detail := strings.TrimPrefix(near.Message, p.name+": ")
-		v.add(near.Kind, val, p, "data does not match any schemas from \"oneOf\": %s; expected %s", detail, s.hint)
+		kind := Type
+		if near != nil {
+			kind = near.Kind
+		}
+		v.add(kind, val, p, "data does not match any schemas from \"oneOf\": found %s, expected %s%s", describeValue(val), s.hint, typeHint(val, ""))
 	default:
 		v.add(Constraint, val, p, "data is valid against more than one schema from \"oneOf\"")
 	}
@@ -235,7 +242,7 @@ func (v *validator) extraChecks(root *Value) {
 	if dirs := root.Get("runtimeDirs"); dirs != nil && dirs.Kind == ArrayValue {
 		p := path{"/runtimeDirs", "runtimeDirs"}
 		for i, d := range dirs.Items {
-			if d.Kind == StringValue && !strings.HasPrefix(d.Str, "/root") && !strings.HasPrefix(d.Str, "/app/code") && !strings.HasPrefix(d.Str, "/home/cloudron") {
+			if d.Kind == StringValue && d.Str != "" && !strings.HasPrefix(d.Str, "/root") && !strings.HasPrefix(d.Str, "/app/code") && !strings.HasPrefix(d.Str, "/home/cloudron") {
 				v.add(ExtraCheck, d, p.index(i), "Invalid run time dir: %s must be under /app/code, /root or /home/cloudron", quoteShort(d.Str))
 			}
 		}
@@ -316,33 +323,37 @@ func quoteShort(s string) string {
 // jsNumber formats a schema bound the way JavaScript prints it.
 func jsNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-// deepEqual is tv4's recursiveCompare for values decoded from JSON.
-func deepEqual(a, b *Value) bool {
-	if a.Kind != b.Kind {
-		return false
-	}
-	switch a.Kind {
+// uniqueKey encodes a value so that two values get the same key exactly when
+// tv4's recursiveCompare finds them equal: numbers by value (0 equals -0),
+// objects whatever their member order.
+func uniqueKey(v *Value, b *strings.Builder) {
+	switch v.Kind {
 	case NullValue:
-		return true
+		b.WriteString("n")
 	case BoolValue:
-		return a.Bool == b.Bool
+		b.WriteString(strconv.FormatBool(v.Bool))
 	case NumberValue:
-		return a.Num == b.Num
+		b.WriteString("#" + strconv.FormatFloat(v.Num+0, 'g', -1, 64)) // +0 turns -0 into 0
 	case StringValue:
-		return a.Str == b.Str
+		b.WriteString(strconv.Quote(v.Str))
 	case ArrayValue:
-		return slices.EqualFunc(a.Items, b.Items, deepEqual)
-	}
-	if len(a.Members) != len(b.Members) {
-		return false
-	}
-	for _, m := range a.Members {
-		o := b.Get(m.Key)
-		if o == nil || !deepEqual(m.Value, o) {
-			return false
+		b.WriteByte('[')
+		for _, it := range v.Items {
+			uniqueKey(it, b)
+			b.WriteByte(',')
 		}
+		b.WriteByte(']')
+	case ObjectValue:
+		members := slices.Clone(v.Members)
+		slices.SortFunc(members, func(x, y *Member) int { return strings.Compare(x.Key, y.Key) })
+		b.WriteByte('{')
+		for _, m := range members {
+			b.WriteString(strconv.Quote(m.Key) + ":")
+			uniqueKey(m.Value, b)
+			b.WriteByte(',')
+		}
+		b.WriteByte('}')
 	}
-	return true
 }
 
 // stringFormat returns "" when s passes the named format of the official
@@ -370,6 +381,14 @@ func failIf(bad bool, msg string) string {
 		return msg
 	}
 	return ""
+}
+
+var requiredHints = map[string]string{
+	"manifestVersion":  " (use 2)",
+	"version":          ` (the package version, such as "1.0.0")`,
+	"httpPort":         " (the port the app's HTTP server listens on)",
+	"containerPort":    " (the port the app listens on inside the container)",
+	"loginRedirectUri": ` (the path the OpenID provider redirects to after login, such as "/api/oidc/callback")`,
 }
 
 var formatHints = map[string]string{
