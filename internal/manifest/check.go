@@ -20,7 +20,7 @@ import (
 type Kind int
 
 const (
-	Syntax     Kind = iota + 1 // the bytes are not a usable JSON document
+	Syntax     Kind = iota + 1 // not usable JSON: malformed, duplicate keys, or not an object
 	Unknown                    // a property the schema does not declare
 	Required                   // a required property is missing
 	Type                       // a value of the wrong JSON type

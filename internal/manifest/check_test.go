@@ -107,7 +107,7 @@ func TestCheckTopLevelMustBeAnObject(t *testing.T) {
 			t.Fatalf("%s: %+v", in, r)
 		}
 		e := r.Errors[0]
-		if e.Kind != Type || e.Pointer != "" || !strings.Contains(e.Message, "must be a JSON object") || !strings.Contains(e.Message, "found "+found) {
+		if e.Kind != Syntax || e.Pointer != "" || !strings.Contains(e.Message, "must be a JSON object") || !strings.Contains(e.Message, "found "+found) {
 			t.Errorf("%s: %+v", in, e)
 		}
 		if r.Appstore.Valid || len(r.Appstore.Errors) != 1 {

@@ -59,6 +59,8 @@ func TestDecodeRejects(t *testing.T) {
 		{name: "too deep", in: deep, line: 1, col: maxDepth + 1, msg: "nested more than 256 levels"},
 		{name: "too large", in: "{" + strings.Repeat(" ", maxSize) + "}", line: 1, col: 1, msg: "more than the 8 MiB"},
 		{name: "columns count runes", in: `{"ü€😀": x}`, line: 1, col: 9, msg: "unexpected"},
+		{name: "top-level array", in: "\n  [1]", line: 2, col: 3, msg: "the manifest must be a JSON object ({ … }), found array", keepsTheDoc: true},
+		{name: "top-level null", in: "null", line: 1, col: 1, msg: "must be a JSON object ({ … }), found null", keepsTheDoc: true},
 		{name: "duplicate key", in: "{\n  \"title\": \"a\",\n  \"title\": \"b\"\n}", line: 3, col: 3,
 			msg: `duplicate property "title": first defined at line 2, column 3, again at line 3, column 3`, keepsTheDoc: true},
 	}

@@ -15,8 +15,7 @@ import (
 func validate(doc *Document) []Error {
 	root := doc.Root
 	if root.Kind != ObjectValue {
-		return []Error{{Line: root.Line, Column: root.Col, Kind: Type,
-			Message: fmt.Sprintf("the manifest must be a JSON object ({ … }), found %s", describeValue(root))}}
+		return nil // Decode reports it
 	}
 	v := &validator{}
 	if mb := root.Get("minBoxVersion"); mb != nil && mb.Kind == StringValue {
