@@ -221,7 +221,7 @@ func checkKeys(m *yaml.Node, known []string, prefix string) []fieldError {
 		seen[k.Value] = k.Line
 		if !contains(known, k.Value) {
 			msg := fmt.Sprintf("unknown key %s%s", prefix, k.Value)
-			if s := closest(k.Value, known); s != "" {
+			if s := cpk.Suggest(k.Value, known); s != "" {
 				msg += fmt.Sprintf(" (did you mean %s%s?)", prefix, s)
 			} else {
 				msg += " (known keys: " + strings.Join(known, ", ") + ")"
@@ -253,37 +253,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// closest returns the known key within edit distance 2 of s, if any.
-func closest(s string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := distance(strings.ToLower(s), k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -2,8 +2,9 @@ package manifest
 
 import (
 	"fmt"
-	"slices"
 	"strings"
+
+	"cpk/internal/cpk"
 )
 
 // unknownMessage explains an unknown property of the object at parent and
@@ -61,57 +62,5 @@ func suggest(key string, s *schema) string {
 	if len(s.patterns) > 0 && s.patterns[0].re == openAddons {
 		names = append(names, addonNames...)
 	}
-	slices.Sort(names)
-	best, bestDist := "", 1<<30
-	lk := strings.ToLower(key)
-	for _, name := range names {
-		d := editDistance(lk, strings.ToLower(name))
-		if d < bestDist {
-			best, bestDist = name, d
-		}
-	}
-	limit := 1
-	switch n := len([]rune(key)); {
-	case n > 10:
-		limit = 3
-	case n > 4:
-		limit = 2
-	}
-	if best == key || bestDist > limit {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the optimal-string-alignment distance: insertions,
-// deletions, substitutions and transpositions of adjacent runes.
-func editDistance(a, b string) int {
-	x, y := []rune(a), []rune(b)
-	if len(x) > 64 || len(y) > 64 {
-		if a == b {
-			return 0
-		}
-		return 1 << 20
-	}
-	d := make([][]int, len(x)+1)
-	for i := range d {
-		d[i] = make([]int, len(y)+1)
-		d[i][0] = i
-	}
-	for j := range y {
-		d[0][j+1] = j + 1
-	}
-	for i := 1; i <= len(x); i++ {
-		for j := 1; j <= len(y); j++ {
-			cost := 1
-			if x[i-1] == y[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(x)][len(y)]
+	return cpk.Suggest(key, names)
 }
