@@ -64,7 +64,8 @@ func (e *LoadError) Error() string {
 
 // Load reads every apps/<id>/cpk.yaml below dir (the apps/ folder). It reports
 // all problems at once as a *LoadError: unknown keys, bad values, ids that do
-// not match their folder, duplicate ids. Folders without cpk.yaml are problems too.
+// not match their folder, duplicate ids. Folders without cpk.yaml are problems
+// too. With a *LoadError the returned catalog still holds the valid entries.
 func Load(dir string) (*Catalog, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -72,7 +73,12 @@ func Load(dir string) (*Catalog, error) {
 	}
 	cat := &Catalog{Dir: dir}
 	var problems []Problem
-	byID := map[string]string{}
+	type entry struct {
+		app    *App
+		folder string
+	}
+	var loaded []entry
+	owners := map[string][]string{} // id → files that declare it
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -93,22 +99,32 @@ func Load(dir string) (*Catalog, error) {
 		if app == nil || len(errs) > 0 {
 			continue
 		}
-		if app.ID != e.Name() {
-			problems = append(problems, Problem{File: file, Line: 1, Message: fmt.Sprintf("id %q does not match its folder %q: rename one of them", app.ID, e.Name())})
-			continue
-		}
-		if prev, dup := byID[app.ID]; dup {
-			problems = append(problems, Problem{File: file, Line: 1, Message: fmt.Sprintf("duplicate id %q (also in %s)", app.ID, prev)})
-			continue
-		}
-		byID[app.ID] = file
 		app.Dir, app.File = filepath.Join(dir, e.Name()), file
-		cat.Apps = append(cat.Apps, app)
+		loaded = append(loaded, entry{app, e.Name()})
+		owners[app.ID] = append(owners[app.ID], file)
 	}
-	if len(problems) > 0 {
-		return cat, &LoadError{Problems: problems}
+	for _, l := range loaded {
+		line := l.app.idLine
+		switch {
+		case len(owners[l.app.ID]) > 1:
+			var others []string
+			for _, f := range owners[l.app.ID] {
+				if f != l.app.File {
+					others = append(others, f)
+				}
+			}
+			problems = append(problems, Problem{File: l.app.File, Line: line, Message: fmt.Sprintf("duplicate id %q (also in %s): each application's id is its folder name", l.app.ID, strings.Join(others, ", "))})
+		case l.app.ID != l.folder:
+			problems = append(problems, Problem{File: l.app.File, Line: line, Message: fmt.Sprintf("id %q does not match its folder %q: rename one of them", l.app.ID, l.folder)})
+		default:
+			cat.Apps = append(cat.Apps, l.app)
+		}
 	}
 	sort.Slice(cat.Apps, func(i, j int) bool { return cat.Apps[i].ID < cat.Apps[j].ID })
+	if len(problems) > 0 {
+		// The valid entries stay usable: status and lint still report on them.
+		return cat, &LoadError{Problems: problems}
+	}
 	return cat, nil
 }
 

@@ -115,14 +115,24 @@ func TestLoadReportsEveryProblemWithPosition(t *testing.T) {
 }
 
 func TestDuplicateIDs(t *testing.T) {
-	// Two folders can only carry the same id if one of them is wrong; the
-	// folder check catches it first and names the folder.
 	dir := t.TempDir()
 	writeApp(t, dir, "x", "id: x\nname: X\nphase: 2\ncategory: database\n")
-	writeApp(t, dir, "y", "id: x\nname: Y\nphase: 2\ncategory: database\n")
-	_, err := Load(dir)
-	if err == nil || !strings.Contains(err.Error(), `id "x" does not match its folder "y"`) {
-		t.Fatalf("got %v", err)
+	writeApp(t, dir, "y", "name: Y\nid: x\nphase: 2\ncategory: database\n")
+	cat, err := Load(dir)
+	var le *LoadError
+	if !errors.As(err, &le) || len(le.Problems) != 2 {
+		t.Fatalf("want one problem per file, got %v", err)
+	}
+	for _, p := range le.Problems {
+		if !strings.Contains(p.Message, `duplicate id "x" (also in `) {
+			t.Errorf("%v", p)
+		}
+	}
+	if p := le.Problems[1]; !strings.HasSuffix(p.File, filepath.Join("y", SpecFile)) || p.Line != 2 {
+		t.Errorf("the second file's problem is not at its id line: %v", p)
+	}
+	if len(cat.Apps) != 0 {
+		t.Errorf("an ambiguous id was loaded: %v", cat.Apps)
 	}
 }
 

@@ -29,8 +29,9 @@ type App struct {
 	State  cpk.State `yaml:"state,omitempty" json:"-"`
 	Reason string    `yaml:"reason,omitempty" json:"reason,omitempty"`
 
-	Dir  string `yaml:"-" json:"-"` // the package folder
-	File string `yaml:"-" json:"-"` // the cpk.yaml path
+	Dir    string `yaml:"-" json:"-"` // the package folder
+	File   string `yaml:"-" json:"-"` // the cpk.yaml path
+	idLine int    // where cpk.yaml sets the id
 }
 
 // Upstream names where the application's releases come from.
@@ -112,6 +113,9 @@ func decodeSpec(data []byte) (*App, []fieldError) {
 		}
 	}
 	pos := positions(root)
+	if n, ok := pos["id"]; ok {
+		app.idLine = n.Line
+	}
 	at := func(key string) (int, int) {
 		if n, ok := pos[key]; ok {
 			return n.Line, n.Column

@@ -153,7 +153,15 @@ func lintTargets(g *Globals, targets []string) (pkgs []lint.Package, display map
 		}
 		a := cat.App(t)
 		if a == nil {
-			return nil, nil, nil, usageError("%q is neither an application of the catalog nor a folder (a folder needs a /, like ./%s)", t, t)
+			var ids []string
+			for _, a := range cat.Apps {
+				ids = append(ids, a.ID)
+			}
+			hint := ""
+			if s := cpk.Suggest(t, ids); s != "" {
+				hint = fmt.Sprintf("did you mean %s? ", s)
+			}
+			return nil, nil, nil, usageError("%q is neither an application of the catalog nor a folder: %s(a folder needs a /, like ./%s)", t, hint, t)
 		}
 		add(a.ID, a.Dir, "apps/"+a.ID)
 	}
@@ -203,7 +211,15 @@ func printFindings(io *IO, findings []cpk.Finding, display map[string]string, pa
 func explainRule(io *IO, reg *lint.Registry, opts lintOptions) error {
 	r := reg.Rule(opts.Explain)
 	if r == nil {
-		return usageError("no rule %q: cpk lint --rules lists them", opts.Explain)
+		var codes []string
+		for _, r := range reg.Rules() {
+			codes = append(codes, r.Code)
+		}
+		hint := ""
+		if s := cpk.Suggest(opts.Explain, codes); s != "" {
+			hint = fmt.Sprintf("did you mean %s? ", s)
+		}
+		return usageError("no rule %q: %scpk lint --rules lists them", opts.Explain, hint)
 	}
 	if opts.Format == "json" {
 		return io.writeJSON(ruleInfo(r))
