@@ -221,3 +221,21 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("completion bash: exit %d", code)
 	}
 }
+
+func TestStatusWithCatalogProblems(t *testing.T) {
+	root := t.TempDir()
+	for id, spec := range map[string]string{
+		"good": "id: good\nname: Good\ntier: 2\nphase: 3\ncategory: security\n",
+		"bad":  "id: bad\nname: Bad\nphase: 3\ncategory: sekurity\n",
+	} {
+		os.MkdirAll(filepath.Join(root, "apps", id), 0o755)
+		os.WriteFile(filepath.Join(root, "apps", id, "cpk.yaml"), []byte(spec), 0o644)
+	}
+	out, errOut, code := run(t, root, "", "status")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if !strings.Contains(out, "1 applications in the catalog") || !strings.Contains(errOut, "cpk.yaml:4:11: category \"sekurity\"") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+}
