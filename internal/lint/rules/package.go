@@ -65,6 +65,26 @@ Good:
 		Run: checkIcon,
 	},
 	{
+		Code: "PK007", Title: "the manifest names an icon", Severity: cpk.Warning,
+		Doc: `Without an icon the dashboard shows a generic placeholder and users cannot
+tell the app apart in the list; the App Store requires one.
+
+Bad:
+
+    { "manifestVersion": 2, "version": "1.0.0", "httpPort": 8000 }
+
+Good:
+
+    { "manifestVersion": 2, "version": "1.0.0", "httpPort": 8000, "icon": "file://icon.png" }`,
+		Run: func(p *lint.Pass) {
+			m := p.Manifest()
+			if m != nil && m.Doc != nil && m.Doc.Lookup("/icon") == nil {
+				line, col := pos(m, "")
+				p.Reportf(lint.ManifestFile, line, col, "no icon: add \"icon\": \"file://icon.png\" with a 256×256 PNG")
+			}
+		},
+	},
+	{
 		Code: "PK004", Title: "the icon is 256×256 pixels", Severity: cpk.Warning,
 		Doc: `Cloudron shows icons square and expects 256×256 pixels; other sizes are
 scaled and look blurred or distorted.
@@ -283,13 +303,7 @@ func checkIcon(p *lint.Pass) {
 	if m == nil || m.Doc == nil {
 		return
 	}
-	icon := m.Doc.Manifest().Icon
-	if icon == "" {
-		line, col := pos(m, "")
-		p.Reportf(lint.ManifestFile, line, col, "no icon: add \"icon\": \"file://icon.png\" with a 256×256 PNG")
-		return
-	}
-	rel, ok := fileRef(icon)
+	rel, ok := fileRef(m.Doc.Manifest().Icon)
 	if !ok {
 		return
 	}
