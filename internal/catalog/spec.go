@@ -41,7 +41,7 @@ type Upstream struct {
 	URL    string `yaml:"url,omitempty" json:"url,omitempty"`   // clone URL (git)
 }
 
-// URL returns a web or clone address of the upstream project.
+// Link returns a web or clone address of the upstream project ("" when unknown).
 func (u *Upstream) Link() string {
 	switch {
 	case u == nil:

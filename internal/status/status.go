@@ -13,17 +13,22 @@ import (
 
 // App is one application's line in the report.
 type App struct {
-	ID       string    `json:"id"`
-	Name     string    `json:"name"`
-	Tier     int       `json:"tier,omitempty"`
-	Phase    int       `json:"phase"`
-	Category string    `json:"category"`
-	State    cpk.State `json:"state"`
-	Reason   string    `json:"reason,omitempty"`
-	Errors   int       `json:"lintErrors"`
-	Warnings int       `json:"lintWarnings"`
-	Notes    bool      `json:"buildNotes"`
-	Hash     string    `json:"contentHash,omitempty"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Tier     int    `json:"tier,omitempty"`
+	Phase    int    `json:"phase"`
+	Category string `json:"category"`
+	// Planning facts from cpk.yaml.
+	Complexity string    `json:"complexity,omitempty"`
+	Estimate   string    `json:"estimateHours,omitempty"`
+	Upstream   string    `json:"upstream,omitempty"`
+	Tracker    int       `json:"tracker,omitempty"`
+	State      cpk.State `json:"state"`
+	Reason     string    `json:"reason,omitempty"`
+	Errors     int       `json:"lintErrors"`
+	Warnings   int       `json:"lintWarnings"`
+	Notes      bool      `json:"buildNotes"`
+	Hash       string    `json:"contentHash,omitempty"`
 }
 
 // Group counts applications per state for one phase, one tier or the whole plan.
@@ -98,7 +103,8 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 	var pkgs []lint.Package
 	var packaged []int // indexes into apps of the entries in pkgs
 	for i, a := range cat.Apps {
-		apps[i] = App{ID: a.ID, Name: a.Name, Tier: a.Tier, Phase: a.Phase, Category: a.Category, Reason: a.Reason}
+		apps[i] = App{ID: a.ID, Name: a.Name, Tier: a.Tier, Phase: a.Phase, Category: a.Category, Reason: a.Reason,
+			Complexity: a.Complexity, Estimate: a.Estimate, Upstream: a.Upstream.Link(), Tracker: a.Tracker}
 		files, err := a.PackageFiles()
 		if err != nil {
 			return nil, err
