@@ -120,6 +120,23 @@ type Pass struct {
 
 	dockerOnce sync.Once
 	docker     *Dockerfile
+
+	memo map[string]any
+}
+
+// Memo returns the value computed for key in this pass, computing it on
+// first use: rules share parsed files (the start script, nginx and
+// supervisor configurations…) through it, so each is parsed once per package.
+func (p *Pass) Memo(key string, compute func() any) any {
+	if v, ok := p.memo[key]; ok {
+		return v
+	}
+	if p.memo == nil {
+		p.memo = map[string]any{}
+	}
+	v := compute()
+	p.memo[key] = v
+	return v
 }
 
 type fileResult struct {

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,16 +22,22 @@ func TestRegistryIsValid(t *testing.T) {
 	}
 }
 
-// expectation is one line of a fixture's want.txt: CODE file:line regexp.
+// expectation is one expected finding: its file and line, and a regexp
+// matched against "CODE message".
 type expectation struct {
-	rule, file string
-	line       int
-	re         *regexp.Regexp
+	file string
+	line int
+	re   *regexp.Regexp
 }
 
+// readWant reads a fixture's want.txt: lines "CODE file:line regexp" (for
+// files that cannot carry comments, such as the JSON manifest).
 func readWant(t *testing.T, path string) []expectation {
 	t.Helper()
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +55,55 @@ func readWant(t *testing.T, path string) []expectation {
 		if len(parts) != 3 || !ok || err != nil {
 			t.Fatalf("%s:%d: want CODE file:line regexp", path, n)
 		}
-		out = append(out, expectation{parts[0], file, lineNo, regexp.MustCompile(parts[2])})
+		out = append(out, expectation{file, lineNo, regexp.MustCompile(regexp.QuoteMeta(parts[0]) + " (?:.*)" + parts[2])})
+	}
+	return out
+}
+
+// wantComment is an inline expectation: # want "regexp".
+var wantComment = regexp.MustCompile(`#\s*want\s+"((?:[^"\\]|\\.)*)"\s*$`)
+
+// readInlineWants collects the # want "regexp" comments of every file of a
+// fixture. A comment at the end of a line expects a finding on that line; a
+// comment alone on its line expects one on the next line that is not itself
+// a want comment (for Dockerfiles, whose comments must stand alone).
+func readInlineWants(t *testing.T, dir string) []expectation {
+	t.Helper()
+	var out []expectation
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == "want.txt" {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		var pending []*regexp.Regexp
+		for i, line := range strings.Split(string(data), "\n") {
+			m := wantComment.FindStringSubmatch(line)
+			if m == nil {
+				for _, re := range pending {
+					out = append(out, expectation{filepath.ToSlash(rel), i + 1, re})
+				}
+				pending = nil
+				continue
+			}
+			pattern, err := strconv.Unquote(`"` + m[1] + `"`)
+			if err != nil {
+				t.Fatalf("%s:%d: bad want string: %v", path, i+1, err)
+			}
+			re := regexp.MustCompile(pattern)
+			if strings.HasPrefix(strings.TrimSpace(line), "#") {
+				pending = append(pending, re)
+			} else {
+				out = append(out, expectation{filepath.ToSlash(rel), i + 1, re})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -70,19 +126,19 @@ func TestFixtures(t *testing.T) {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
-			want := readWant(t, filepath.Join(dir, "want.txt"))
+			want := append(readWant(t, filepath.Join(dir, "want.txt")), readInlineWants(t, dir)...)
 			got := reg.Run(lint.Package{ID: name, Dir: dir})
 			used := make([]bool, len(got))
 			for _, w := range want {
 				found := false
 				for i, f := range got {
-					if !used[i] && f.Rule == w.rule && f.File == w.file && f.Line == w.line && w.re.MatchString(f.Message) {
+					if !used[i] && f.File == w.file && f.Line == w.line && w.re.MatchString(f.Rule+" "+f.Message) {
 						used[i], found = true, true
 						break
 					}
 				}
 				if !found {
-					t.Errorf("missing: %s %s:%d %s", w.rule, w.file, w.line, w.re)
+					t.Errorf("missing: %s:%d %s", w.file, w.line, w.re)
 				}
 			}
 			for i, f := range got {
