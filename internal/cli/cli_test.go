@@ -139,7 +139,7 @@ func TestLintReportsCatalogProblems(t *testing.T) {
 	os.MkdirAll(filepath.Join(root, "apps", "x"), 0o755)
 	os.WriteFile(filepath.Join(root, "apps", "x", "cpk.yaml"), []byte("id: x\nname: X\nphase: 9\ncategory: database\n"), 0o644)
 	out, _, code := run(t, root, "", "lint")
-	if code != 1 || !strings.Contains(out, "apps/x/cpk.yaml:3:8: error CY001 phase must be 2, 3 or 4") {
+	if code != 1 || !strings.Contains(out, "apps/x/cpk.yaml:3:8: CY001 error: phase must be 2, 3 or 4") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }
@@ -149,7 +149,7 @@ func TestLintExplainAndRules(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "PK002") || !strings.Contains(out, "Bad:") {
 		t.Errorf("exit %d: %s", code, out)
 	}
-	out, _, _ = run(t, repo, "", "lint", "--rules", "--format", "json")
+	out, _, _ = run(t, repo, "", "lint", "--list-rules", "--format", "json")
 	var rules []map[string]string
 	if err := json.Unmarshal([]byte(out), &rules); err != nil || len(rules) < 8 {
 		t.Errorf("rules: %v %s", err, out)
@@ -237,5 +237,79 @@ func TestStatusWithCatalogProblems(t *testing.T) {
 	}
 	if !strings.Contains(out, "1 applications in the catalog") || !strings.Contains(errOut, "cpk.yaml:4:11: category \"sekurity\"") {
 		t.Errorf("stdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+}
+
+func TestLintFormatsAndConfig(t *testing.T) {
+	fixture := filepath.Join(repo, "internal", "lint", "rules", "testdata", "bad-manifest")
+	out, _, code := run(t, repo, "", "lint", "--format", "sarif", fixture)
+	if code != 1 {
+		t.Errorf("sarif: exit %d", code)
+	}
+	var log struct {
+		Version string `json:"version"`
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID string `json:"id"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				RuleIndex int    `json:"ruleIndex"`
+				Level     string `json:"level"`
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct {
+							URI string `json:"uri"`
+						} `json:"artifactLocation"`
+						Region *struct {
+							StartLine int `json:"startLine"`
+						} `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out), &log); err != nil || log.Version != "2.1.0" || len(log.Runs) != 1 {
+		t.Fatalf("sarif: %v\n%s", err, out)
+	}
+	run0 := log.Runs[0]
+	if len(run0.Results) == 0 {
+		t.Fatal("sarif: no results")
+	}
+	for _, r := range run0.Results {
+		if run0.Tool.Driver.Rules[r.RuleIndex].ID != r.RuleID || r.Level == "" {
+			t.Errorf("sarif result %+v does not point at its rule", r)
+		}
+		loc := r.Locations[0].PhysicalLocation
+		if uri := loc.ArtifactLocation.URI; !strings.HasSuffix(uri, "bad-manifest/Dockerfile") && !strings.HasSuffix(uri, "bad-manifest/CloudronManifest.json") {
+			t.Errorf("sarif uri %q", loc.ArtifactLocation.URI)
+		}
+	}
+
+	out, _, _ = run(t, repo, "", "lint", "--format", "github", fixture)
+	if !strings.Contains(out, "bad-manifest/Dockerfile,line=4,title=PK002::CMD runs /app/code/start.sh") || !strings.Contains(out, "bad-manifest/CloudronManifest.json,line=3,col=14,title=MF003::") {
+		t.Errorf("github annotations:\n%s", out)
+	}
+
+	// A repository configuration that disables a rule and softens another.
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "apps"), 0o755)
+	os.WriteFile(filepath.Join(root, "cpk-lint.yaml"), []byte("disable: [PK002]\nseverity:\n  MF003: warning\n  MF004: warning\n  PK003: warning\n"), 0o644)
+	out, _, code = run(t, root, "", "lint", "--format", "json", fixture)
+	if code != 0 || strings.Contains(out, "PK002") || !strings.Contains(out, `"severity": "warning"`) {
+		t.Errorf("configured: exit %d\n%s", code, out)
+	}
+	os.WriteFile(filepath.Join(root, "cpk-lint.yaml"), []byte("disable: [PK0002]\n"), 0o644)
+	_, errOut, code := run(t, root, "", "lint", fixture)
+	if code != ExitUsage || !strings.Contains(errOut, "did you mean PK002") {
+		t.Errorf("bad config: exit %d, %s", code, errOut)
+	}
+	_, _, code = run(t, repo, "", "lint", "--format", "xml")
+	if code != ExitUsage {
+		t.Errorf("--format xml: exit %d", code)
 	}
 }

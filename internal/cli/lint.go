@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,8 +21,12 @@ type lintOptions struct {
 	Format  string
 	Explain string
 	List    bool
+	Config  string
 	Targets []string
 }
+
+// lintFormats are the output formats of cpk lint.
+var lintFormats = []string{"text", "json", "sarif", "github"}
 
 func newLintCmd(g *Globals) *cobra.Command {
 	var opts lintOptions
@@ -34,25 +39,41 @@ CMD runs, the icon as a real PNG, file:// references, build notes).
 
 Arguments are catalog ids (apps/<id>) or package folders. Without arguments
 every application of the catalog that has package files is checked.
-Exits 1 when any error-level finding remains.`,
+Exits 1 when any error-level finding remains.
+
+Findings are silenced, with a reason, by a comment on the line above:
+  # cpk:ignore DF004 -- the installer insists; start.sh moves it
+or, for files without comments (the JSON manifest), by a line of the
+package's .cpk-ignore file:
+  MF005 CloudronManifest.json:12 -- reviewed with upstream
+A suppression without a reason, or one that silences nothing, is a finding.
+The repository's cpk-lint.yaml disables rules and changes severities:
+  disable: [PK004]
+  severity: {DOC001: info}
+
+Formats: text (file:line:col: CODE severity: message), json, sarif (SARIF
+2.1.0 for code-scanning UIs), github (GitHub Actions annotations).`,
 		Example: `  cpk lint                      the whole catalog
   cpk lint grist jenkins        two applications
   cpk lint ./my-package         a package folder outside the catalog
   cpk lint --format json grist
+  cpk lint --format sarif > cpk.sarif
   cpk lint --explain PK002      why a rule exists, with examples
-  cpk lint --rules              every rule`,
+  cpk lint --list-rules         every rule`,
 		ValidArgsFunction: appCompletion(g),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := checkFormat(opts.Format); err != nil {
-				return err
+			if !slices.Contains(lintFormats, opts.Format) {
+				return usageError("--format %q: use %s", opts.Format, strings.Join(lintFormats, ", "))
 			}
 			opts.Targets = args
 			return runLint(g, opts)
 		},
 	}
-	formatFlag(c, &opts.Format)
+	c.Flags().StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(lintFormats, ", "))
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(lintFormats, cobra.ShellCompDirectiveNoFileComp))
 	c.Flags().StringVar(&opts.Explain, "explain", "", "print the documentation of one rule `CODE`")
-	c.Flags().BoolVar(&opts.List, "rules", false, "list every rule")
+	c.Flags().BoolVar(&opts.List, "list-rules", false, "list every rule")
+	c.Flags().StringVar(&opts.Config, "config", "", "lint configuration `FILE` (default: cpk-lint.yaml at the repository root)")
 	return c
 }
 
@@ -64,6 +85,9 @@ type lintReport struct {
 func runLint(g *Globals, opts lintOptions) error {
 	reg, err := rules.Registry()
 	if err != nil {
+		return err
+	}
+	if err := configureLint(g, reg, opts.Config); err != nil {
 		return err
 	}
 	switch {
@@ -82,12 +106,27 @@ func runLint(g *Globals, opts lintOptions) error {
 	if findings == nil {
 		findings = []cpk.Finding{}
 	}
-	if opts.Format == "json" {
-		if err := g.IO.writeJSON(lintReport{findings}); err != nil {
-			return err
+	path := func(f cpk.Finding) string {
+		dir, ok := display[f.App]
+		if !ok {
+			dir = "apps/" + f.App
 		}
-	} else {
-		printFindings(g.IO, findings, display, len(pkgs))
+		return dir + "/" + f.File
+	}
+	switch opts.Format {
+	case "json":
+		err = g.IO.writeJSON(lintReport{findings})
+	case "sarif":
+		err = g.IO.writeJSON(toSARIF(reg, findings, path))
+	case "github":
+		for _, f := range findings {
+			fmt.Fprintln(g.IO.Out, githubAnnotation(f, path(f)))
+		}
+	default:
+		printFindings(g.IO, findings, path, len(pkgs))
+	}
+	if err != nil {
+		return err
 	}
 	for _, f := range findings {
 		if f.Severity == cpk.Error {
@@ -183,21 +222,17 @@ func catalogFindings(appsDir string, le *catalog.LoadError) []cpk.Finding {
 
 var severityStyle = map[cpk.Severity]string{cpk.Error: red, cpk.Warning: yellow, cpk.Info: cyan}
 
-func printFindings(io *IO, findings []cpk.Finding, display map[string]string, packages int) {
+func printFindings(io *IO, findings []cpk.Finding, path func(cpk.Finding) string, packages int) {
 	var errs, warns int
 	for _, f := range findings {
-		dir, ok := display[f.App]
-		if !ok {
-			dir = "apps/" + f.App
-		}
-		loc := dir + "/" + f.File
+		loc := path(f)
 		if f.Line > 0 {
 			loc += fmt.Sprintf(":%d", f.Line)
 			if f.Column > 0 {
 				loc += fmt.Sprintf(":%d", f.Column)
 			}
 		}
-		fmt.Fprintf(io.Out, "%s: %s %s %s\n", io.paint(bold, loc), io.paint(severityStyle[f.Severity], f.Severity.String()), io.paint(dim, f.Rule), f.Message)
+		fmt.Fprintf(io.Out, "%s: %s %s: %s\n", io.paint(bold, loc), io.paint(dim, f.Rule), io.paint(severityStyle[f.Severity], f.Severity.String()), f.Message)
 		switch f.Severity {
 		case cpk.Error:
 			errs++
@@ -206,6 +241,27 @@ func printFindings(io *IO, findings []cpk.Finding, display map[string]string, pa
 		}
 	}
 	fmt.Fprintf(io.Err, "%d error(s), %d warning(s) in %d package(s)\n", errs, warns, packages)
+}
+
+// configureLint applies the repository's lint configuration (or --config).
+func configureLint(g *Globals, reg *lint.Registry, file string) error {
+	if file == "" {
+		dir, err := g.appsDir()
+		if err != nil {
+			return nil // outside a repository: no configuration
+		}
+		file = filepath.Join(filepath.Dir(dir), lint.ConfigFile)
+	} else if _, err := os.Stat(file); err != nil {
+		return usageError("--config %s: %s", file, cleanPathErr(err))
+	}
+	cfg, err := lint.LoadConfig(file)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	if err := reg.Configure(cfg); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	return nil
 }
 
 func explainRule(io *IO, reg *lint.Registry, opts lintOptions) error {
@@ -221,10 +277,10 @@ func explainRule(io *IO, reg *lint.Registry, opts lintOptions) error {
 		}
 		return usageError("no rule %q: %scpk lint --rules lists them", opts.Explain, hint)
 	}
-	if opts.Format == "json" {
-		return io.writeJSON(ruleInfo(r))
+	if opts.Format != "text" {
+		return io.writeJSON(ruleInfo(reg, r))
 	}
-	fmt.Fprintf(io.Out, "%s %s (%s)\n\n%s\n", io.paint(bold, r.Code), r.Title, r.Severity, r.Doc)
+	fmt.Fprintf(io.Out, "%s %s (%s)\n\n%s\n", io.paint(bold, r.Code), r.Title, reg.Severity(r), r.Doc)
 	return nil
 }
 
@@ -235,19 +291,25 @@ type ruleJSON struct {
 	Doc      string       `json:"doc"`
 }
 
-func ruleInfo(r *lint.Rule) ruleJSON { return ruleJSON{r.Code, r.Title, r.Severity, r.Doc} }
+func ruleInfo(reg *lint.Registry, r *lint.Rule) ruleJSON {
+	return ruleJSON{r.Code, r.Title, reg.Severity(r), r.Doc}
+}
 
 func listRules(io *IO, reg *lint.Registry, format string) error {
-	if format == "json" {
+	if format != "text" {
 		var out []ruleJSON
 		for _, r := range reg.Rules() {
-			out = append(out, ruleInfo(r))
+			out = append(out, ruleInfo(reg, r))
 		}
 		return io.writeJSON(out)
 	}
 	t := &table{io: io}
 	for _, r := range reg.Rules() {
-		t.row(r.Code, r.Severity.String(), r.Title)
+		state := ""
+		if !reg.Enabled(r.Code) {
+			state = "(disabled)"
+		}
+		t.row(r.Code, reg.Severity(r).String(), r.Title, state)
 	}
 	t.flush()
 	return nil

@@ -47,18 +47,21 @@ const NotesFile = "NOTES.md"
 
 // Registry holds the rules, validated once.
 type Registry struct {
-	rules  []*Rule
-	byCode map[string]*Rule
+	rules     []*Rule
+	byCode    map[string]*Rule
+	disabled  map[string]bool         // by the configuration
+	overrides map[string]cpk.Severity // by the configuration
 }
 
 var codePattern = regexp.MustCompile(`^[A-Z]{2,3}[0-9]{3}$`)
 
 // NewRegistry checks the rules (well-formed unique codes, a title, a doc with
-// a bad and a good example, a Run function) and returns them in code order.
+// a bad and a good example, a Run function) and returns them, with the
+// framework's own rules, in code order.
 func NewRegistry(rules ...*Rule) (*Registry, error) {
-	r := &Registry{byCode: map[string]*Rule{}}
+	r := &Registry{byCode: map[string]*Rule{}, disabled: map[string]bool{}, overrides: map[string]cpk.Severity{}}
 	var errs []error
-	for _, rule := range rules {
+	for _, rule := range append(FrameworkRules(), rules...) {
 		switch {
 		case !codePattern.MatchString(rule.Code):
 			errs = append(errs, fmt.Errorf("rule %q: code must be a family prefix and three digits", rule.Code))
@@ -83,14 +86,18 @@ func (r *Registry) Rules() []*Rule { return r.rules }
 // Rule returns the rule with this code (case-insensitive), or nil.
 func (r *Registry) Rule(code string) *Rule { return r.byCode[strings.ToUpper(code)] }
 
-// Run applies every rule to one package and returns the findings sorted by
-// file, line, column and rule.
+// Run applies every enabled rule to one package, drops what suppressions
+// silence, and returns the findings sorted by file, line, column and rule.
 func (r *Registry) Run(pkg Package) []cpk.Finding {
 	p := &Pass{Package: pkg, files: map[string]fileResult{}}
 	for _, rule := range r.rules {
-		p.rule = rule
+		if r.disabled[rule.Code] {
+			continue
+		}
+		p.rule, p.severity = rule, r.Severity(rule)
 		rule.Run(p)
 	}
+	p.findings = r.applySuppressions(pkg, p.findings)
 	sort.SliceStable(p.findings, func(i, j int) bool {
 		a, b := p.findings[i], p.findings[j]
 		if a.File != b.File {
@@ -112,6 +119,7 @@ func (r *Registry) Run(pkg Package) []cpk.Finding {
 type Pass struct {
 	Package
 	rule     *Rule
+	severity cpk.Severity // the running rule's, after the configuration
 	findings []cpk.Finding
 	files    map[string]fileResult
 
@@ -148,7 +156,7 @@ type fileResult struct {
 // package) and position (0 when unknown).
 func (p *Pass) Reportf(file string, line, col int, format string, args ...any) {
 	p.findings = append(p.findings, cpk.Finding{
-		Rule: p.rule.Code, Severity: p.rule.Severity, App: p.ID,
+		Rule: p.rule.Code, Severity: p.severity, App: p.ID,
 		File: file, Line: line, Column: col, Message: fmt.Sprintf(format, args...),
 	})
 }
