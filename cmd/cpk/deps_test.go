@@ -16,6 +16,8 @@ var forbidden = map[string][]string{
 	"cpk/internal/catalog":  {"cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest"},
 	"cpk/internal/lint":     {"cpk/internal/catalog", "cpk/internal/status", "cpk/internal/cli"},
 	"cpk/internal/status":   {"cpk/internal/cli"},
+	"cpk/internal/fsx":      {"cpk/"}, // standard library only
+	"cpk/internal/docs":     {"cpk/internal/cli", "cpk/internal/status"},
 }
 
 func TestDependencyDirection(t *testing.T) {

@@ -64,7 +64,7 @@ Exit codes: 0 ok, 1 findings or invalid input, 2 usage error,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see %s --help)", err, c.CommandPath())
 	})
-	root.AddCommand(newStatusCmd(g), newLintCmd(g), newManifestCmd(g))
+	root.AddCommand(newStatusCmd(g), newLintCmd(g), newManifestCmd(g), newDocsCmd(g))
 	return root
 }
 

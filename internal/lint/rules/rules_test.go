@@ -176,16 +176,3 @@ func TestReadFileStaysInPackage(t *testing.T) {
 		t.Errorf("want 2 findings for references outside the package, got %d", refs)
 	}
 }
-
-// TestREADMEListsEveryRule keeps the README's rule table true to the code.
-func TestREADMEListsEveryRule(t *testing.T) {
-	readme, err := os.ReadFile("../../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range All() {
-		if !strings.Contains(string(readme), "| "+r.Code+" |") {
-			t.Errorf("README.md has no row for %s (%s)", r.Code, r.Title)
-		}
-	}
-}
