@@ -18,7 +18,22 @@ var forbidden = map[string][]string{
 	"cpk/internal/status":   {"cpk/internal/cli"},
 	"cpk/internal/fsx":      {"cpk/"}, // standard library only
 	"cpk/internal/docs":     {"cpk/internal/cli", "cpk/internal/status"},
+	// upstream sources are an adapter: the domain, fsx and the standard library only.
+	"cpk/internal/upstream": {"cpk/internal/catalog", "cpk/internal/manifest", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/parse", "cpk/internal/bump", "cpk/internal/docs", "cpk/internal/engine"},
+	// bump edits package files: manifest, the Dockerfile parser and upstream, not the catalog or the layers above.
+	"cpk/internal/bump": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/docs", "cpk/internal/engine"},
+	// The container engine is an adapter: the domain and the standard library only.
+	"cpk/internal/engine": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest",
+		"cpk/internal/parse", "cpk/internal/docs", "cpk/internal/base", "cpk/internal/build", "cpk/internal/steps", "cpk/internal/fsx", "cpk/internal/upstream", "cpk/internal/bump"},
+	// The base image and builds use the engine's interface; neither knows the catalog or the commands.
+	"cpk/internal/base":  {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest", "cpk/internal/docs", "cpk/internal/build", "cpk/internal/upstream", "cpk/internal/bump"},
+	"cpk/internal/build": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest", "cpk/internal/docs", "cpk/internal/upstream", "cpk/internal/bump"},
+	"cpk/internal/steps": {"cpk/"}, // standard library only
 }
+
+// execDoor lists the packages that run subprocesses only through the
+// engine's Runner (the one exec door): none of them may import os/exec.
+var execDoor = []string{"cpk/internal/base", "cpk/internal/build", "cpk/internal/steps"}
 
 func TestDependencyDirection(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "cpk/...").Output()
@@ -43,6 +58,11 @@ func TestDependencyDirection(t *testing.T) {
 		for _, imp := range imports {
 			if imp == "cpk/internal/cli" && pkg != "cpk/cmd/cpk" {
 				t.Errorf("%s imports the command layer", pkg)
+			}
+			for _, p := range execDoor {
+				if imp == "os/exec" && (pkg == p || strings.HasPrefix(pkg, p+"/")) {
+					t.Errorf("%s imports os/exec: run subprocesses through engine.Runner", pkg)
+				}
 			}
 		}
 	}

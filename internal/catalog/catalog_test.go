@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -229,5 +230,64 @@ func TestBundledCatalog(t *testing.T) {
 	}
 	if phases[2] != 26 || phases[3] != 37 || phases[4] != 38 {
 		t.Errorf("per phase %v, want the inventory's 26/37/38", phases)
+	}
+}
+
+// TestUpstreamValidation: each source's required keys, keys a source does
+// not use, patterns, scheme and track are errors at the key's position.
+func TestUpstreamValidation(t *testing.T) {
+	head := "id: %s\nname: X\nphase: 2\ncategory: database\nupstream:\n"
+	cases := []struct {
+		folder, block string
+		line          int
+		text          string
+	}{
+		{"gh-no-repo", "  source: github\n", 6, "upstream github needs repo"},
+		{"gh-subgroup", "  source: github\n  repo: a/b/c\n", 7, "only gitlab has subgroups"},
+		{"gitea-no-url", "  source: gitea\n  repo: a/b\n", 6, "upstream gitea needs url"},
+		{"npm-no-package", "  source: npm\n  repo: a/b\n", 6, "upstream npm needs package"},
+		{"npm-repo", "  source: npm\n  package: x\n  repo: a/b\n", 8, "upstream npm does not use repo"},
+		{"registry-no-image", "  source: registry\n", 6, "needs image"},
+		{"git-no-url", "  source: git\n", 6, "upstream git needs url"},
+		{"bad-source", "  source: sourceforge\n", 6, `upstream source "sourceforge"`},
+		{"no-source", "  repo: a/b\n", 6, "upstream needs source"},
+		{"bad-use", "  source: github\n  repo: a/b\n  use: commits\n", 8, `use "commits" must be releases or tags`},
+		{"bad-include", "  source: github\n  repo: a/b\n  include: \"(\"\n", 8, "include is not a valid regular expression"},
+		{"bad-scheme", "  source: github\n  repo: a/b\n  scheme: romantic\n", 8, `scheme "romantic"`},
+		{"bad-track", "  source: github\n  repo: a/b\n  track: two\n", 8, `track "two"`},
+		{"bad-prerelease", "  source: github\n  repo: a/b\n  prerelease: sometimes\n", 8, "cannot unmarshal"},
+		{"typo", "  source: github\n  repo: a/b\n  prefx: app-\n", 8, "did you mean upstream.prefix?"},
+		{"gitlab-url", "  source: gitlab\n  repo: a/b\n  url: gitlab.example.com\n", 8, "must be the instance address"},
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		writeApp(t, dir, c.folder, fmt.Sprintf(head, c.folder)+c.block)
+	}
+	writeApp(t, dir, "fine", fmt.Sprintf(head, "fine")+"  source: gitlab\n  repo: group/sub/name\n  url: https://gitlab.example.com\n  use: tags\n  prefix: server-\n  include: '^server-v'\n  exclude: '-nightly$'\n  prerelease: true\n  scheme: semver\n  track: 2.x\n")
+	writeApp(t, dir, "pkg", fmt.Sprintf(head, "pkg")+"  source: pypi\n  package: django\n")
+	cat, err := Load(dir)
+	var le *LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("want *LoadError, got %v", err)
+	}
+	for _, c := range cases {
+		found := false
+		for _, p := range le.Problems {
+			if filepath.Base(filepath.Dir(p.File)) == c.folder && p.Line == c.line && strings.Contains(p.Message, c.text) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: no problem at line %d containing %q in %v", c.folder, c.line, c.text, le)
+		}
+	}
+	for _, p := range le.Problems {
+		if f := filepath.Base(filepath.Dir(p.File)); f == "fine" || f == "pkg" {
+			t.Errorf("valid declaration reported: %v", p)
+		}
+	}
+	u := cat.App("fine").Upstream
+	if u.Prefix != "server-" || !u.Prerelease || u.Track != "2.x" || u.Link() != "https://gitlab.example.com/group/sub/name" {
+		t.Errorf("fine = %+v, link %s", u, u.Link())
 	}
 }

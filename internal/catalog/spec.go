@@ -14,16 +14,16 @@ import (
 
 // App is one application of the catalog: its cpk.yaml plus where it lives.
 type App struct {
-	ID         string    `yaml:"id" json:"id"`
-	Name       string    `yaml:"name" json:"name"`
-	Tier       int       `yaml:"tier,omitempty" json:"tier,omitempty"` // 1 (business critical) to 4; 0 = untiered
-	Phase      int       `yaml:"phase" json:"phase"`                   // plan phase 2, 3 or 4
-	Category   string    `yaml:"category" json:"category"`
-	Complexity string    `yaml:"complexity,omitempty" json:"complexity,omitempty"`
-	Estimate   string    `yaml:"estimate,omitempty" json:"estimate,omitempty"` // hours, "6-8" or "4"
-	Upstream   *Upstream `yaml:"upstream,omitempty" json:"upstream,omitempty"`
-	Tracker    int       `yaml:"tracker,omitempty" json:"tracker,omitempty"`
-	Notes      string    `yaml:"notes,omitempty" json:"notes,omitempty"`
+	ID         string        `yaml:"id" json:"id"`
+	Name       string        `yaml:"name" json:"name"`
+	Tier       int           `yaml:"tier,omitempty" json:"tier,omitempty"` // 1 (business critical) to 4; 0 = untiered
+	Phase      int           `yaml:"phase" json:"phase"`                   // plan phase 2, 3 or 4
+	Category   string        `yaml:"category" json:"category"`
+	Complexity string        `yaml:"complexity,omitempty" json:"complexity,omitempty"`
+	Estimate   string        `yaml:"estimate,omitempty" json:"estimate,omitempty"` // hours, "6-8" or "4"
+	Upstream   *cpk.Upstream `yaml:"upstream,omitempty" json:"upstream,omitempty"`
+	Tracker    int           `yaml:"tracker,omitempty" json:"tracker,omitempty"`
+	Notes      string        `yaml:"notes,omitempty" json:"notes,omitempty"`
 	// State is set by hand only to blocked (with Reason) or retired;
 	// every other state is derived.
 	State  cpk.State `yaml:"state,omitempty" json:"-"`
@@ -32,28 +32,6 @@ type App struct {
 	Dir    string `yaml:"-" json:"-"` // the package folder
 	File   string `yaml:"-" json:"-"` // the cpk.yaml path
 	idLine int    // where cpk.yaml sets the id
-}
-
-// Upstream names where the application's releases come from.
-type Upstream struct {
-	Source string `yaml:"source" json:"source"`                 // github, gitlab, git, …
-	Repo   string `yaml:"repo,omitempty" json:"repo,omitempty"` // owner/name (github, gitlab)
-	URL    string `yaml:"url,omitempty" json:"url,omitempty"`   // clone URL (git)
-}
-
-// Link returns a web or clone address of the upstream project ("" when unknown).
-func (u *Upstream) Link() string {
-	switch {
-	case u == nil:
-		return ""
-	case u.URL != "":
-		return u.URL
-	case u.Source == "github":
-		return "https://github.com/" + u.Repo
-	case u.Source == "gitlab":
-		return "https://gitlab.com/" + u.Repo
-	}
-	return ""
 }
 
 // Categories are the plan's headings.
@@ -68,7 +46,7 @@ var Categories = []string{
 var Complexities = []string{"low", "medium", "high", "very-high"}
 
 // Sources are the upstream kinds a cpk.yaml may name.
-var Sources = []string{"github", "gitlab", "gitea", "npm", "pypi", "registry", "git", "debian"}
+var Sources = cpk.UpstreamSources
 
 var (
 	idPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -97,8 +75,10 @@ func decodeSpec(data []byte) (*App, []fieldError) {
 	}
 	var errs []fieldError
 	errs = append(errs, checkKeys(root, appKeys, "")...)
+	var upstreamNode *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		if k, v := root.Content[i], root.Content[i+1]; k.Value == "upstream" && v.Kind == yaml.MappingNode {
+			upstreamNode = v
 			errs = append(errs, checkKeys(v, upstreamKeys, "upstream.")...)
 		}
 	}
@@ -164,14 +144,18 @@ func decodeSpec(data []byte) (*App, []fieldError) {
 	if app.Tracker < 0 {
 		bad("tracker", "tracker must be a positive issue number")
 	}
-	if u := app.Upstream; u != nil {
-		switch {
-		case !contains(Sources, u.Source):
-			bad("upstream", "upstream source %q is not one of %s", u.Source, strings.Join(Sources, ", "))
-		case (u.Source == "github" || u.Source == "gitlab") && !strings.Contains(u.Repo, "/"):
-			bad("upstream", "upstream %s needs repo: owner/name", u.Source)
-		case u.Source == "git" && u.URL == "":
-			bad("upstream", "upstream git needs url: the clone address")
+	if u := app.Upstream; u != nil && upstreamNode != nil {
+		// Each problem sits at its key's value, or at the block when the
+		// key is missing.
+		upos := positions(upstreamNode)
+		for _, p := range u.Problems() {
+			l, c := at("upstream")
+			if n, ok := upos[p.Key]; ok {
+				l, c = n.Line, n.Column
+			}
+			if !typeErrLines[l] {
+				errs = append(errs, fieldError{l, c, p.Message})
+			}
 		}
 	}
 	switch app.State {
@@ -247,7 +231,7 @@ func positions(m *yaml.Node) map[string]*yaml.Node {
 // The keys of cpk.yaml and of its upstream block, as the struct tags name them.
 var (
 	appKeys      = []string{"id", "name", "tier", "phase", "category", "complexity", "estimate", "upstream", "tracker", "notes", "state", "reason"}
-	upstreamKeys = []string{"source", "repo", "url"}
+	upstreamKeys = cpk.UpstreamKeys
 )
 
 func contains(list []string, s string) bool {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"io/fs"
 	"context"
 	"encoding/json"
 	"os"
@@ -61,7 +62,11 @@ func TestStatusText(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"101 applications", "phase 2\t25\t26", "tier 1\t-\t6", "deploy success\tn/a", "upstream freshness\tunknown"} {
+	fresh := "upstream freshness\tunknown"
+	if _, err := os.Stat(filepath.Join(repo, ".cpk", "upstream.json")); err == nil {
+		fresh = "upstream freshness\t" // a local cpk upstream check has recorded results
+	}
+	for _, want := range []string{"101 applications", "phase 2\t25\t26", "tier 1\t-\t6", "deploy success\tn/a", fresh} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status text lacks %q:\n%s", want, out)
 		}
@@ -285,7 +290,7 @@ func TestLintFormatsAndConfig(t *testing.T) {
 			t.Errorf("sarif result %+v does not point at its rule", r)
 		}
 		loc := r.Locations[0].PhysicalLocation
-		if uri := loc.ArtifactLocation.URI; !strings.HasSuffix(uri, "bad-manifest/Dockerfile") && !strings.HasSuffix(uri, "bad-manifest/CloudronManifest.json") {
+		if uri := loc.ArtifactLocation.URI; !strings.HasPrefix(uri, fixture+"/") {
 			t.Errorf("sarif uri %q", loc.ArtifactLocation.URI)
 		}
 	}
@@ -295,21 +300,58 @@ func TestLintFormatsAndConfig(t *testing.T) {
 		t.Errorf("github annotations:\n%s", out)
 	}
 
-	// A repository configuration that disables a rule and softens another.
+	// A repository configuration that softens a rule, then disables it, on a
+	// copy of the clean reference package whose icon is gone.
 	root := t.TempDir()
-	os.MkdirAll(filepath.Join(root, "apps"), 0o755)
-	os.WriteFile(filepath.Join(root, "cpk-lint.yaml"), []byte("disable: [PK002]\nseverity:\n  MF003: warning\n  MF004: warning\n  PK003: warning\n"), 0o644)
-	out, _, code = run(t, root, "", "lint", "--format", "json", fixture)
-	if code != 0 || strings.Contains(out, "PK002") || !strings.Contains(out, `"severity": "warning"`) {
-		t.Errorf("configured: exit %d\n%s", code, out)
+	pkg := filepath.Join(root, "apps", "notes")
+	copyTree(t, filepath.Join(repo, "internal", "lint", "rules", "testdata", "reference"), pkg)
+	os.WriteFile(filepath.Join(pkg, "cpk.yaml"), []byte("id: notes\nname: Notes\nphase: 2\ncategory: productivity\n"), 0o644)
+	os.Remove(filepath.Join(pkg, "icon.png"))
+	out, _, code = run(t, root, "", "lint", "--format", "json")
+	if code != 1 || !strings.Contains(out, `"rule": "PK003"`) {
+		t.Fatalf("unconfigured: exit %d\n%s", code, out)
 	}
-	os.WriteFile(filepath.Join(root, "cpk-lint.yaml"), []byte("disable: [PK0002]\n"), 0o644)
-	_, errOut, code := run(t, root, "", "lint", fixture)
-	if code != ExitUsage || !strings.Contains(errOut, "did you mean PK002") {
+	os.WriteFile(filepath.Join(root, "cpk-lint.yaml"), []byte("severity:\n  PK003: warning\n"), 0o644)
+	out, _, code = run(t, root, "", "lint", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"severity": "warning"`) {
+		t.Errorf("softened: exit %d\n%s", code, out)
+	}
+	os.WriteFile(filepath.Join(root, "cpk-lint.yaml"), []byte("disable: [PK003]\n"), 0o644)
+	out, _, code = run(t, root, "", "lint", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"findings": []`) {
+		t.Errorf("disabled: exit %d\n%s", code, out)
+	}
+	os.WriteFile(filepath.Join(root, "cpk-lint.yaml"), []byte("disable: [PK0003]\n"), 0o644)
+	_, errOut, code := run(t, root, "", "lint")
+	if code != ExitUsage || !strings.Contains(errOut, "did you mean PK003") {
 		t.Errorf("bad config: exit %d, %s", code, errOut)
 	}
 	_, _, code = run(t, repo, "", "lint", "--format", "xml")
 	if code != ExitUsage {
 		t.Errorf("--format xml: exit %d", code)
+	}
+}
+
+// copyTree copies a folder with file modes.
+func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		target := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, _ := d.Info()
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

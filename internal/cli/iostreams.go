@@ -15,6 +15,9 @@ type IO struct {
 	// OutTTY is true when Out is a terminal: aligned tables instead of
 	// tab-separated rows. Color adds ANSI colours (never with NO_COLOR).
 	OutTTY, Color bool
+	// ErrTTY is true when Err is a terminal: live progress displays
+	// instead of one line per event.
+	ErrTTY bool
 }
 
 // System returns the process's streams, detecting terminals and NO_COLOR.
@@ -24,6 +27,7 @@ func System() *IO {
 	return &IO{
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		OutTTY: tty, Color: tty && !noColor && os.Getenv("TERM") != "dumb",
+		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())) && os.Getenv("TERM") != "dumb",
 	}
 }
 

@@ -15,12 +15,13 @@ import (
 
 // Globals are the flags every command shares.
 type Globals struct {
-	IO   *IO
-	Root string // the repository root holding apps/; found from the working directory when empty
+	IO     *IO
+	Root   string // the repository root holding apps/; found from the working directory when empty
+	Engine string // --engine: podman, docker or a path; CPK_ENGINE when empty
 }
 
-// appsDir returns the catalog folder, finding the repository root when not given.
-func (g *Globals) appsDir() (string, error) {
+// rootDir returns the repository root, finding it when not given.
+func (g *Globals) rootDir() (string, error) {
 	root := g.Root
 	if root == "" {
 		root = os.Getenv("CPK_ROOT")
@@ -33,6 +34,15 @@ func (g *Globals) appsDir() (string, error) {
 		if root, err = catalog.FindRoot(wd); err != nil {
 			return "", envError(err)
 		}
+	}
+	return root, nil
+}
+
+// appsDir returns the catalog folder, finding the repository root when not given.
+func (g *Globals) appsDir() (string, error) {
+	root, err := g.rootDir()
+	if err != nil {
+		return "", err
 	}
 	return root + string(os.PathSeparator) + "apps", nil
 }
@@ -52,19 +62,29 @@ Start with:
   cpk status                     where the catalog stands against the plan
   cpk lint [APP...]              check packages (no argument: the whole catalog)
   cpk manifest check FILE...     validate CloudronManifest.json files
+  cpk doctor                     is a container engine ready for builds?
+  cpk base build                 make the local Cloudron-compatible base image
+  cpk build [APP...|--all]       build package images (only what changed)
 
-Exit codes: 0 ok, 1 findings or invalid input, 2 usage error,
-3 environment problem (e.g. no catalog found), 130 interrupted.`,
+Exit codes: 0 ok, 1 findings, invalid input or a failed build, 2 usage
+error, 3 environment problem (e.g. no catalog found, no container engine),
+130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	root.PersistentFlags().StringVar(&g.Root, "root", "", "repository root holding apps/ (default: found from the working directory, or $CPK_ROOT)")
+	root.PersistentFlags().StringVar(&g.Engine, "engine", "", "container engine: podman, docker or a path to one (default: $CPK_ENGINE, else detected)")
+	_ = root.RegisterFlagCompletionFunc("engine", cobra.FixedCompletions([]string{"podman", "docker"}, cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see %s --help)", err, c.CommandPath())
 	})
 	root.AddCommand(newStatusCmd(g), newLintCmd(g), newManifestCmd(g), newDocsCmd(g))
+	root.AddCommand(newDoctorCmd(g))
+	root.AddCommand(newBaseCmd(g))
+	root.AddCommand(newBuildCmd(g))
+	root.AddCommand(newUpstreamCmd(g))
 	return root
 }
 

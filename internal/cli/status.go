@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"cpk/internal/cpk"
 	"cpk/internal/lint/rules"
 	"cpk/internal/status"
+	"cpk/internal/upstream"
 )
 
 type statusOptions struct {
@@ -62,7 +64,12 @@ func runStatus(g *Globals, opts statusOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, err := status.Build(cat, status.Options{Rules: reg})
+	// The last upstream check, when there is one, gives the freshness metric.
+	checks, err := upstream.LoadResults(resultsPath(filepath.Dir(dir)))
+	if err != nil {
+		fmt.Fprintf(g.IO.Err, "warning: %v\n", err)
+	}
+	rep, err := status.Build(cat, status.Options{Rules: reg, Upstream: checks})
 	if err != nil {
 		return err
 	}
@@ -130,11 +137,12 @@ func printStatus(io *IO, r *status.Report, all bool) {
 	t.row("packages", fmt.Sprintf("%d of %d", m.Packages.Count, m.Packages.Target), "lint-clean packages (packaged or verified)")
 	t.row("deploy success", percent(m.SuccessRate.Value), fmt.Sprintf("%d verified of %d packaged; target above %.0f%%", m.SuccessRate.Count, m.SuccessRate.Of, m.SuccessRate.Target*100))
 	t.row("build notes", percent(m.BuildNotes.Value), fmt.Sprintf("%d of %d packages have %s; target 100%%", m.BuildNotes.Count, m.BuildNotes.Of, "NOTES.md"))
-	fresh := "unknown"
-	if m.UpstreamFreshness.Known {
-		fresh = percent(m.UpstreamFreshness.Value)
+	fresh, freshNote := "unknown", "packages within a month of upstream; no upstream checks recorded yet (cpk upstream check)"
+	if f := m.UpstreamFreshness; f.Known {
+		fresh = percent(f.Value)
+		freshNote = fmt.Sprintf("%d of %d checked packages within a month of upstream (cpk upstream check)", f.Count, f.Of)
 	}
-	t.row("upstream freshness", fresh, "packages within a month of upstream; no upstream checks recorded yet")
+	t.row("upstream freshness", fresh, freshNote)
 	t.flush()
 
 	var listed []status.App

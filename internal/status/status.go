@@ -5,6 +5,7 @@ package status
 import (
 	"fmt"
 	"runtime"
+	"time"
 
 	"cpk/internal/catalog"
 	"cpk/internal/cpk"
@@ -67,11 +68,15 @@ type Metrics struct {
 	SuccessRate Ratio `json:"successRate"`
 	// BuildNotes is the share of packages (apps with package files) that have build notes.
 	BuildNotes Ratio `json:"buildNotes"`
-	// UpstreamFreshness is the share of packages within a month of upstream;
+	// UpstreamFreshness is the share of packages within a month of upstream
+	// (pinning the newest acceptable version, or trailing one released less
+	// than 30 days ago) among the checked packages that pin a version;
 	// unknown until upstream checks are recorded.
 	UpstreamFreshness struct {
 		Known bool     `json:"known"`
 		Value *float64 `json:"value"`
+		Count int      `json:"count"` // fresh packages
+		Of    int      `json:"of"`    // checked packages with a pinned version
 	} `json:"upstreamFreshness"`
 }
 
@@ -91,6 +96,11 @@ type Options struct {
 	// nil until test results are recorded.
 	Verified func(app, hash string) bool
 	Workers  int // lint concurrency; 0 = one per CPU
+	// Upstream are the last recorded upstream checks (cpk upstream check);
+	// nil until there are some. Now is the time freshness is judged at
+	// (zero: the current time).
+	Upstream []cpk.UpstreamCheck
+	Now      time.Time
 }
 
 // Build computes the report: it lints every application that has package
@@ -141,7 +151,38 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 		}
 		apps[i].State = catalog.DeriveState(a, ev)
 	}
-	return summarise(apps), nil
+	r := summarise(apps)
+	r.freshness(cat, opts)
+	return r, nil
+}
+
+// freshness computes the upstream freshness metric from recorded checks of
+// applications of the catalog.
+func (r *Report) freshness(cat *catalog.Catalog, opts Options) {
+	if opts.Upstream == nil {
+		return
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	m := &r.Metrics.UpstreamFreshness
+	m.Known = true
+	for _, c := range opts.Upstream {
+		if cat.App(c.App) == nil {
+			continue
+		}
+		if fresh, known := c.Fresh(now); known {
+			m.Of++
+			if fresh {
+				m.Count++
+			}
+		}
+	}
+	if m.Of > 0 {
+		v := float64(m.Count) / float64(m.Of)
+		m.Value = &v
+	}
 }
 
 // NotesRule is the lint rule whose findings mean the build notes are missing.

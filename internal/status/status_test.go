@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"cpk/internal/catalog"
 	"cpk/internal/cpk"
@@ -136,5 +137,37 @@ func TestBundledCatalog(t *testing.T) {
 		if a.State == "" {
 			t.Errorf("%s has no state", a.ID)
 		}
+	}
+}
+
+func TestUpstreamFreshness(t *testing.T) {
+	dir := makeCatalog(t, map[string][2]string{"a": {"good", ""}, "b": {"good", ""}, "c": {"good", ""}, "d": {"", ""}})
+	cat, err := catalog.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := rules.Registry()
+	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	old := now.Add(-90 * 24 * time.Hour)
+	recent := now.Add(-3 * 24 * time.Hour)
+	checks := []cpk.UpstreamCheck{
+		{App: "a", Pinned: "1.0", Latest: "1.0", LatestDate: &old},                 // current
+		{App: "b", Pinned: "1.0", Latest: "1.1", Outdated: true, LatestDate: &old}, // a release behind for three months
+		{App: "c", Pinned: "1.0", Latest: "1.1", Outdated: true, LatestDate: &recent},
+		{App: "d", Latest: "2.0"},                         // no pin: not counted
+		{App: "gone", Pinned: "1", Latest: "1"},           // not in the catalog
+		{App: "a2", Pinned: "1", Latest: "1", Error: "x"}, // not in the catalog either
+	}
+	rep, err := Build(cat, Options{Rules: reg, Upstream: checks, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Metrics.UpstreamFreshness
+	if !f.Known || f.Count != 2 || f.Of != 3 || f.Value == nil || *f.Value < 0.66 || *f.Value > 0.67 {
+		t.Errorf("freshness %+v", f)
+	}
+	rep, _ = Build(cat, Options{Rules: reg, Upstream: []cpk.UpstreamCheck{}, Now: now})
+	if f := rep.Metrics.UpstreamFreshness; !f.Known || f.Value != nil {
+		t.Errorf("checks without pins: %+v", f)
 	}
 }

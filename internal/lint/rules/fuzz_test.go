@@ -9,8 +9,8 @@ import (
 	"cpk/internal/lint"
 )
 
-// FuzzLint runs every rule over a package whose manifest, Dockerfile and
-// icon are fuzzed: no input may make lint panic, and every finding must be
+// FuzzLint runs every rule over a package whose manifest, Dockerfile, start
+// script and icon are fuzzed: no input may make lint panic, and every finding must be
 // well-formed.
 func FuzzLint(f *testing.F) {
 	dirs, _ := filepath.Glob("testdata/*")
@@ -18,17 +18,18 @@ func FuzzLint(f *testing.F) {
 		m, _ := os.ReadFile(filepath.Join(d, lint.ManifestFile))
 		df, _ := os.ReadFile(filepath.Join(d, "Dockerfile"))
 		icon, _ := os.ReadFile(filepath.Join(d, "icon.png"))
-		f.Add(m, df, icon)
+		start, _ := os.ReadFile(filepath.Join(d, "start.sh"))
+		f.Add(m, df, start, icon)
 	}
-	f.Add([]byte(`{"icon":"file://../x","description":"file:///etc/passwd"}`), []byte("FROM a\nCOPY [\"a\" \nCMD [\"\"]"), []byte{0x89, 'P', 'N', 'G'})
+	f.Add([]byte(`{"icon":"file://../x","description":"file:///etc/passwd"}`), []byte("FROM a\nCOPY [\"a\" \nCMD [\"\"]"), []byte("#!/bin/bash\nexec"), []byte{0x89, 'P', 'N', 'G'})
 	reg, err := Registry()
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, manifest, dockerfile, icon []byte) {
+	f.Fuzz(func(t *testing.T, manifest, dockerfile, start, icon []byte) {
 		dir := t.TempDir()
-		for name, data := range map[string][]byte{lint.ManifestFile: manifest, "Dockerfile": dockerfile, "icon.png": icon} {
-			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		for name, data := range map[string][]byte{lint.ManifestFile: manifest, "Dockerfile": dockerfile, "start.sh": start, "icon.png": icon} {
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o755); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -218,13 +218,20 @@ func scriptOf(cmdline []string) string {
 // with an empty source when the file comes from another stage or a URL, which
 // cpk cannot check here.
 func copiedFrom(p *lint.Pass, stage *instructions.Stage, target string) (src string, found bool) {
+	src, _, found = copySource(p, stage, target)
+	return src, found
+}
+
+// copySource is copiedFrom that also returns the instruction: the last COPY
+// or ADD of the stage that puts target in place.
+func copySource(p *lint.Pass, stage *instructions.Stage, target string) (src string, via instructions.Command, found bool) {
 	workdir := "/"
 	for _, c := range stage.Commands {
 		var sd instructions.SourcesAndDest
 		external := false
 		switch c := c.(type) {
 		case *instructions.WorkdirCommand:
-			workdir = path.Join(workdir, c.Path)
+			workdir = joinWorkdir(workdir, c.Path)
 			continue
 		case *instructions.CopyCommand:
 			sd, external = c.SourcesAndDest, c.From != ""
@@ -239,6 +246,7 @@ func copiedFrom(p *lint.Pass, stage *instructions.Stage, target string) (src str
 		}
 		intoDir := strings.HasSuffix(sd.DestPath, "/") || len(sd.SourcePaths) > 1
 		dest = path.Clean(dest)
+	sources:
 		for _, s := range sd.SourcePaths {
 			remote := strings.Contains(s, "://")
 			var rel string
@@ -251,16 +259,18 @@ func copiedFrom(p *lint.Pass, stage *instructions.Stage, target string) (src str
 				continue
 			}
 			if external || remote {
-				return "", true
+				src, via, found = "", c, true
+				break
 			}
 			for _, cand := range candidates(p, s, rel) {
 				if p.Exists(cand) {
-					return cand, true
+					src, via, found = cand, c, true
+					break sources
 				}
 			}
 		}
 	}
-	return "", false
+	return src, via, found
 }
 
 // candidates lists the package files a COPY source could have put at the

@@ -9,6 +9,14 @@ func All() []*lint.Rule {
 	var all []*lint.Rule
 	all = append(all, manifestRules...)
 	all = append(all, packageRules...)
+	all = append(all, dockerfileRules...)
+	all = append(all, shellRules...)
+	all = append(all, envRules...)
+	all = append(all, nginxRules...)
+	all = append(all, supervisorRules...)
+	all = append(all, semanticRules...)
+	all = append(all, securityRules...)
+	all = append(all, docRules...)
 	return all
 }
 

@@ -1,0 +1,2 @@
+#!/bin/bash
+exec /app/code/server

@@ -1,0 +1,522 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cpk/internal/bump"
+	"cpk/internal/catalog"
+	"cpk/internal/cpk"
+	"cpk/internal/upstream"
+)
+
+func newUpstreamCmd(g *Globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "upstream",
+		Short: "Watch upstream releases, bump packages, clone upstream sources",
+		Long: `Watch every package's upstream releases (declared under upstream: in
+apps/<id>/cpk.yaml), move packages to new versions with verified checksums,
+and keep a workspace of upstream sources at the pinned versions.
+
+A package pins its upstream version with ARG UPSTREAM_VERSION in its
+Dockerfile (or upstreamVersion in its manifest); see the README, section
+Upstream.
+
+Tokens: GITHUB_TOKEN (or GH_TOKEN) lets cpk check every GitHub project in
+one or two GraphQL queries; without it each project costs one conditional
+request, free when nothing changed. GITLAB_TOKEN is sent to GitLab.
+Endpoints (for GitHub Enterprise, self-hosted GitLab, mirrors, tests):
+CPK_GITHUB_API, CPK_GITHUB_GRAPHQL, CPK_GITHUB_URL, CPK_GITLAB_URL,
+CPK_NPM_REGISTRY, CPK_PYPI_URL, CPK_DEBIAN_SOURCES, CPK_REGISTRY_URL.
+
+State lives in .cpk/ at the repository root: .cpk/cache/upstream/ (the
+ETags and answers of the last requests) and .cpk/upstream.json (the last
+check, which cpk status reads for its upstream freshness metric).`,
+	}
+	c.AddCommand(newUpstreamCheckCmd(g), newUpstreamBumpCmd(g), newUpstreamCloneCmd(g))
+	return c
+}
+
+// upstreamEnv is what the upstream commands share: the catalog, the
+// repository root and a client with the persistent cache.
+type upstreamEnv struct {
+	cat    *catalog.Catalog
+	root   string
+	client *upstream.Client
+}
+
+func loadUpstreamEnv(g *Globals) (*upstreamEnv, error) {
+	dir, err := g.appsDir()
+	if err != nil {
+		return nil, err
+	}
+	cat, loadErr := catalog.Load(dir)
+	var le *catalog.LoadError
+	if loadErr != nil && !errors.As(loadErr, &le) {
+		return nil, envError(loadErr)
+	}
+	if le != nil {
+		fmt.Fprintf(g.IO.Err, "warning: %v\n(the entries with problems are skipped)\n", le)
+	}
+	root := filepath.Dir(dir)
+	c := upstream.NewClient(upstream.EndpointsFromEnv(os.Getenv), upstream.TokensFromEnv(os.Getenv),
+		upstream.NewCache(filepath.Join(root, ".cpk", "cache", "upstream")))
+	return &upstreamEnv{cat: cat, root: root, client: c}, nil
+}
+
+// pick returns the named applications, or every one with an upstream.
+func (env *upstreamEnv) pick(ids []string) ([]*catalog.App, error) {
+	if len(ids) == 0 {
+		var apps []*catalog.App
+		for _, a := range env.cat.Apps {
+			if a.Upstream != nil {
+				apps = append(apps, a)
+			}
+		}
+		return apps, nil
+	}
+	var apps []*catalog.App
+	known := make([]string, 0, len(env.cat.Apps))
+	for _, a := range env.cat.Apps {
+		known = append(known, a.ID)
+	}
+	for _, id := range ids {
+		a := env.cat.App(id)
+		if a == nil {
+			hint := ""
+			if s := cpk.Suggest(id, known); s != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			return nil, usageError("no application %q in the catalog%s", id, hint)
+		}
+		if a.Upstream == nil {
+			return nil, usageError("%s declares no upstream: add an upstream: block to %s", id, a.File)
+		}
+		apps = append(apps, a)
+	}
+	return apps, nil
+}
+
+func resultsPath(root string) string { return filepath.Join(root, ".cpk", upstream.ResultsFile) }
+
+type upstreamCheckOptions struct {
+	Format       string
+	FailOutdated bool
+	Stats        bool
+	Apps         []string
+}
+
+func newUpstreamCheckCmd(g *Globals) *cobra.Command {
+	var opts upstreamCheckOptions
+	c := &cobra.Command{
+		Use:   "check [APP...]",
+		Short: "Compare each package's pinned upstream version with the newest acceptable release",
+		Long: `For each package (default: every application with an upstream), show the
+pinned upstream version, the newest acceptable upstream version, how old the
+pin is and the release notes of the newest. The results are recorded in
+.cpk/upstream.json for cpk status.
+
+Exits 0 even when packages are outdated or a source fails, unless
+--fail-outdated is given: then 1 when any package is outdated.`,
+		Example: `  cpk upstream check
+  cpk upstream check grist n8n --format json
+  GITHUB_TOKEN=… cpk upstream check --stats`,
+		ValidArgsFunction: appCompletion(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkFormat(opts.Format); err != nil {
+				return err
+			}
+			opts.Apps = args
+			return runUpstreamCheck(c.Context(), g, opts)
+		},
+	}
+	formatFlag(c, &opts.Format)
+	c.Flags().BoolVar(&opts.FailOutdated, "fail-outdated", false, "exit 1 when a package is behind upstream")
+	c.Flags().BoolVar(&opts.Stats, "stats", false, "report the requests made, the cache hits and the time taken")
+	return c
+}
+
+// checkJSON is one package in check's JSON output.
+type checkJSON struct {
+	cpk.UpstreamCheck
+	PinAgeDays *int `json:"pinAgeDays,omitempty"` // days since the pinned release was published
+}
+
+func runUpstreamCheck(ctx context.Context, g *Globals, opts upstreamCheckOptions) error {
+	env, err := loadUpstreamEnv(g)
+	if err != nil {
+		return err
+	}
+	apps, err := env.pick(opts.Apps)
+	if err != nil {
+		return err
+	}
+	targets := make([]upstream.Target, 0, len(apps))
+	var pinProblems []cpk.UpstreamCheck
+	for _, a := range apps {
+		pin, err := bump.ReadPin(a.Dir)
+		if err != nil {
+			pinProblems = append(pinProblems, cpk.UpstreamCheck{App: a.ID, Source: a.Upstream.Source, Error: "read the pin: " + err.Error()})
+			continue
+		}
+		if pin.Mismatch != "" {
+			fmt.Fprintf(g.IO.Err, "warning: %s: the manifest's upstreamVersion %s differs from %s (%s)\n", a.ID, pin.Mismatch, pin.Version, pin.From)
+		}
+		targets = append(targets, upstream.Target{App: a.ID, Upstream: a.Upstream, Pinned: pin.Version, PinnedFrom: pin.From})
+	}
+	auth := "without a token: one conditional request per GitHub project"
+	if env.client.Tokens.GitHub != "" {
+		auth = "with a GitHub token: GraphQL batches"
+	}
+	fmt.Fprintf(g.IO.Err, "checking %d upstreams (%s)…\n", len(targets), auth)
+	start := time.Now()
+	checks, err := env.client.Check(ctx, targets)
+	if err != nil {
+		return err
+	}
+	stats := env.client.Stats()
+	stats.Duration = time.Since(start)
+	stats.Millis = stats.Duration.Milliseconds()
+	checks = append(checks, pinProblems...)
+	if err := upstream.SaveResults(resultsPath(env.root), checks); err != nil {
+		fmt.Fprintf(g.IO.Err, "warning: cannot record the results for cpk status: %v\n", err)
+	}
+	now := time.Now()
+	outdated := 0
+	for _, c := range checks {
+		if c.Outdated {
+			outdated++
+		}
+	}
+	if opts.Format == "json" {
+		out := struct {
+			Checks []checkJSON     `json:"checks"`
+			Stats  *upstream.Stats `json:"stats,omitempty"`
+		}{Checks: []checkJSON{}}
+		for _, c := range checks {
+			out.Checks = append(out.Checks, checkJSON{c, pinAge(c, now)})
+		}
+		if opts.Stats {
+			out.Stats = &stats
+		}
+		if err := g.IO.writeJSON(out); err != nil {
+			return err
+		}
+	} else {
+		printUpstreamChecks(g.IO, checks, now)
+	}
+	for _, c := range checks {
+		if c.Error != "" {
+			fmt.Fprintf(g.IO.Err, "%s: %s\n", c.App, c.Error)
+		}
+	}
+	if opts.Stats {
+		fmt.Fprintf(g.IO.Err, "stats: %d requests (%d answered 304 Not Modified from the cache, free of rate limits), %.1f KiB received, %s\n",
+			stats.Requests, stats.NotModified, float64(stats.Bytes)/1024, stats.Duration.Round(time.Millisecond))
+	}
+	if opts.FailOutdated && outdated > 0 {
+		return silentFailure
+	}
+	return nil
+}
+
+func pinAge(c cpk.UpstreamCheck, now time.Time) *int {
+	if c.PinnedDate == nil {
+		return nil
+	}
+	d := int(now.Sub(*c.PinnedDate).Hours() / 24)
+	return &d
+}
+
+func printUpstreamChecks(io *IO, checks []cpk.UpstreamCheck, now time.Time) {
+	h := func(s string) string { return io.paint(bold, s) }
+	t := &table{io: io}
+	t.row(h("app"), h("pinned"), h("latest"), h("status"), h("pin age"), h("release notes"))
+	counts := map[string]int{}
+	for _, c := range checks {
+		status, style := "current", green
+		switch {
+		case c.Error != "":
+			status, style = "error", red
+		case c.Pinned == "":
+			status, style = "no pin", dim
+		case c.Outdated:
+			status, style = "outdated", yellow
+		}
+		counts[status]++
+		age := "-"
+		if d := pinAge(c, now); d != nil {
+			age = fmt.Sprintf("%dd", *d)
+		}
+		t.row(c.App, valueOrDash(c.Pinned), valueOrDash(c.Latest), io.paint(style, status), age, valueOrDash(c.Notes))
+	}
+	t.flush()
+	var parts []string
+	for _, k := range []string{"outdated", "current", "no pin", "error"} {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+		}
+	}
+	fmt.Fprintf(io.Out, "\n%d packages: %s\n", len(checks), strings.Join(parts, ", "))
+}
+
+func valueOrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// sourceError marks network trouble and rate limits as environment
+// problems (exit 3); everything else stays exit 1.
+func sourceError(err error) error {
+	var rl *upstream.RateLimitError
+	var ne net.Error
+	if errors.As(err, &rl) || errors.As(err, &ne) {
+		return envError(err)
+	}
+	return err
+}
+
+type upstreamBumpOptions struct {
+	Format string
+	To     string
+	Branch bool
+	DryRun bool
+}
+
+func newUpstreamBumpCmd(g *Globals) *cobra.Command {
+	var opts upstreamBumpOptions
+	c := &cobra.Command{
+		Use:   "bump APP",
+		Short: "Move a package to a new upstream version, with a verified checksum",
+		Long: `Move a package to the newest acceptable upstream version (or --to VERSION),
+editing in place and atomically:
+
+  Dockerfile              every ARG UPSTREAM_VERSION default; ARG UPSTREAM_SHA256
+                          set to the checksum of UPSTREAM_URL for the new version
+  CloudronManifest.json   upstreamVersion, and version bumped by the rule below
+  CHANGELOG               a section [new version] with the release notes link
+
+The checksum is the digest upstream publishes (the release asset's digest, a
+SHA256SUMS-style file, npm integrity, PyPI digests), verified by downloading
+the file; when upstream publishes none, the download's own hash, and the
+comment above the ARG says which it is. A mismatch stops the bump.
+
+The package version follows upstream: a new upstream major bumps the
+package's major (1.4.2 → 2.0.0), a new minor its minor (→ 1.5.0), anything
+else its patch (→ 1.4.3); for calendar versions a new year or second number
+is a minor.
+
+On any failure no file is changed. --branch commits the bump on a new branch
+feature/package-APP and returns to the current branch.`,
+		Example: `  cpk upstream bump grist
+  cpk upstream bump grist --to 1.2.3 --branch
+  cpk upstream bump grist --dry-run`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: appCompletion(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkFormat(opts.Format); err != nil {
+				return err
+			}
+			if opts.Branch && opts.DryRun {
+				return usageError("--branch and --dry-run do not go together")
+			}
+			return runUpstreamBump(c.Context(), g, args[0], opts)
+		},
+	}
+	formatFlag(c, &opts.Format)
+	c.Flags().StringVar(&opts.To, "to", "", "the upstream version to move to (default: the newest acceptable)")
+	c.Flags().BoolVar(&opts.Branch, "branch", false, "commit on a new branch feature/package-APP")
+	c.Flags().BoolVar(&opts.DryRun, "dry-run", false, "show what would change without writing")
+	return c
+}
+
+func runUpstreamBump(ctx context.Context, g *Globals, id string, opts upstreamBumpOptions) error {
+	env, err := loadUpstreamEnv(g)
+	if err != nil {
+		return err
+	}
+	apps, err := env.pick([]string{id})
+	if err != nil {
+		return err
+	}
+	a := apps[0]
+	fmt.Fprintf(g.IO.Err, "bumping %s (%s)…\n", a.ID, a.Upstream.Link())
+	e, err := bump.Plan(ctx, env.client, bump.Package{ID: a.ID, Dir: a.Dir, Upstream: a.Upstream}, bump.Options{To: opts.To})
+	if errors.Is(err, bump.ErrUpToDate) {
+		if opts.Format == "json" {
+			return g.IO.writeJSON(map[string]any{"app": a.ID, "upToDate": true, "version": e.Result.To})
+		}
+		fmt.Fprintf(g.IO.Out, "%s is up to date at %s\n", a.ID, e.Result.To)
+		return nil
+	}
+	if err != nil {
+		return sourceError(fmt.Errorf("bump %s: %w", a.ID, err))
+	}
+	switch {
+	case opts.DryRun:
+	case opts.Branch:
+		err = bump.ApplyOnBranch(ctx, env.root, e)
+	default:
+		err = e.Apply()
+	}
+	if err != nil {
+		return fmt.Errorf("bump %s: %w", a.ID, err)
+	}
+	r := e.Result
+	for _, w := range r.Warnings {
+		fmt.Fprintf(g.IO.Err, "warning: %s\n", w)
+	}
+	if opts.Format == "json" {
+		return g.IO.writeJSON(struct {
+			bump.Result
+			DryRun bool `json:"dryRun,omitempty"`
+		}{r, opts.DryRun})
+	}
+	verb := "bumped"
+	if opts.DryRun {
+		verb = "would bump"
+	}
+	from := r.From
+	if from == "" {
+		from = "(no pin)"
+	}
+	fmt.Fprintf(g.IO.Out, "%s %s: upstream %s → %s, package %s → %s (%s)\n", verb, g.IO.paint(bold, r.App), from, r.To, r.PackageFrom, r.PackageTo, r.Rule)
+	if r.Checksum != nil {
+		fmt.Fprintf(g.IO.Out, "  checksum  sha256:%s, %s\n", r.Checksum.SHA256, r.Provenance)
+	}
+	if r.Notes != "" {
+		fmt.Fprintf(g.IO.Out, "  notes     %s\n", r.Notes)
+	}
+	fmt.Fprintf(g.IO.Out, "  files     %s\n", strings.Join(r.Files, ", "))
+	if r.Branch != "" {
+		fmt.Fprintf(g.IO.Out, "  committed %s on %s\n", r.Commit[:min(12, len(r.Commit))], r.Branch)
+	}
+	return nil
+}
+
+type upstreamCloneOptions struct {
+	Format string
+	Dir    string
+	Apps   []string
+}
+
+func newUpstreamCloneCmd(g *Globals) *cobra.Command {
+	var opts upstreamCloneOptions
+	c := &cobra.Command{
+		Use:   "clone [APP...]",
+		Short: "Clone upstream sources at their pinned versions into a git-ignored workspace",
+		Long: `Put each package's upstream source (default: every application whose
+upstream is a git repository: github, gitlab, gitea, git) at the tag of its
+pinned version — the newest acceptable tag when it pins none — into
+.cpk/src/<app>/ (git-ignored): a shallow clone of that tag only, or, when the
+folder is a clone already, a shallow fetch and checkout. Packages from npm,
+PyPI, registries and Debian are skipped.`,
+		Example: `  cpk upstream clone
+  cpk upstream clone grist --dir ~/src`,
+		ValidArgsFunction: appCompletion(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkFormat(opts.Format); err != nil {
+				return err
+			}
+			opts.Apps = args
+			return runUpstreamClone(c.Context(), g, opts)
+		},
+	}
+	formatFlag(c, &opts.Format)
+	c.Flags().StringVar(&opts.Dir, "dir", "", "the workspace folder (default: .cpk/src at the repository root)")
+	return c
+}
+
+type cloneJSON struct {
+	App    string `json:"app"`
+	Tag    string `json:"tag,omitempty"`
+	Dir    string `json:"dir,omitempty"`
+	Action string `json:"action"` // cloned, updated, unchanged, skipped, failed
+	Error  string `json:"error,omitempty"`
+}
+
+func runUpstreamClone(ctx context.Context, g *Globals, opts upstreamCloneOptions) error {
+	env, err := loadUpstreamEnv(g)
+	if err != nil {
+		return err
+	}
+	apps, err := env.pick(opts.Apps)
+	if err != nil {
+		return err
+	}
+	dir := opts.Dir
+	if dir == "" {
+		dir = filepath.Join(env.root, ".cpk", "src")
+	}
+	results := make([]cloneJSON, len(apps))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i, a := range apps {
+		results[i] = cloneJSON{App: a.ID}
+		if env.client.CloneURL(a.Upstream) == "" {
+			results[i].Action, results[i].Error = "skipped", "upstream "+a.Upstream.Source+" has no git repository"
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res := &results[i]
+			pin, err := bump.ReadPin(a.Dir)
+			if err == nil {
+				var cr upstream.CloneResult
+				cr, err = env.client.Clone(ctx, a.Upstream, pin.Version, filepath.Join(dir, a.ID))
+				res.Tag, res.Dir, res.Action = cr.Tag, cr.Dir, cr.Action
+			}
+			if err != nil {
+				res.Action, res.Error = "failed", err.Error()
+			}
+			mu.Lock()
+			fmt.Fprintf(g.IO.Err, "%s: %s %s\n", a.ID, res.Action, res.Tag)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range results {
+		if r.Action == "failed" {
+			failed++
+		}
+	}
+	if opts.Format == "json" {
+		if err := g.IO.writeJSON(results); err != nil {
+			return err
+		}
+	} else {
+		t := &table{io: g.IO}
+		t.row(g.IO.paint(bold, "app"), g.IO.paint(bold, "tag"), g.IO.paint(bold, "action"), g.IO.paint(bold, "folder or reason"))
+		for _, r := range results {
+			where := r.Dir
+			if r.Error != "" {
+				where = r.Error
+			}
+			t.row(r.App, valueOrDash(r.Tag), r.Action, where)
+		}
+		t.flush()
+	}
+	if failed > 0 {
+		return silentFailure
+	}
+	return nil
+}

@@ -1,0 +1,857 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Podman and Docker are the engines cpk knows.
+const (
+	Podman = "podman"
+	Docker = "docker"
+)
+
+// cliEngine drives an engine's command line. Podman and docker share almost
+// every argument; the differences are in the few methods that check kind.
+type cliEngine struct {
+	kind   string // Podman or Docker
+	path   string // the program
+	runner *Runner
+}
+
+// New returns the engine of this kind ("podman" or "docker") run from path
+// (default: the kind's name on PATH).
+func New(kind, path string, r *Runner) (Engine, error) {
+	if kind != Podman && kind != Docker {
+		return nil, fmt.Errorf("unknown engine %q: use podman or docker", kind)
+	}
+	if path == "" {
+		path = kind
+	}
+	if r == nil {
+		r = DefaultRunner
+	}
+	return &cliEngine{kind: kind, path: path, runner: r}, nil
+}
+
+func (e *cliEngine) Name() string { return e.kind }
+
+func (e *cliEngine) run(ctx context.Context, c Command) ([]byte, error) {
+	c.Name = e.path
+	return e.runner.Run(ctx, c)
+}
+
+func (e *cliEngine) out(ctx context.Context, args ...string) ([]byte, error) {
+	return e.run(ctx, Command{Args: args})
+}
+
+// lookup runs a command whose "no such object" failure is ErrNotFound.
+func (e *cliEngine) lookup(ctx context.Context, args ...string) ([]byte, error) {
+	return e.run(ctx, Command{Args: args, NotFound: true})
+}
+
+// ignoreMissing turns ErrNotFound into success: removals are idempotent.
+func ignoreMissing(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (e *cliEngine) Info(ctx context.Context) (*Info, error) {
+	info := &Info{Name: e.kind, Path: e.path, Details: map[string]string{}}
+	if e.kind == Podman {
+		info.Remote = os.Getenv("CONTAINER_HOST")
+		out, err := e.out(ctx, "info", "--format", "json")
+		if err != nil {
+			return info, Unavailable(fmt.Errorf("podman does not answer: %w", err))
+		}
+		var v struct {
+			Host struct {
+				CgroupManager  string `json:"cgroupManager"`
+				CgroupVersion  string `json:"cgroupVersion"`
+				NetworkBackend string `json:"networkBackend"`
+				OCIRuntime     struct {
+					Name string `json:"name"`
+				} `json:"ociRuntime"`
+				Security struct {
+					Rootless bool `json:"rootless"`
+				} `json:"security"`
+			} `json:"host"`
+			Store struct {
+				GraphDriverName string `json:"graphDriverName"`
+			} `json:"store"`
+			Version struct {
+				Version string `json:"Version"`
+			} `json:"version"`
+		}
+		if err := json.Unmarshal(out, &v); err != nil {
+			return info, fmt.Errorf("podman info: %w", err)
+		}
+		info.Version = v.Version.Version
+		info.Details["runtime"] = v.Host.OCIRuntime.Name
+		info.Details["cgroupManager"] = v.Host.CgroupManager
+		info.Details["cgroupVersion"] = v.Host.CgroupVersion
+		info.Details["networkBackend"] = v.Host.NetworkBackend
+		info.Details["storageDriver"] = v.Store.GraphDriverName
+		info.Details["rootless"] = strconv.FormatBool(v.Host.Security.Rootless)
+		return info, nil
+	}
+	info.Remote = os.Getenv("DOCKER_HOST")
+	out, err := e.out(ctx, "version", "--format", "{{json .}}")
+	var v struct {
+		Client struct{ Version string }
+		Server *struct {
+			Version string
+			Os      string
+		}
+	}
+	if jerr := json.Unmarshal(bytes.TrimSpace(out), &v); jerr == nil {
+		info.Details["client"] = v.Client.Version
+		if v.Server != nil {
+			info.Version = v.Server.Version
+		}
+	}
+	if err != nil || info.Version == "" {
+		if err == nil {
+			err = errors.New("no server version")
+		}
+		return info, Unavailable(fmt.Errorf("the docker daemon does not answer: %w", err))
+	}
+	return info, nil
+}
+
+// --- images ---
+
+// buildArgs is the build command line; iidfile receives the image id.
+func (e *cliEngine) buildArgs(spec BuildSpec, iidfile string) []string {
+	args := []string{"build", "--iidfile", iidfile}
+	if e.kind == Podman {
+		// chroot isolation runs RUN steps as children of podman, in its
+		// process group, so an interrupt stops them; with the OCI runtime
+		// podman 4 leaves them running when it is interrupted.
+		if os.Getenv("BUILDAH_ISOLATION") == "" {
+			args = append(args, "--isolation", "chroot")
+		}
+		args = append(args, "--layers", "--force-rm")
+	}
+	if spec.Dockerfile != "" {
+		args = append(args, "--file", spec.Dockerfile)
+	}
+	for _, k := range sortedKeys(spec.BuildArgs) {
+		args = append(args, "--build-arg", k+"="+spec.BuildArgs[k])
+	}
+	for _, k := range sortedKeys(spec.Labels) {
+		args = append(args, "--label", k+"="+spec.Labels[k])
+	}
+	return append(args, spec.ContextDir)
+}
+
+// buildEnv is the environment a build runs with: plain progress (one line
+// per event) from BuildKit.
+func (e *cliEngine) buildEnv() []string {
+	if e.kind == Docker {
+		return []string{"BUILDKIT_PROGRESS=plain"}
+	}
+	return nil
+}
+
+func (e *cliEngine) BuildImage(ctx context.Context, spec BuildSpec) (string, error) {
+	if e.kind == Podman && len(spec.Labels) > 0 && plainLabels(spec.Labels) {
+		// podman turns every --label into a build step of its own, each
+		// leaving an intermediate image behind (and every image makes
+		// podman's listings slower): one LABEL line does the same work.
+		df, err := withLabels(spec)
+		if err != nil {
+			return "", err
+		}
+		defer os.Remove(df)
+		spec.Dockerfile, spec.Labels = df, nil
+	}
+	tmp, err := os.CreateTemp("", "cpk-iid-*")
+	if err != nil {
+		return "", err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	w := &buildWatcher{progress: spec.Progress}
+	var out io.Writer = w
+	if spec.Output != nil {
+		out = io.MultiWriter(spec.Output, w)
+	}
+	var secrets []string
+	for k, v := range spec.BuildArgs {
+		if secretKey.MatchString(k) {
+			secrets = append(secrets, v)
+		}
+	}
+	_, err = e.run(ctx, Command{Args: e.buildArgs(spec, tmp.Name()), Env: e.buildEnv(), Output: out, Echo: true, Secrets: secrets})
+	w.flush()
+	if err != nil {
+		if e.kind == Podman {
+			// An interrupted podman build leaves its working containers
+			// behind: remove those that are provably this build's.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			if cerr := e.removeBuildContainers(cctx, spec.Owned, w.images()); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("remove the interrupted build's containers: %w", cerr))
+			}
+		}
+		return "", err
+	}
+	id, err := os.ReadFile(tmp.Name())
+	if err != nil || len(bytes.TrimSpace(id)) == 0 {
+		return "", fmt.Errorf("%s build wrote no image id", e.kind)
+	}
+	return normalizeID(string(id)), nil
+}
+
+// plainLabels says whether labels can be written on a LABEL line as they
+// are (no quotes, backslashes or line breaks to escape).
+func plainLabels(labels map[string]string) bool {
+	for k, v := range labels {
+		if strings.ContainsAny(k+v, "\"\\\n\r") || strings.ContainsAny(k, " \t=") {
+			return false
+		}
+	}
+	return true
+}
+
+// labelLine is one LABEL instruction setting every label.
+func labelLine(labels map[string]string) string {
+	var b strings.Builder
+	b.WriteString("LABEL")
+	for _, k := range sortedKeys(labels) {
+		fmt.Fprintf(&b, " %q=%q", k, labels[k])
+	}
+	return b.String()
+}
+
+// withLabels writes a copy of the build's Dockerfile ending with one LABEL
+// line for its labels, and returns its path.
+func withLabels(spec BuildSpec) (string, error) {
+	src := spec.Dockerfile
+	if src == "" {
+		src = filepath.Join(spec.ContextDir, "Containerfile")
+		if _, err := os.Stat(src); err != nil {
+			src = filepath.Join(spec.ContextDir, "Dockerfile")
+		}
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return "", fmt.Errorf("read the Dockerfile: %w", err)
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		data = append(data, '\n')
+	}
+	data = append(data, labelLine(spec.Labels)+"\n"...)
+	f, err := os.CreateTemp("", "cpk-Dockerfile-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// removeBuildContainers removes podman's build ("working") containers named
+// after one of owned (per-build FROM aliases) or after an intermediate
+// image that this build created: buildah names them <image>-working-container.
+func (e *cliEngine) removeBuildContainers(ctx context.Context, owned, images []string) error {
+	var prefixes []string
+	for _, ref := range owned {
+		prefixes = append(prefixes, workingName(ref))
+	}
+	out, err := e.out(ctx, "ps", "--all", "--external", "--no-trunc", "--format", "{{.ID}}\t{{.Names}}")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		id, name, ok := strings.Cut(line, "\t")
+		if !ok || !ownedWorkingContainer(name, prefixes, images) {
+			continue
+		}
+		if _, err := e.lookup(ctx, "rm", "--force", id); ignoreMissing(err) != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var workingSuffix = regexp.MustCompile(`-working-container(-\d+)?$`)
+
+// ownedWorkingContainer says whether a container name is one of a build's
+// working containers.
+func ownedWorkingContainer(name string, prefixes, images []string) bool {
+	loc := workingSuffix.FindStringIndex(name)
+	if loc == nil {
+		return false
+	}
+	base := name[:loc[0]]
+	for _, p := range prefixes {
+		if base == p {
+			return true
+		}
+	}
+	if len(base) >= 11 && hexOnly(base) {
+		for _, id := range images {
+			if strings.HasPrefix(id, base) || strings.HasPrefix(base, id) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// workingName is the name buildah gives a working container started from
+// ref, less the suffix: the last path element without tag or digest.
+func workingName(ref string) string {
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndex(ref, "/"); i >= 0 {
+		ref = ref[i+1:]
+	}
+	if i := strings.LastIndex(ref, ":"); i >= 0 {
+		ref = ref[:i]
+	}
+	return ref
+}
+
+func hexOnly(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// buildWatcher reads build output line by line: progress steps, and the
+// intermediate images podman reports ("--> 1a2b3c…", "--> Using cache …").
+type buildWatcher struct {
+	mu       sync.Mutex
+	progress func(step, total int)
+	partial  []byte
+	seen     []string
+}
+
+var (
+	stepPatterns = []*regexp.Regexp{
+		regexp.MustCompile(`^STEP (\d+)/(\d+)`),                  // podman
+		regexp.MustCompile(`^Step (\d+)/(\d+) :`),                // docker's classic builder
+		regexp.MustCompile(`^#\d+ \[(?:[^ \]]+ )?(\d+)/(\d+)\]`), // BuildKit plain progress
+	}
+	intermediate = regexp.MustCompile(`^--> (?:Using cache )?([0-9a-f]{11,64})\b`)
+)
+
+func (w *buildWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(string(bytes.TrimRight(w.partial[:i], "\r")))
+		w.partial = w.partial[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *buildWatcher) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.partial) > 0 {
+		w.line(string(w.partial))
+		w.partial = nil
+	}
+}
+
+func (w *buildWatcher) line(l string) {
+	if m := intermediate.FindStringSubmatch(l); m != nil {
+		w.seen = append(w.seen, m[1])
+		return
+	}
+	if w.progress == nil {
+		return
+	}
+	for _, re := range stepPatterns {
+		if m := re.FindStringSubmatch(l); m != nil {
+			step, _ := strconv.Atoi(m[1])
+			total, _ := strconv.Atoi(m[2])
+			w.progress(step, total)
+			return
+		}
+	}
+}
+
+func (w *buildWatcher) images() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.seen...)
+}
+
+func (e *cliEngine) importArgs(spec ImportSpec) []string {
+	args := []string{"import"}
+	for _, k := range sortedKeys(spec.Labels) {
+		args = append(args, "--change", "LABEL "+k+"="+strconv.Quote(spec.Labels[k]))
+	}
+	for _, kv := range spec.Env {
+		args = append(args, "--change", "ENV "+kv)
+	}
+	if len(spec.Cmd) > 0 {
+		cmd, _ := json.Marshal(spec.Cmd)
+		args = append(args, "--change", "CMD "+string(cmd))
+	}
+	return append(args, spec.Tarball, spec.Ref)
+}
+
+func (e *cliEngine) ImportImage(ctx context.Context, spec ImportSpec) (string, error) {
+	out, err := e.out(ctx, e.importArgs(spec)...)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return normalizeID(lines[len(lines)-1]), nil
+}
+
+func (e *cliEngine) InspectImage(ctx context.Context, ref string) (*Image, error) {
+	out, err := e.lookup(ctx, "image", "inspect", ref)
+	if err != nil {
+		return nil, err
+	}
+	var imgs []struct {
+		ID      string `json:"Id"`
+		Digest  string
+		Created time.Time
+		Size    int64
+		Tags    []string `json:"RepoTags"`
+		Config  struct {
+			Labels map[string]string
+		}
+	}
+	if err := json.Unmarshal(out, &imgs); err != nil {
+		return nil, fmt.Errorf("%s image inspect %s: %w", e.kind, ref, err)
+	}
+	if len(imgs) == 0 {
+		return nil, fmt.Errorf("image %s: %w", ref, ErrNotFound)
+	}
+	i := imgs[0]
+	return &Image{ID: normalizeID(i.ID), Digest: i.Digest, Created: i.Created, Size: i.Size, Tags: i.Tags, Labels: i.Config.Labels}, nil
+}
+
+func labelFilters(labels map[string]string) []string {
+	var args []string
+	for _, k := range sortedKeys(labels) {
+		f := "label=" + k
+		if v := labels[k]; v != "" {
+			f += "=" + v
+		}
+		args = append(args, "--filter", f)
+	}
+	return args
+}
+
+func (e *cliEngine) listImagesArgs(f ImageFilter) []string {
+	args := []string{"images", "--no-trunc"}
+	if f.Reference != "" {
+		// --all spares podman its search for intermediate images to
+		// hide (untagged ones cannot match a reference anyway): with a few
+		// hundred images, half a second instead of one or more.
+		args = append(args, "--all", "--filter", "reference="+f.Reference)
+	}
+	args = append(args, labelFilters(f.Labels)...)
+	return append(args, "--format", "{{.ID}}\t{{.Repository}}\t{{.Tag}}")
+}
+
+func (e *cliEngine) ListImages(ctx context.Context, f ImageFilter) ([]Image, error) {
+	out, err := e.out(ctx, e.listImagesArgs(f)...)
+	if err != nil {
+		return nil, err
+	}
+	return parseImageList(out), nil
+}
+
+// parseImageList reads "ID\tREPOSITORY\tTAG" rows into images with their
+// tags, untagged rows left out.
+func parseImageList(out []byte) []Image {
+	var imgs []Image
+	index := map[string]int{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Split(strings.TrimSpace(line), "\t")
+		if len(f) != 3 || f[1] == "<none>" || f[2] == "<none>" {
+			continue
+		}
+		id := normalizeID(f[0])
+		i, ok := index[id]
+		if !ok {
+			i = len(imgs)
+			index[id] = i
+			imgs = append(imgs, Image{ID: id})
+		}
+		imgs[i].Tags = append(imgs[i].Tags, f[1]+":"+f[2])
+	}
+	return imgs
+}
+
+func (e *cliEngine) TagImage(ctx context.Context, image, ref string) error {
+	_, err := e.out(ctx, "tag", image, ref)
+	return err
+}
+
+func (e *cliEngine) untagArgs(ref string) []string {
+	if e.kind == Podman {
+		// podman untag IMAGE without names would remove every tag.
+		return []string{"untag", ref, ref}
+	}
+	return []string{"image", "rm", "--no-prune", ref}
+}
+
+func (e *cliEngine) UntagImage(ctx context.Context, ref string) error {
+	_, err := e.lookup(ctx, e.untagArgs(ref)...)
+	return ignoreMissing(err)
+}
+
+func (e *cliEngine) RemoveImage(ctx context.Context, ref string) error {
+	_, err := e.lookup(ctx, "image", "rm", ref)
+	return ignoreMissing(err)
+}
+
+// --- containers ---
+
+func (e *cliEngine) runArgs(spec RunSpec) []string {
+	args := []string{"run", "--detach"}
+	if spec.Name != "" {
+		args = append(args, "--name", spec.Name)
+	}
+	if spec.Hostname != "" {
+		args = append(args, "--hostname", spec.Hostname)
+	}
+	for _, k := range sortedKeys(spec.Labels) {
+		args = append(args, "--label", k+"="+spec.Labels[k])
+	}
+	if spec.User != "" {
+		args = append(args, "--user", spec.User)
+	}
+	if spec.WorkDir != "" {
+		args = append(args, "--workdir", spec.WorkDir)
+	}
+	if spec.ReadOnly {
+		args = append(args, "--read-only")
+		if e.kind == Podman {
+			// podman would otherwise mount its own tmpfs on /tmp, /run
+			// and /var/tmp; cpk says exactly which paths are writable.
+			args = append(args, "--read-only-tmpfs=false")
+		}
+	}
+	for _, t := range spec.Tmpfs {
+		args = append(args, "--tmpfs", t)
+	}
+	for _, m := range spec.Volumes {
+		v := m.Source + ":" + m.Target
+		if m.ReadOnly {
+			v += ":ro"
+		}
+		args = append(args, "--volume", v)
+	}
+	if spec.Network != "" {
+		args = append(args, "--network", spec.Network)
+	}
+	for _, a := range spec.Aliases {
+		args = append(args, "--network-alias", a)
+	}
+	for _, p := range spec.Ports {
+		args = append(args, "--publish", p.String())
+	}
+	if spec.Memory != 0 {
+		args = append(args, "--memory", strconv.FormatInt(spec.Memory, 10))
+	}
+	if spec.MemorySwap != 0 {
+		args = append(args, "--memory-swap", strconv.FormatInt(spec.MemorySwap, 10))
+	}
+	if spec.CPUShares != 0 {
+		args = append(args, "--cpu-shares", strconv.Itoa(spec.CPUShares))
+	}
+	for _, c := range spec.CapDrop {
+		args = append(args, "--cap-drop", c)
+	}
+	for _, c := range spec.CapAdd {
+		args = append(args, "--cap-add", c)
+	}
+	for _, d := range spec.Devices {
+		args = append(args, "--device", d)
+	}
+	if spec.TTY {
+		args = append(args, "--tty")
+	}
+	for _, k := range sortedKeys(spec.Env) {
+		args = append(args, "--env", k+"="+spec.Env[k])
+	}
+	args = append(args, spec.Image)
+	return append(args, spec.Cmd...)
+}
+
+// String is the --publish value: [ip:][hostPort]:containerPort[/proto].
+func (p Port) String() string {
+	s := strconv.Itoa(p.ContainerPort)
+	if p.Protocol != "" && p.Protocol != "tcp" {
+		s += "/" + p.Protocol
+	}
+	host := ""
+	if p.HostPort != 0 {
+		host = strconv.Itoa(p.HostPort)
+	}
+	if p.HostIP != "" {
+		return p.HostIP + ":" + host + ":" + s
+	}
+	if host != "" {
+		return host + ":" + s
+	}
+	return s
+}
+
+func (e *cliEngine) Run(ctx context.Context, spec RunSpec) (string, error) {
+	out, err := e.out(ctx, e.runArgs(spec)...)
+	if err != nil {
+		return "", err
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return lines[len(lines)-1], nil
+}
+
+func (e *cliEngine) execArgs(container string, spec ExecSpec) []string {
+	args := []string{"exec"}
+	if spec.Stdin != nil {
+		args = append(args, "--interactive")
+	}
+	if spec.User != "" {
+		args = append(args, "--user", spec.User)
+	}
+	if spec.WorkDir != "" {
+		args = append(args, "--workdir", spec.WorkDir)
+	}
+	for _, k := range sortedKeys(spec.Env) {
+		args = append(args, "--env", k+"="+spec.Env[k])
+	}
+	args = append(args, container)
+	return append(args, spec.Cmd...)
+}
+
+func (e *cliEngine) Exec(ctx context.Context, container string, spec ExecSpec) (*ExecResult, error) {
+	var stderr bytes.Buffer
+	out, err := e.run(ctx, Command{Args: e.execArgs(container, spec), Stdin: spec.Stdin, Stderr: &stderr, NotFound: true})
+	res := &ExecResult{Stdout: out, Stderr: stderr.Bytes()}
+	if err == nil {
+		return res, nil
+	}
+	var ee *Error
+	if errors.As(err, &ee) && ee.ExitCode > 0 && !errors.Is(err, ErrNotFound) && !engineFailure(ee.ExitCode, stderr.String()) {
+		res.ExitCode = ee.ExitCode
+		res.Stdout = ee.stdout
+		return res, nil
+	}
+	return nil, err
+}
+
+// engineFailure tells an exec that the engine could not perform from a
+// command that ran and failed: podman exits 125 for its own errors, docker
+// says "Error response from daemon".
+func engineFailure(code int, stderr string) bool {
+	return code == 125 || strings.Contains(stderr, "Error response from daemon")
+}
+
+func (e *cliEngine) logsArgs(container string, spec LogsSpec) []string {
+	args := []string{"logs"}
+	if spec.Tail > 0 {
+		args = append(args, "--tail", strconv.Itoa(spec.Tail))
+	}
+	if !spec.Since.IsZero() {
+		args = append(args, "--since", spec.Since.UTC().Format(time.RFC3339))
+	}
+	return append(args, container)
+}
+
+func (e *cliEngine) Logs(ctx context.Context, container string, spec LogsSpec, w io.Writer) error {
+	_, err := e.run(ctx, Command{Args: e.logsArgs(container, spec), Output: w, NotFound: true})
+	return err
+}
+
+func (e *cliEngine) stopArgs(container string, grace time.Duration) []string {
+	secs := int((grace + time.Second - 1) / time.Second)
+	return []string{"stop", "--time", strconv.Itoa(secs), container}
+}
+
+func (e *cliEngine) Stop(ctx context.Context, container string, grace time.Duration) error {
+	_, err := e.lookup(ctx, e.stopArgs(container, grace)...)
+	return err
+}
+
+func (e *cliEngine) removeArgs(container string) []string {
+	if e.kind == Podman {
+		// podman rm -f waits 10 s for a container that ignores SIGTERM;
+		// docker rm -f kills at once.
+		return []string{"rm", "--force", "--volumes", "--time", "0", container}
+	}
+	return []string{"rm", "--force", "--volumes", container}
+}
+
+func (e *cliEngine) Remove(ctx context.Context, container string) error {
+	_, err := e.lookup(ctx, e.removeArgs(container)...)
+	return ignoreMissing(err)
+}
+
+func (e *cliEngine) listContainersArgs(labels map[string]string) []string {
+	args := append([]string{"ps", "--all", "--no-trunc"}, labelFilters(labels)...)
+	return append(args, "--format", "{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.State}}")
+}
+
+func (e *cliEngine) ListContainers(ctx context.Context, labels map[string]string) ([]Container, error) {
+	out, err := e.out(ctx, e.listContainersArgs(labels)...)
+	if err != nil {
+		return nil, err
+	}
+	var cs []Container
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 4 {
+			continue
+		}
+		cs = append(cs, Container{ID: f[0], Name: f[1], Image: f[2], State: normalizeState(f[3])})
+	}
+	return cs, nil
+}
+
+// normalizeState maps podman 4's status text ("Up 3 seconds ago") and
+// docker's state ("running") to one word.
+func normalizeState(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case strings.HasPrefix(s, "up"), strings.HasPrefix(s, "running"):
+		return "running"
+	case strings.HasPrefix(s, "exited"):
+		return "exited"
+	case strings.HasPrefix(s, "created"):
+		return "created"
+	case strings.HasPrefix(s, "paused"):
+		return "paused"
+	}
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return s
+}
+
+// --- networks and volumes ---
+
+func (e *cliEngine) networkCreateArgs(spec NetworkSpec) []string {
+	args := []string{"network", "create"}
+	for _, k := range sortedKeys(spec.Labels) {
+		args = append(args, "--label", k+"="+spec.Labels[k])
+	}
+	if spec.Internal {
+		args = append(args, "--internal")
+	}
+	return append(args, spec.Name)
+}
+
+func (e *cliEngine) CreateNetwork(ctx context.Context, spec NetworkSpec) error {
+	_, err := e.out(ctx, e.networkCreateArgs(spec)...)
+	return err
+}
+
+func (e *cliEngine) RemoveNetwork(ctx context.Context, name string) error {
+	_, err := e.lookup(ctx, "network", "rm", name)
+	return ignoreMissing(err)
+}
+
+func (e *cliEngine) ListNetworks(ctx context.Context, labels map[string]string) ([]string, error) {
+	args := append([]string{"network", "ls"}, labelFilters(labels)...)
+	out, err := e.out(ctx, append(args, "--format", "{{.Name}}")...)
+	return fields(out), err
+}
+
+func (e *cliEngine) volumeCreateArgs(spec VolumeSpec) []string {
+	args := []string{"volume", "create"}
+	for _, k := range sortedKeys(spec.Labels) {
+		args = append(args, "--label", k+"="+spec.Labels[k])
+	}
+	return append(args, spec.Name)
+}
+
+func (e *cliEngine) CreateVolume(ctx context.Context, spec VolumeSpec) error {
+	_, err := e.out(ctx, e.volumeCreateArgs(spec)...)
+	return err
+}
+
+func (e *cliEngine) RemoveVolume(ctx context.Context, name string) error {
+	_, err := e.lookup(ctx, "volume", "rm", name)
+	return ignoreMissing(err)
+}
+
+func (e *cliEngine) ListVolumes(ctx context.Context, labels map[string]string) ([]string, error) {
+	args := append([]string{"volume", "ls"}, labelFilters(labels)...)
+	out, err := e.out(ctx, append(args, "--format", "{{.Name}}")...)
+	return fields(out), err
+}
+
+// --- helpers ---
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func fields(out []byte) []string {
+	var names []string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if s := strings.TrimSpace(sc.Text()); s != "" {
+			names = append(names, s)
+		}
+	}
+	return names
+}
+
+// normalizeID writes image ids one way: sha256:<64 hex>.
+func normalizeID(id string) string {
+	id = strings.TrimSpace(id)
+	if id != "" && !strings.Contains(id, ":") {
+		id = "sha256:" + id
+	}
+	return id
+}
+
+// ShortID is an image id's first 12 hex digits.
+func ShortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return id
+}

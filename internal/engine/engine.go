@@ -1,0 +1,202 @@
+// Package engine is the container engine behind cpk's own verbs: build an
+// image, inspect it, run a container, exec, logs, stop, remove, networks,
+// volumes, lists by label. Podman and docker implement it by driving their
+// command lines; every subprocess goes through one Runner, which honours
+// the context, captures stderr into a typed *Error and redacts secrets.
+//
+// Remote engines are reached the engines' own way: CONTAINER_HOST for
+// podman, DOCKER_HOST (or a docker context) for docker; cpk passes the
+// environment through.
+package engine
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Engine is a container engine in cpk's verbs. Every call takes a context;
+// cancelling it interrupts the engine subprocess (SIGINT, then SIGKILL).
+type Engine interface {
+	// Name is "podman" or "docker".
+	Name() string
+	// Info reports the engine's version and whether it answers.
+	Info(ctx context.Context) (*Info, error)
+
+	// BuildImage builds an image and returns its id. It never tags: the
+	// caller tags after success, so an interrupted build leaves no tag.
+	BuildImage(ctx context.Context, spec BuildSpec) (string, error)
+	// ImportImage makes an image from a root filesystem tarball.
+	ImportImage(ctx context.Context, spec ImportSpec) (string, error)
+	// InspectImage returns an image; ErrNotFound when it does not exist.
+	InspectImage(ctx context.Context, ref string) (*Image, error)
+	// ListImages returns the tagged images that match the filter, with
+	// their tags (Labels are not filled in).
+	ListImages(ctx context.Context, filter ImageFilter) ([]Image, error)
+	TagImage(ctx context.Context, image, ref string) error
+	// UntagImage removes one tag; the image stays when it has others.
+	UntagImage(ctx context.Context, ref string) error
+	// RemoveImage removes an image (and its tags); missing images are not an error.
+	RemoveImage(ctx context.Context, ref string) error
+
+	// Run creates and starts a detached container and returns its id.
+	Run(ctx context.Context, spec RunSpec) (string, error)
+	// Exec runs a command in a running container. A non-zero exit of the
+	// command is reported in the result, not as an error.
+	Exec(ctx context.Context, container string, spec ExecSpec) (*ExecResult, error)
+	// Logs writes the container's output (stdout and stderr) to w.
+	Logs(ctx context.Context, container string, spec LogsSpec, w io.Writer) error
+	// Stop sends SIGTERM and kills the container after grace.
+	Stop(ctx context.Context, container string, grace time.Duration) error
+	// Remove removes a container, running or not; missing ones are not an error.
+	Remove(ctx context.Context, container string) error
+	// ListContainers returns the containers (running or not) carrying the labels.
+	ListContainers(ctx context.Context, labels map[string]string) ([]Container, error)
+
+	CreateNetwork(ctx context.Context, spec NetworkSpec) error
+	// RemoveNetwork removes a network; missing ones are not an error.
+	RemoveNetwork(ctx context.Context, name string) error
+	ListNetworks(ctx context.Context, labels map[string]string) ([]string, error)
+	CreateVolume(ctx context.Context, spec VolumeSpec) error
+	// RemoveVolume removes a volume; missing ones are not an error.
+	RemoveVolume(ctx context.Context, name string) error
+	ListVolumes(ctx context.Context, labels map[string]string) ([]string, error)
+}
+
+// Info describes an engine.
+type Info struct {
+	Name    string `json:"name"`
+	Path    string `json:"path"`
+	Version string `json:"version"`
+	// Remote is the CONTAINER_HOST / DOCKER_HOST in use, if any.
+	Remote string `json:"remote,omitempty"`
+	// Details are engine-specific facts (runtime, cgroup manager…).
+	Details map[string]string `json:"details,omitempty"`
+}
+
+// BuildSpec is one image build.
+type BuildSpec struct {
+	ContextDir string
+	Dockerfile string // path; default ContextDir/Dockerfile
+	BuildArgs  map[string]string
+	Labels     map[string]string
+	// Output receives the build's output as it comes (the build log).
+	Output io.Writer
+	// Progress, when set, is told each step as the build reaches it.
+	Progress func(step, total int)
+	// Owned lists image references created for this build alone (FROM
+	// aliases): build containers derived from them belong to this build
+	// and are removed if it is interrupted.
+	Owned []string
+}
+
+// ImageFilter selects images. Reference is by far the cheaper filter for
+// podman, which otherwise works out every image's parents and children.
+type ImageFilter struct {
+	// Reference is a repository pattern such as localhost/cpk/* ("" = any).
+	Reference string
+	// Labels must all be present (an empty value matches any value).
+	Labels map[string]string
+}
+
+// ImportSpec makes an image from a root filesystem tarball.
+type ImportSpec struct {
+	Tarball string
+	Ref     string
+	Labels  map[string]string
+	Env     []string // KEY=VALUE
+	Cmd     []string
+}
+
+// Image is an image as the engine reports it.
+type Image struct {
+	ID     string            `json:"id"` // sha256:…, the image (config) digest
+	Tags   []string          `json:"tags,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
+	// Digest is the manifest digest when the engine knows one.
+	Digest  string    `json:"digest,omitempty"`
+	Created time.Time `json:"created"`
+	Size    int64     `json:"size,omitempty"`
+}
+
+// RunSpec is a container to create and start in the background.
+type RunSpec struct {
+	Name     string
+	Image    string
+	Cmd      []string
+	Env      map[string]string
+	Labels   map[string]string
+	User     string
+	Hostname string
+	WorkDir  string
+	Network  string
+	Aliases  []string // network aliases (needs Network)
+	Ports    []Port
+	Volumes  []Mount
+	Tmpfs    []string // paths, optionally path:options
+	ReadOnly bool     // read-only root filesystem
+	// Memory is the RAM limit in bytes; MemorySwap the RAM+swap limit
+	// (-1 unlimited swap). 0 leaves the engine's default.
+	Memory, MemorySwap int64
+	CPUShares          int
+	CapDrop, CapAdd    []string
+	Devices            []string
+	TTY                bool
+}
+
+// Port publishes a container port.
+type Port struct {
+	HostIP        string // default all interfaces
+	HostPort      int    // 0 = any free port
+	ContainerPort int
+	Protocol      string // tcp (default) or udp
+}
+
+// Mount is a named volume or a host folder mounted into a container.
+type Mount struct {
+	Source   string // volume name or absolute host path
+	Target   string
+	ReadOnly bool
+}
+
+// ExecSpec is a command to run in a running container.
+type ExecSpec struct {
+	Cmd     []string
+	User    string
+	Env     map[string]string
+	WorkDir string
+	Stdin   io.Reader
+}
+
+// ExecResult is what an exec'd command did.
+type ExecResult struct {
+	ExitCode       int
+	Stdout, Stderr []byte
+}
+
+// LogsSpec selects container output.
+type LogsSpec struct {
+	Tail  int       // last lines only; 0 = all
+	Since time.Time // zero = from the start
+}
+
+// Container is a container as listed.
+type Container struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Image string `json:"image"`
+	State string `json:"state"`
+}
+
+// NetworkSpec is a user-defined network.
+type NetworkSpec struct {
+	Name     string
+	Labels   map[string]string
+	Internal bool
+}
+
+// VolumeSpec is a named volume.
+type VolumeSpec struct {
+	Name   string
+	Labels map[string]string
+}

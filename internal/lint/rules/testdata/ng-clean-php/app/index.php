@@ -1,0 +1,3 @@
+<?php
+$db = getenv("CLOUDRON_MYSQL_URL");
+echo "notes";

@@ -1,0 +1,179 @@
+package shell
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"cpk/internal/parse/dockerfile"
+)
+
+// Run is one RUN instruction of a Dockerfile read as a shell script.
+type Run struct {
+	Stage   int // index of its stage
+	Command *instructions.RunCommand
+	Script  *Script // nil when the command does not parse (Err says why)
+	Err     error
+	// Vars are the ARG and ENV values the stage knows before the RUN.
+	Vars map[string]string
+}
+
+var escapeDirective = regexp.MustCompile("(?im)^#\\s*escape\\s*=\\s*`")
+
+// Runs parses every RUN instruction of a parsed Dockerfile as bash. src is
+// the Dockerfile's text: the script is cut from it, so positions (line and
+// column) are the Dockerfile's own, line continuations included. A RUN whose
+// command is only a here-document (RUN <<EOF …) is read from the body.
+// Known ARG defaults and ENV values resolve the words that use them.
+func Runs(src []byte, f *dockerfile.File) []Run {
+	if f == nil {
+		return nil
+	}
+	lines := bytes.Split(src, []byte("\n"))
+	backtick := escapeDirective.Match(firstLines(src))
+	meta := map[string]string{}
+	for _, a := range f.MetaArgs {
+		for _, kv := range a.Args {
+			if kv.Value != nil && !strings.Contains(*kv.Value, "$") {
+				meta[kv.Key] = *kv.Value
+			}
+		}
+	}
+	var out []Run
+	for si := range f.Stages {
+		vars := map[string]string{}
+		for _, c := range f.Stages[si].Commands {
+			switch c := c.(type) {
+			case *instructions.ArgCommand:
+				for _, kv := range c.Args {
+					switch {
+					case kv.Value != nil && !strings.Contains(*kv.Value, "$"):
+						vars[kv.Key] = *kv.Value
+					case kv.Value == nil && meta[kv.Key] != "":
+						vars[kv.Key] = meta[kv.Key]
+					default:
+						delete(vars, kv.Key)
+					}
+				}
+			case *instructions.EnvCommand:
+				for _, kv := range c.Env {
+					if strings.Contains(kv.Value, "$") {
+						delete(vars, kv.Key)
+					} else {
+						vars[kv.Key] = kv.Value
+					}
+				}
+			case *instructions.RunCommand:
+				r := Run{Stage: si, Command: c, Vars: copyVars(vars)}
+				r.Script, r.Err = parseRun(lines, c, backtick, r.Vars)
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func copyVars(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// firstLines is the head of a Dockerfile, where parser directives live.
+func firstLines(src []byte) []byte {
+	if len(src) > 512 {
+		return src[:512]
+	}
+	return src
+}
+
+var runKeyword = regexp.MustCompile(`(?i)^\s*run\s+`)
+
+func parseRun(lines [][]byte, c *instructions.RunCommand, backtick bool, vars map[string]string) (*Script, error) {
+	opts := Options{Vars: vars}
+	loc := c.Location()
+	start, end := 0, 0
+	if len(loc) > 0 {
+		start, end = loc[0].Start.Line, loc[len(loc)-1].End.Line
+	}
+	if !c.PrependShell { // exec form: the words as one command
+		var b strings.Builder
+		for i, a := range c.CmdLine {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(quote(a))
+		}
+		return ParseWith(pad([]byte(b.String()), start, 1), opts)
+	}
+	if len(c.Files) > 0 && len(c.CmdLine) == 1 && strings.HasPrefix(strings.TrimSpace(c.CmdLine[0]), "<<") && len(c.Files) == 1 {
+		return ParseWith(pad([]byte(c.Files[0].Data), start+1, 1), opts) // RUN <<EOF: the body is the script
+	}
+	if backtick || start < 1 || end > len(lines) || start > end {
+		return ParseWith(pad([]byte(strings.Join(c.CmdLine, " ")), start, 1), opts)
+	}
+	first := lines[start-1]
+	m := runKeyword.FindIndex(first)
+	if m == nil {
+		return ParseWith(pad([]byte(strings.Join(c.CmdLine, " ")), start, 1), opts)
+	}
+	col := m[1]
+	rest := first[col:]
+	for len(c.FlagsUsed) > 0 && bytes.HasPrefix(rest, []byte("--")) { // --mount=… --network=…
+		i := bytes.IndexAny(rest, " \t")
+		if i < 0 {
+			return ParseWith(pad([]byte(strings.Join(c.CmdLine, " ")), start, 1), opts)
+		}
+		j := i
+		for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t') {
+			j++
+		}
+		col += j
+		rest = rest[j:]
+	}
+	var b bytes.Buffer
+	b.Write(rest)
+	for i := start; i < end; i++ {
+		b.WriteByte('\n')
+		l := lines[i]
+		if t := bytes.TrimSpace(l); len(c.Files) == 0 && (len(t) == 0 || t[0] == '#') {
+			b.WriteByte('\\') // BuildKit drops comments and empty lines inside a continuation
+			continue
+		}
+		b.Write(bytes.TrimRight(l, "\r"))
+	}
+	s, err := ParseWith(pad(b.Bytes(), start, col+1), opts)
+	if err != nil {
+		// Fall back on BuildKit's joined command line.
+		if s2, err2 := ParseWith(pad([]byte(strings.Join(c.CmdLine, " ")), start, 1), opts); err2 == nil {
+			return s2, nil
+		}
+	}
+	return s, err
+}
+
+// pad places text at a line and column by prefixing newlines and spaces, so
+// that the parser's positions are those of the enclosing file.
+func pad(text []byte, line, col int) []byte {
+	line, col = max(line, 1), max(col, 1)
+	out := make([]byte, 0, line-1+col-1+len(text))
+	for range line - 1 {
+		out = append(out, '\n')
+	}
+	for range col - 1 {
+		out = append(out, ' ')
+	}
+	return append(out, text...)
+}
+
+// quote quotes a word for the shell when it needs it.
+func quote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`|&;<>(){}*?[]#~!") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,981 @@
+// Package shell parses shell scripts (the bash dialect) with mvdan.cc/sh and
+// keeps positions. It offers what checks of scripts need without knowing any
+// check: every simple command with its words (resolved where their value is
+// statically known), its redirections and here-documents, the conditions and
+// loops around it, every variable reference, and the commands that end the
+// script. It knows nothing of lint rules.
+package shell
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Pos is a 1-based line and column (in bytes); zero when unknown.
+type Pos struct{ Line, Col int }
+
+func pos(p syntax.Pos) Pos {
+	if !p.IsValid() {
+		return Pos{}
+	}
+	return Pos{int(p.Line()), int(p.Col())}
+}
+
+// Word is one shell word.
+type Word struct {
+	Pos    Pos
+	Text   string // the source text
+	Value  string // the value, when Known
+	Known  bool   // the value is statically known (literals and known variables only)
+	Prefix string // the statically known leading part of the value (all of it when Known)
+}
+
+// Assign is a variable assignment: NAME=value alone, before a command, or in
+// export/readonly/declare/local.
+type Assign struct {
+	Pos   Pos
+	Name  string
+	Value Word
+}
+
+// Redirect is one redirection of a command.
+type Redirect struct {
+	Pos     Pos
+	Op      string // ">", ">>", "<", "&>", ">&", "<<", "<<-", "<<<", …
+	FD      string // the explicit file descriptor ("2" in 2>x), or ""
+	Target  Word   // the file (or descriptor, or here-doc delimiter)
+	Heredoc *Heredoc
+}
+
+// Writes reports whether the redirection writes to its target file (not a
+// descriptor duplication such as 2>&1).
+func (r Redirect) Writes() bool {
+	switch r.Op {
+	case ">", ">>", ">|", "&>", "&>>", "<>":
+		return true
+	case ">&":
+		// >&file is a write when the target is not a descriptor number or "-".
+		t := r.Target.Value
+		if !r.Target.Known || t == "-" {
+			return false
+		}
+		for _, c := range t {
+			if c < '0' || c > '9' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Heredoc is a here-document body.
+type Heredoc struct {
+	Pos    Pos    // where the body starts
+	Body   string // the body as written
+	Quoted bool   // the delimiter is quoted, so nothing in the body is expanded
+}
+
+// VarRef is one reference to a variable: $X, ${X}, ${X:-default}, or a
+// [[ -v X ]] test.
+type VarRef struct {
+	Pos     Pos
+	Name    string
+	Op      string // the expansion operator: "", ":-", "-", ":=", "=", ":+", "+", ":?", "?", "#", "%", "/", "-v"…
+	Default bool   // the reference is safe when the variable is unset (:-, -, :=, =, :+, +, -v)
+	Heredoc bool   // it is inside a here-document body
+	Guards  []Guard
+}
+
+// Test is a unary test found in a condition: [[ ! -f /app/data/x ]] is
+// {Op: "-f", Operand: /app/data/x, Not: true}.
+type Test struct {
+	Op      string
+	Operand Word
+	Not     bool
+}
+
+// Guard is a condition a command depends on: an if (or elif) condition, the
+// left side of && or ||, or a case word.
+type Guard struct {
+	Pos   Pos
+	Kind  string // "if", "&&", "||", "case"
+	Text  string // the condition's source text
+	Else  bool   // the command runs when the condition is false (else branch, ||)
+	Tests []Test // unary tests in the condition
+	Refs  []VarRef
+}
+
+// Loop is a while, until or for loop.
+type Loop struct {
+	Pos      Pos
+	Kind     string // "while", "until", "for"
+	Cond     string // the condition's source text (the header for for loops)
+	Counted  bool   // bounded: a for loop, or arithmetic or a numeric comparison inside
+	Commands []*Command
+}
+
+// Command is one simple command (or a compound command's redirections).
+type Command struct {
+	Pos        Pos
+	Args       []Word   // the command name first; empty for a bare assignment or redirection
+	Assigns    []Assign // NAME=value words before the command, or the assignments of a bare assignment
+	Redirs     []Redirect
+	Refs       []VarRef // variables read by its words, redirections and here-documents
+	Guards     []Guard  // conditions around it, outermost first
+	Loops      []*Loop  // loops around it, outermost first
+	Func       string   // the function it is defined in, "" outside functions
+	Background bool     // it (or a statement around it) runs in the background with &
+	Subst      bool     // inside a command or process substitution
+	TopLevel   bool     // a statement of the script's top level
+	Next       *Command // the command its output is piped into
+	Compound   string   // for redirections of a compound command: "{", "(", "while", "if"…
+	stmt       *syntax.Stmt
+}
+
+// Name is the command name when it is known ("" otherwise).
+func (c *Command) Name() string {
+	if len(c.Args) == 0 || !c.Args[0].Known {
+		return ""
+	}
+	return c.Args[0].Value
+}
+
+// ExecArgs returns the command that exec runs (the words after exec and its
+// options), or nil when c is not exec or exec only sets up redirections.
+func (c *Command) ExecArgs() []Word {
+	if c.Name() != "exec" {
+		return nil
+	}
+	args := c.Args[1:]
+	for len(args) > 0 && args[0].Known && strings.HasPrefix(args[0].Value, "-") {
+		opt := args[0].Value
+		args = args[1:]
+		if opt == "--" {
+			break
+		}
+		if opt == "-a" && len(args) > 0 {
+			args = args[1:]
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	return args
+}
+
+// Script is a parsed shell script.
+type Script struct {
+	Shebang  string     // the first line when it starts with #!
+	Commands []*Command // every simple command, in source order
+	Refs     []VarRef   // every variable reference, in source order
+	Loops    []*Loop
+	// Last lists the commands that can end the script: the last top-level
+	// statement, or the last command of each branch when it is an if.
+	// LastComplete is false when some path ends in something that is not a
+	// simple command (a loop, an if without else…), LastPos is where the
+	// last top-level statement starts.
+	Last         []*Command
+	LastComplete bool
+	LastPos      Pos
+	File         *syntax.File
+}
+
+// Error is a syntax error at a position.
+type Error struct {
+	Pos Pos
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if e.Pos.Line > 0 {
+		return fmt.Sprintf("line %d: %s", e.Pos.Line, e.Msg)
+	}
+	return e.Msg
+}
+
+// Options adjust parsing.
+type Options struct {
+	// Vars are variables known before the script runs (such as a
+	// Dockerfile's ARG and ENV values); they resolve words that use them.
+	Vars map[string]string
+}
+
+// Parse parses a bash script.
+func Parse(src []byte) (*Script, error) { return ParseWith(src, Options{}) }
+
+// ParseWith parses a bash script with options.
+func ParseWith(src []byte, opts Options) (s *Script, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, &Error{Msg: fmt.Sprintf("the shell parser failed: %v", r)}
+		}
+	}()
+	p := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(false))
+	f, err := p.Parse(bytes.NewReader(src), "")
+	if err != nil {
+		var pe syntax.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{Pos: pos(pe.Pos), Msg: pe.Text}
+		}
+		var le syntax.LangError
+		if errors.As(err, &le) {
+			return nil, &Error{Pos: pos(le.Pos), Msg: le.Error()}
+		}
+		return nil, &Error{Msg: err.Error()}
+	}
+	s = &Script{File: f}
+	if bytes.HasPrefix(src, []byte("#!")) {
+		line, _, _ := bytes.Cut(src, []byte("\n"))
+		s.Shebang = strings.TrimRight(string(line), "\r")
+	}
+	w := &walker{src: src, s: s, vars: map[string]varState{}, stmtCmd: map[*syntax.Stmt]*Command{}}
+	for k, v := range opts.Vars {
+		w.vars[k] = varState{v, true}
+	}
+	w.stmts(f.Stmts, true)
+	if n := len(f.Stmts); n > 0 {
+		last := f.Stmts[n-1]
+		s.LastPos = pos(last.Pos())
+		s.Last, s.LastComplete = w.endings(last)
+	}
+	return s, nil
+}
+
+type varState struct {
+	value string
+	known bool
+}
+
+type walker struct {
+	src     []byte
+	s       *Script
+	vars    map[string]varState
+	guards  []Guard
+	loops   []*Loop
+	fn      string
+	bg      int
+	subst   int
+	nested  int // inside a block, subshell, if, loop… (assignments there are not certain)
+	heredoc int
+	dry     int        // resolving again a word already walked: record nothing
+	cmds    []*Command // commands whose words are being walked
+	stmtCmd map[*syntax.Stmt]*Command
+}
+
+func (w *walker) text(n syntax.Node) string {
+	if n == nil || !n.Pos().IsValid() || !n.End().IsValid() {
+		return ""
+	}
+	a, b := int(n.Pos().Offset()), int(n.End().Offset())
+	if a < 0 || b > len(w.src) || a > b {
+		return ""
+	}
+	return string(w.src[a:b])
+}
+
+func (w *walker) stmts(list []*syntax.Stmt, top bool) {
+	for _, st := range list {
+		w.stmt(st, top)
+	}
+}
+
+func (w *walker) stmt(st *syntax.Stmt, top bool) {
+	if st == nil {
+		return
+	}
+	bg := st.Background || st.Coprocess || st.Disown
+	if bg {
+		w.bg++
+		defer func() { w.bg-- }()
+	}
+	switch c := st.Cmd.(type) {
+	case nil:
+		cmd := w.newCommand(st, top)
+		w.redirs(cmd, st.Redirs)
+		w.done(cmd)
+	case *syntax.CallExpr:
+		w.call(st, c, top)
+	case *syntax.DeclClause:
+		w.decl(st, c, top)
+	default:
+		if len(st.Redirs) > 0 {
+			cmd := w.newCommand(st, top)
+			cmd.Compound = compoundName(st.Cmd)
+			w.redirs(cmd, st.Redirs)
+			w.done(cmd)
+		}
+		w.nested++
+		w.compound(st.Cmd)
+		w.nested--
+	}
+}
+
+func compoundName(c syntax.Command) string {
+	switch c := c.(type) {
+	case *syntax.Block:
+		return "{"
+	case *syntax.Subshell:
+		return "("
+	case *syntax.IfClause:
+		return "if"
+	case *syntax.WhileClause:
+		if c.Until {
+			return "until"
+		}
+		return "while"
+	case *syntax.ForClause:
+		return "for"
+	case *syntax.CaseClause:
+		return "case"
+	}
+	return "compound"
+}
+
+func (w *walker) newCommand(st *syntax.Stmt, top bool) *Command {
+	c := &Command{
+		Pos:        pos(st.Pos()),
+		Guards:     append([]Guard(nil), w.guards...),
+		Loops:      append([]*Loop(nil), w.loops...),
+		Func:       w.fn,
+		Background: w.bg > 0,
+		Subst:      w.subst > 0,
+		TopLevel:   top,
+		stmt:       st,
+	}
+	w.s.Commands = append(w.s.Commands, c)
+	for _, l := range w.loops {
+		l.Commands = append(l.Commands, c)
+	}
+	w.stmtCmd[st] = c
+	w.cmds = append(w.cmds, c)
+	return c
+}
+
+// done ends the walk of a command's words.
+func (w *walker) done(*Command) { w.cmds = w.cmds[:len(w.cmds)-1] }
+
+func (w *walker) call(st *syntax.Stmt, c *syntax.CallExpr, top bool) {
+	cmd := w.newCommand(st, top)
+	if len(c.Assigns) > 0 {
+		cmd.Pos = pos(c.Pos())
+	}
+	for _, a := range c.Assigns {
+		cmd.Assigns = append(cmd.Assigns, w.assign(a))
+	}
+	for _, arg := range c.Args {
+		cmd.Args = append(cmd.Args, w.word(arg))
+	}
+	w.redirs(cmd, st.Redirs)
+	w.done(cmd)
+	if len(c.Args) == 0 {
+		for _, a := range cmd.Assigns {
+			w.set(a.Name, a.Value)
+		}
+	}
+	w.countArgs(cmd)
+}
+
+// countArgs marks the loops around a [ or test command with a numeric
+// comparison as counted.
+func (w *walker) countArgs(cmd *Command) {
+	if n := cmd.Name(); len(w.loops) == 0 || (n != "[" && n != "test") {
+		return
+	}
+	for _, a := range cmd.Args[1:] {
+		switch a.Value {
+		case "-lt", "-le", "-gt", "-ge", "-eq", "-ne":
+			w.counted()
+		}
+	}
+}
+
+func (w *walker) counted() {
+	for _, l := range w.loops {
+		l.Counted = true
+	}
+}
+
+func (w *walker) decl(st *syntax.Stmt, d *syntax.DeclClause, top bool) {
+	cmd := w.newCommand(st, top)
+	cmd.Args = append(cmd.Args, Word{Pos: pos(d.Variant.Pos()), Text: d.Variant.Value, Value: d.Variant.Value, Known: true, Prefix: d.Variant.Value})
+	var sets []Assign
+	for _, a := range d.Args {
+		if a.Name == nil {
+			if a.Value != nil {
+				cmd.Args = append(cmd.Args, w.word(a.Value))
+			}
+			continue
+		}
+		if a.Naked {
+			cmd.Args = append(cmd.Args, Word{Pos: pos(a.Pos()), Text: a.Name.Value, Value: a.Name.Value, Known: true, Prefix: a.Name.Value})
+			continue
+		}
+		as := w.assign(a)
+		cmd.Assigns = append(cmd.Assigns, as)
+		sets = append(sets, as)
+	}
+	w.redirs(cmd, st.Redirs)
+	w.done(cmd)
+	for _, a := range sets {
+		w.set(a.Name, a.Value)
+	}
+}
+
+func (w *walker) assign(a *syntax.Assign) Assign {
+	out := Assign{Pos: pos(a.Pos())}
+	if a.Name != nil {
+		out.Name = a.Name.Value
+	}
+	if a.Index != nil {
+		w.arith(a.Index)
+	}
+	switch {
+	case a.Value != nil:
+		out.Value = w.word(a.Value)
+		if a.Append {
+			out.Value.Known = false
+		}
+	case a.Array != nil:
+		for _, el := range a.Array.Elems {
+			if el.Value != nil {
+				w.word(el.Value)
+			}
+		}
+		out.Value = Word{Pos: pos(a.Array.Pos()), Text: w.text(a.Array)}
+	default:
+		out.Value = Word{Pos: out.Pos, Known: true}
+	}
+	return out
+}
+
+// set records an assignment: its value is known from here on only when it
+// is made unconditionally at the top level.
+func (w *walker) set(name string, v Word) {
+	if name == "" {
+		return
+	}
+	certain := w.nested == 0 && w.fn == "" && w.bg == 0 && w.subst == 0 && len(w.guards) == 0 && len(w.loops) == 0
+	w.vars[name] = varState{v.Value, certain && v.Known}
+}
+
+func (w *walker) redirs(cmd *Command, rs []*syntax.Redirect) {
+	for _, r := range rs {
+		out := Redirect{Pos: pos(r.Pos()), Op: r.Op.String()}
+		if r.N != nil {
+			out.FD = r.N.Value
+		}
+		if r.Word != nil {
+			out.Target = w.word(r.Word)
+		}
+		if r.Hdoc != nil {
+			quoted := r.Word != nil && !isPlain(r.Word)
+			h := &Heredoc{Pos: pos(r.Hdoc.Pos()), Body: w.text(r.Hdoc), Quoted: quoted}
+			if len(r.Hdoc.Parts) == 0 {
+				h.Pos = Pos{}
+			}
+			w.heredoc++
+			w.word(r.Hdoc)
+			w.heredoc--
+			out.Heredoc = h
+		}
+		cmd.Redirs = append(cmd.Redirs, out)
+	}
+}
+
+// isPlain reports whether a here-document delimiter is unquoted.
+func isPlain(wd *syntax.Word) bool {
+	for _, p := range wd.Parts {
+		l, ok := p.(*syntax.Lit)
+		if !ok || strings.Contains(l.Value, `\`) {
+			return false
+		}
+	}
+	return true
+}
+
+// word walks a word: it records the variable references and the commands of
+// substitutions, and resolves the value where it is statically known.
+func (w *walker) word(wd *syntax.Word) Word {
+	if wd == nil || len(wd.Parts) == 0 {
+		return Word{Known: true}
+	}
+	out := Word{Pos: pos(wd.Pos()), Text: w.text(wd), Known: true}
+	var b strings.Builder
+	w.parts(wd.Parts, false, &b, &out)
+	if out.Known {
+		out.Value = b.String()
+		out.Prefix = out.Value
+	}
+	return out
+}
+
+// parts appends the known value of parts to b; once a part is unknown,
+// out.Known turns false and out.Prefix keeps what was known before it.
+func (w *walker) parts(parts []syntax.WordPart, quoted bool, b *strings.Builder, out *Word) {
+	unknown := func() {
+		if out.Known {
+			out.Known = false
+			out.Prefix = b.String()
+		}
+	}
+	for i, part := range parts {
+		switch p := part.(type) {
+		case *syntax.Lit:
+			if !quoted && i == 0 && strings.HasPrefix(p.Value, "~") && w.heredoc == 0 {
+				unknown()
+				continue
+			}
+			if out.Known {
+				b.WriteString(unescape(p.Value, quoted || w.heredoc > 0))
+			}
+		case *syntax.SglQuoted:
+			if p.Dollar && strings.Contains(p.Value, `\`) {
+				unknown()
+				continue
+			}
+			if out.Known {
+				b.WriteString(p.Value)
+			}
+		case *syntax.DblQuoted:
+			w.parts(p.Parts, true, b, out)
+		case *syntax.ParamExp:
+			v, ok := w.param(p)
+			if !ok {
+				unknown()
+			} else if out.Known {
+				b.WriteString(v)
+			}
+		case *syntax.CmdSubst:
+			unknown()
+			w.substStmts(p.Stmts)
+		case *syntax.ProcSubst:
+			unknown()
+			w.substStmts(p.Stmts)
+		case *syntax.ArithmExp:
+			unknown()
+			if w.dry == 0 {
+				w.arith(p.X)
+				w.counted()
+			}
+		default:
+			unknown()
+		}
+	}
+}
+
+// unescape removes the backslashes of a literal: every backslash outside
+// quotes, and inside double quotes (or here-documents) those before $ ` " \
+// and a newline.
+func unescape(s string, quoted bool) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		n := s[i+1]
+		if quoted && !strings.ContainsRune("$`\"\\\n", rune(n)) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		if n != '\n' {
+			b.WriteByte(n)
+		}
+	}
+	return b.String()
+}
+
+// param records a parameter expansion and returns its value when known.
+func (w *walker) param(p *syntax.ParamExp) (string, bool) {
+	ref := VarRef{Pos: pos(p.Pos()), Heredoc: w.heredoc > 0, Guards: append([]Guard(nil), w.guards...)}
+	if p.Param != nil {
+		ref.Name = p.Param.Value
+	}
+	switch {
+	case p.Exp != nil:
+		ref.Op = p.Exp.Op.String()
+		switch p.Exp.Op {
+		case syntax.DefaultUnset, syntax.DefaultUnsetOrNull, syntax.AssignUnset, syntax.AssignUnsetOrNull,
+			syntax.AlternateUnset, syntax.AlternateUnsetOrNull:
+			ref.Default = true
+		}
+	case p.Length:
+		ref.Op = "#"
+	case p.Excl:
+		ref.Op = "!"
+	case p.Repl != nil:
+		ref.Op = "/"
+	case p.Slice != nil:
+		ref.Op = ":"
+	}
+	w.ref(ref)
+	if w.dry == 0 {
+		if p.Index != nil {
+			w.arith(p.Index)
+		}
+		if p.Exp != nil && p.Exp.Word != nil {
+			w.word(p.Exp.Word)
+		}
+		if p.Repl != nil {
+			w.word(p.Repl.Orig)
+			w.word(p.Repl.With)
+		}
+		if p.Slice != nil {
+			w.arith(p.Slice.Offset)
+			w.arith(p.Slice.Length)
+		}
+	}
+	if p.Param == nil || p.Index != nil || p.Length || p.Excl || p.Repl != nil || p.Slice != nil || p.Names != 0 {
+		return "", false
+	}
+	v, ok := w.vars[ref.Name]
+	if !ok || !v.known {
+		return "", false
+	}
+	if p.Exp == nil {
+		return v.value, true
+	}
+	switch p.Exp.Op {
+	case syntax.DefaultUnsetOrNull, syntax.DefaultUnset, syntax.AssignUnsetOrNull, syntax.AssignUnset:
+		if v.value != "" {
+			return v.value, true
+		}
+	}
+	return "", false
+}
+
+// substStmts walks the statements of a command or process substitution.
+func (w *walker) substStmts(list []*syntax.Stmt) {
+	if w.dry > 0 {
+		return
+	}
+	w.subst++
+	w.nested++
+	w.stmts(list, false)
+	w.nested--
+	w.subst--
+}
+
+func (w *walker) ref(r VarRef) {
+	if w.dry > 0 {
+		return
+	}
+	w.s.Refs = append(w.s.Refs, r)
+	for _, c := range w.cmds {
+		c.Refs = append(c.Refs, r)
+	}
+}
+
+// arith walks an arithmetic expression for its variable references.
+func (w *walker) arith(x syntax.ArithmExpr) {
+	if x == nil {
+		return
+	}
+	syntax.Walk(x, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.ParamExp:
+			w.param(n)
+			return false
+		case *syntax.CmdSubst:
+			w.substStmts(n.Stmts)
+			return false
+		}
+		return true
+	})
+}
+
+func (w *walker) compound(c syntax.Command) {
+	switch c := c.(type) {
+	case *syntax.Block:
+		w.stmts(c.Stmts, false)
+	case *syntax.Subshell:
+		w.stmts(c.Stmts, false)
+	case *syntax.IfClause:
+		w.ifClause(c)
+	case *syntax.WhileClause:
+		kind := "while"
+		if c.Until {
+			kind = "until"
+		}
+		l := &Loop{Pos: pos(c.Pos()), Kind: kind, Cond: w.stmtsText(c.Cond)}
+		w.s.Loops = append(w.s.Loops, l)
+		w.loops = append(w.loops, l)
+		w.stmts(c.Cond, false)
+		w.stmts(c.Do, false)
+		w.loops = w.loops[:len(w.loops)-1]
+	case *syntax.ForClause:
+		l := &Loop{Pos: pos(c.Pos()), Kind: "for", Counted: true}
+		if c.Loop != nil {
+			l.Cond = w.text(c.Loop)
+		}
+		w.s.Loops = append(w.s.Loops, l)
+		switch lp := c.Loop.(type) {
+		case *syntax.WordIter:
+			for _, it := range lp.Items {
+				w.word(it)
+			}
+			if lp.Name != nil {
+				w.vars[lp.Name.Value] = varState{}
+			}
+		case *syntax.CStyleLoop:
+			w.arith(lp.Init)
+			w.arith(lp.Cond)
+			w.arith(lp.Post)
+		}
+		w.loops = append(w.loops, l)
+		w.stmts(c.Do, false)
+		w.loops = w.loops[:len(w.loops)-1]
+	case *syntax.CaseClause:
+		word := w.word(c.Word)
+		for _, it := range c.Items {
+			var pats []string
+			for _, p := range it.Patterns {
+				pats = append(pats, w.text(p))
+			}
+			g := Guard{Pos: pos(it.Pos()), Kind: "case", Text: word.Text + " in " + strings.Join(pats, "|")}
+			w.guards = append(w.guards, g)
+			w.stmts(it.Stmts, false)
+			w.guards = w.guards[:len(w.guards)-1]
+		}
+	case *syntax.BinaryCmd:
+		w.binary(c)
+	case *syntax.FuncDecl:
+		name := ""
+		if c.Name != nil {
+			name = c.Name.Value
+		}
+		saved := w.fn
+		w.fn = name
+		w.stmt(c.Body, false)
+		w.fn = saved
+	case *syntax.ArithmCmd:
+		w.arith(c.X)
+		w.counted()
+	case *syntax.LetClause:
+		for _, x := range c.Exprs {
+			w.arith(x)
+		}
+		w.counted()
+	case *syntax.TestClause:
+		w.test(c.X)
+	case *syntax.TimeClause:
+		w.stmt(c.Stmt, false)
+	case *syntax.CoprocClause:
+		w.bg++
+		w.stmt(c.Stmt, false)
+		w.bg--
+	}
+}
+
+func (w *walker) stmtsText(list []*syntax.Stmt) string {
+	if len(list) == 0 {
+		return ""
+	}
+	a, b := list[0].Pos(), list[len(list)-1].End()
+	if !a.IsValid() || !b.IsValid() || int(b.Offset()) > len(w.src) || a.Offset() > b.Offset() {
+		return ""
+	}
+	return strings.TrimRight(string(w.src[a.Offset():b.Offset()]), ";& \t")
+}
+
+// test walks a [[ ]] expression for references.
+func (w *walker) test(x syntax.TestExpr) {
+	switch x := x.(type) {
+	case *syntax.Word:
+		w.word(x)
+	case *syntax.UnaryTest:
+		if x.Op == syntax.TsVarSet {
+			if wd, ok := x.X.(*syntax.Word); ok {
+				name := w.word(wd)
+				if name.Known {
+					w.ref(VarRef{Pos: name.Pos, Name: name.Value, Op: "-v", Default: true, Guards: append([]Guard(nil), w.guards...)})
+				}
+				return
+			}
+		}
+		w.test(x.X)
+	case *syntax.BinaryTest:
+		switch x.Op {
+		case syntax.TsEql, syntax.TsNeq, syntax.TsLeq, syntax.TsGeq, syntax.TsLss, syntax.TsGtr:
+			w.counted()
+		}
+		w.test(x.X)
+		w.test(x.Y)
+	case *syntax.ParenTest:
+		w.test(x.X)
+	}
+}
+
+func (w *walker) ifClause(c *syntax.IfClause) {
+	start := len(w.s.Refs)
+	w.stmts(c.Cond, false)
+	g := Guard{Pos: pos(c.Pos()), Kind: "if", Text: w.stmtsText(c.Cond), Tests: w.tests(c.Cond),
+		Refs: append([]VarRef(nil), w.s.Refs[start:]...)}
+	w.guards = append(w.guards, g)
+	w.stmts(c.Then, false)
+	w.guards = w.guards[:len(w.guards)-1]
+	if c.Else == nil {
+		return
+	}
+	g.Else = true
+	w.guards = append(w.guards, g)
+	if len(c.Else.Cond) > 0 {
+		w.ifClause(c.Else)
+	} else {
+		w.stmts(c.Else.Then, false)
+	}
+	w.guards = w.guards[:len(w.guards)-1]
+}
+
+func (w *walker) binary(c *syntax.BinaryCmd) {
+	switch c.Op {
+	case syntax.AndStmt, syntax.OrStmt:
+		start := len(w.s.Refs)
+		w.stmt(c.X, false)
+		kind := "&&"
+		if c.Op == syntax.OrStmt {
+			kind = "||"
+		}
+		g := Guard{Pos: pos(c.X.Pos()), Kind: kind, Text: w.text(c.X), Else: c.Op == syntax.OrStmt,
+			Tests: w.tests([]*syntax.Stmt{c.X}), Refs: append([]VarRef(nil), w.s.Refs[start:]...)}
+		w.guards = append(w.guards, g)
+		w.stmt(c.Y, false)
+		w.guards = w.guards[:len(w.guards)-1]
+	default: // pipes
+		w.stmt(c.X, false)
+		w.stmt(c.Y, false)
+		if from, to := w.lastCall(c.X), w.firstCall(c.Y); from != nil && to != nil {
+			from.Next = to
+		}
+	}
+}
+
+func (w *walker) lastCall(st *syntax.Stmt) *Command {
+	if b, ok := st.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
+		return w.lastCall(b.Y)
+	}
+	return w.stmtCmd[st]
+}
+
+func (w *walker) firstCall(st *syntax.Stmt) *Command {
+	if b, ok := st.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
+		return w.firstCall(b.X)
+	}
+	return w.stmtCmd[st]
+}
+
+// tests collects the unary tests of a condition: [[ … ]], [ … ] and test.
+func (w *walker) tests(cond []*syntax.Stmt) []Test {
+	var out []Test
+	for _, st := range cond {
+		out = append(out, w.stmtTests(st, st.Negated)...)
+	}
+	return out
+}
+
+func (w *walker) stmtTests(st *syntax.Stmt, not bool) []Test {
+	switch c := st.Cmd.(type) {
+	case *syntax.TestClause:
+		return w.testExpr(c.X, not)
+	case *syntax.CallExpr:
+		cmd := w.stmtCmd[st]
+		if cmd == nil || (cmd.Name() != "[" && cmd.Name() != "test") {
+			return nil
+		}
+		args := cmd.Args[1:]
+		if cmd.Name() == "[" && len(args) > 0 && args[len(args)-1].Value == "]" {
+			args = args[:len(args)-1]
+		}
+		if len(args) > 0 && args[0].Known && args[0].Value == "!" {
+			not, args = !not, args[1:]
+		}
+		if len(args) == 2 && args[0].Known && len(args[0].Value) == 2 && args[0].Value[0] == '-' {
+			return []Test{{Op: args[0].Value, Operand: args[1], Not: not}}
+		}
+	case *syntax.BinaryCmd:
+		if c.Op == syntax.AndStmt || c.Op == syntax.OrStmt {
+			return append(w.stmtTests(c.X, not), w.stmtTests(c.Y, not)...)
+		}
+	case *syntax.Block:
+		var out []Test
+		for _, s := range c.Stmts {
+			out = append(out, w.stmtTests(s, not != s.Negated)...)
+		}
+		return out
+	}
+	return nil
+}
+
+func (w *walker) testExpr(x syntax.TestExpr, not bool) []Test {
+	switch x := x.(type) {
+	case *syntax.UnaryTest:
+		if x.Op == syntax.TsNot {
+			return w.testExpr(x.X, !not)
+		}
+		wd, ok := x.X.(*syntax.Word)
+		if !ok {
+			return nil
+		}
+		return []Test{{Op: x.Op.String(), Operand: w.quiet(wd), Not: not}}
+	case *syntax.BinaryTest:
+		if x.Op == syntax.AndTest || x.Op == syntax.OrTest {
+			return append(w.testExpr(x.X, not), w.testExpr(x.Y, not)...)
+		}
+	case *syntax.ParenTest:
+		return w.testExpr(x.X, not)
+	}
+	return nil
+}
+
+// quiet resolves a word already walked, without recording anything again.
+func (w *walker) quiet(wd *syntax.Word) Word {
+	w.dry++
+	defer func() { w.dry-- }()
+	return w.word(wd)
+}
+
+// endings returns the simple commands that end a statement on each path.
+func (w *walker) endings(st *syntax.Stmt) ([]*Command, bool) {
+	switch c := st.Cmd.(type) {
+	case *syntax.CallExpr, *syntax.DeclClause:
+		if cmd := w.stmtCmd[st]; cmd != nil {
+			return []*Command{cmd}, true
+		}
+	case *syntax.Block:
+		if len(c.Stmts) > 0 {
+			return w.endings(c.Stmts[len(c.Stmts)-1])
+		}
+	case *syntax.Subshell:
+		if len(c.Stmts) > 0 {
+			return w.endings(c.Stmts[len(c.Stmts)-1])
+		}
+	case *syntax.BinaryCmd:
+		return w.endings(c.Y)
+	case *syntax.IfClause:
+		var out []*Command
+		complete := true
+		for cl := c; cl != nil; cl = cl.Else {
+			if len(cl.Then) == 0 {
+				complete = false
+			} else {
+				cmds, ok := w.endings(cl.Then[len(cl.Then)-1])
+				out = append(out, cmds...)
+				complete = complete && ok
+			}
+			if cl.Else == nil && len(cl.Cond) > 0 {
+				complete = false // no else: the condition may be false
+			}
+		}
+		return out, complete
+	}
+	return nil, false
+}
