@@ -97,7 +97,7 @@ func (r *Registry) Run(pkg Package) []cpk.Finding {
 		p.rule, p.severity = rule, r.Severity(rule)
 		rule.Run(p)
 	}
-	p.findings = r.applySuppressions(pkg, p.findings)
+	p.findings = r.applySuppressions(p)
 	sort.SliceStable(p.findings, func(i, j int) bool {
 		a, b := p.findings[i], p.findings[j]
 		if a.File != b.File {
@@ -184,6 +184,42 @@ func (p *Pass) Path(rel string) (string, error) {
 		return "", fmt.Errorf("%s is outside the package folder", rel)
 	}
 	return filepath.Join(p.Dir, clean), nil
+}
+
+// maxFiles bounds the files listed per package.
+const maxFiles = 5000
+
+// Files lists the package's regular files as sorted slash-separated paths
+// relative to its folder, without version-control folders and installed
+// dependencies (.git, .hg, .svn, node_modules, vendor, __pycache__). It is
+// computed once per pass.
+func (p *Pass) Files() []string {
+	return p.Memo("lint:files", func() any {
+		var out []string
+		_ = filepath.WalkDir(p.Dir, func(file string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() {
+				switch d.Name() {
+				case ".git", ".hg", ".svn", "node_modules", "vendor", "__pycache__":
+					if file != p.Dir {
+						return filepath.SkipDir
+					}
+				}
+				return nil
+			}
+			if !d.Type().IsRegular() || len(out) >= maxFiles {
+				return nil
+			}
+			if rel, err := filepath.Rel(p.Dir, file); err == nil {
+				out = append(out, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+		sort.Strings(out)
+		return out
+	}).([]string)
 }
 
 // Exists reports whether a regular file is at rel.

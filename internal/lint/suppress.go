@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -88,35 +85,21 @@ var pragma = regexp.MustCompile(`^\s*[#;]\s*cpk:ignore\s+([A-Za-z0-9, ]+?)\s*(?:
 const maxScan = 1 << 20
 
 // collectSuppressions reads the pragmas of every text file of the package
-// and its sidecar list.
-func collectSuppressions(pkg Package) []*suppression {
+// (through the pass, so files the rules read are not read again) and its
+// sidecar list.
+func collectSuppressions(p *Pass) []*suppression {
 	var out []*suppression
-	_ = filepath.WalkDir(pkg.Dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if path != pkg.Dir && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil || !info.Mode().IsRegular() || info.Size() > maxScan {
-			return nil
-		}
-		rel, _ := filepath.Rel(pkg.Dir, path)
-		rel = filepath.ToSlash(rel)
-		data, err := os.ReadFile(path)
-		if err != nil || bytes.IndexByte(data, 0) >= 0 {
-			return nil
+	for _, rel := range p.Files() {
+		data, err := p.ReadFile(rel)
+		if err != nil || len(data) > maxScan || bytes.IndexByte(data, 0) >= 0 {
+			continue
 		}
 		if rel == IgnoreFile {
-			out = append(out, parseIgnoreFile(pkg.ID, data)...)
-			return nil
+			out = append(out, parseIgnoreFile(p.ID, data)...)
+			continue
 		}
 		if !bytes.Contains(data, []byte("cpk:ignore")) {
-			return nil
+			continue
 		}
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(nil, maxScan)
@@ -127,11 +110,10 @@ func collectSuppressions(pkg Package) []*suppression {
 			}
 			out = append(out, &suppression{
 				codes: splitCodes(m[1]), file: rel, line: n + 1, reason: strings.TrimSpace(m[2]),
-				at: cpk.Finding{App: pkg.ID, File: rel, Line: n, Column: 1},
+				at: cpk.Finding{App: p.ID, File: rel, Line: n, Column: 1},
 			})
 		}
-		return nil
-	})
+	}
 	return out
 }
 
@@ -180,8 +162,9 @@ func (s *suppression) matches(f cpk.Finding) bool {
 
 // applySuppressions drops the findings a pragma silences and adds findings
 // for pragmas without a reason or that silenced nothing.
-func (r *Registry) applySuppressions(pkg Package, findings []cpk.Finding) []cpk.Finding {
-	sups := collectSuppressions(pkg)
+func (r *Registry) applySuppressions(p *Pass) []cpk.Finding {
+	findings := p.findings
+	sups := collectSuppressions(p)
 	if len(sups) == 0 {
 		return findings
 	}

@@ -13,11 +13,12 @@ import (
 func BenchmarkLintBundledCatalog(b *testing.B) { benchLint(b, "../../apps") }
 
 // BenchmarkLint100Packages lints a catalog of 100 complete packages (copies
-// of the lint fixture "good"): the plan's size once every app is packaged.
+// of the lint fixture "reference": manifest, Dockerfile, start script, nginx,
+// supervisor, notes, icon): the plan's size once every app is packaged.
 func BenchmarkLint100Packages(b *testing.B) {
 	apps := map[string][2]string{}
 	for i := range 100 {
-		apps[fmt.Sprintf("app%03d", i)] = [2]string{"good", ""}
+		apps[fmt.Sprintf("app%03d", i)] = [2]string{"reference", ""}
 	}
 	benchLint(b, makeCatalog(b, apps))
 }

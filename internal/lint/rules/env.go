@@ -2,10 +2,8 @@ package rules
 
 import (
 	"bytes"
-	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -105,33 +103,6 @@ var textExts = map[string]bool{
 
 const maxScanned = 1 << 20
 
-// packageFiles lists the package's files (slash paths), without .git and node_modules.
-func packageFiles(p *lint.Pass) []string {
-	return p.Memo("rules/package-files", func() any {
-		var out []string
-		_ = filepath.WalkDir(p.Dir, func(fp string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if d.IsDir() {
-				if n := d.Name(); fp != p.Dir && (n == ".git" || n == "node_modules" || n == "fuzz") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.Type().IsRegular() || len(out) >= 5000 {
-				return nil
-			}
-			if rel, err := filepath.Rel(p.Dir, fp); err == nil {
-				out = append(out, filepath.ToSlash(rel))
-			}
-			return nil
-		})
-		sort.Strings(out)
-		return out
-	}).([]string)
-}
-
 // isShellFile reports whether a package file is a shell script.
 func isShellFile(rel string, data []byte) bool {
 	if ext := path.Ext(rel); ext == ".sh" || ext == ".bash" {
@@ -179,7 +150,7 @@ func loadEnvFacts(p *lint.Pass) *envFacts {
 	return p.Memo("rules/env-facts", func() any {
 		facts := &envFacts{Defined: map[string]bool{}, Text: map[string]string{}}
 		start := loadStart(p)
-		for _, rel := range packageFiles(p) {
+		for _, rel := range p.Files() {
 			isStart := start != nil && start.Rel == rel
 			if !isStart && !scannedFile(rel) {
 				continue
@@ -619,7 +590,7 @@ func shellFiles(p *lint.Pass) []string {
 		if start != nil {
 			out = append(out, start.Rel)
 		}
-		for _, rel := range packageFiles(p) {
+		for _, rel := range p.Files() {
 			if start != nil && rel == start.Rel {
 				continue
 			}

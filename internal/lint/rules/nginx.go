@@ -281,7 +281,7 @@ func configKind(p *lint.Pass, rel string) string {
 	kinds := p.Memo("files:kinds", func() any {
 		out := map[string]string{}
 		l := layout(p)
-		for _, f := range packageFileList(p) {
+		for _, f := range p.Files() {
 			var nginxDest, supervisorDest bool
 			for _, dest := range l.byFile[f] {
 				nginxDest = nginxDest || nginxConfigPath(dest)
@@ -326,7 +326,7 @@ func nginxConfig(p *lint.Pass) *nginxSetup {
 		}
 		fsys := fstest.MapFS{}
 		var candidates []string
-		for _, f := range packageFileList(p) {
+		for _, f := range p.Files() {
 			if configKind(p, f) != "nginx" {
 				continue
 			}

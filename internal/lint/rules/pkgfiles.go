@@ -2,9 +2,7 @@ package rules
 
 import (
 	"bytes"
-	"io/fs"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -24,38 +22,6 @@ const (
 	maxPackageFiles = 2000    // files listed per package
 	maxTextFile     = 1 << 20 // bytes: larger files are not scanned
 )
-
-// packageFileList returns the package's regular files as sorted
-// slash-separated relative paths, without version-control folders and
-// installed dependencies.
-func packageFileList(p *lint.Pass) []string {
-	return p.Memo("files:list", func() any {
-		var out []string
-		filepath.WalkDir(p.Dir, func(file string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if d.IsDir() {
-				switch d.Name() {
-				case ".git", ".hg", ".svn", "node_modules", "vendor", "__pycache__":
-					if file != p.Dir {
-						return filepath.SkipDir
-					}
-				}
-				return nil
-			}
-			if !d.Type().IsRegular() || len(out) >= maxPackageFiles {
-				return nil
-			}
-			if rel, err := filepath.Rel(p.Dir, file); err == nil {
-				out = append(out, filepath.ToSlash(rel))
-			}
-			return nil
-		})
-		slices.Sort(out)
-		return out
-	}).([]string)
-}
 
 // packageText returns a package file's content when it is text of a sane
 // size (no NUL byte in its first 8 KiB).
@@ -160,7 +126,7 @@ func (l *imageLayout) addCopy(p *lint.Pass, sd instructions.SourcesAndDest, work
 	}
 	intoDir := strings.HasSuffix(sd.DestPath, "/") || len(sd.SourcePaths) > 1
 	dest = path.Clean(dest)
-	files := packageFileList(p)
+	files := p.Files()
 	for _, src := range sd.SourcePaths {
 		if external || strings.Contains(src, "://") {
 			l.external = append(l.external, dest)

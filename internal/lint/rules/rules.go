@@ -1,5 +1,8 @@
-// Package rules holds cpk's lint rules, grouped by family: MF (the manifest),
-// PK (the files a package needs). Codes are stable and never reused.
+// Package rules holds cpk's lint rules, grouped by family: MF (the manifest,
+// its schema and its semantics), PK (the files a package needs), DF (the
+// Dockerfile), SH (the start script), XF (environment variables across
+// files), NG (nginx), SV (supervisor), SEC (security), DOC (build notes and
+// docs), CY (cpk.yaml). Codes are stable and never reused.
 package rules
 
 import "cpk/internal/lint"

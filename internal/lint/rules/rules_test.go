@@ -60,8 +60,12 @@ func readWant(t *testing.T, path string) []expectation {
 	return out
 }
 
-// wantComment is an inline expectation: # want "regexp".
-var wantComment = regexp.MustCompile(`#\s*want\s+"((?:[^"\\]|\\.)*)"\s*$`)
+// wantComment is an inline expectation: # want "regexp" ["regexp"…], one
+// finding expected per string.
+var (
+	wantComment = regexp.MustCompile(`#\s*want((?:\s+"(?:[^"\\]|\\.)*")+)\s*$`)
+	wantString  = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+)
 
 // readInlineWants collects the # want "regexp" comments of every file of a
 // fixture. A comment at the end of a line expects a finding on that line; a
@@ -89,15 +93,17 @@ func readInlineWants(t *testing.T, dir string) []expectation {
 				pending = nil
 				continue
 			}
-			pattern, err := strconv.Unquote(`"` + m[1] + `"`)
-			if err != nil {
-				t.Fatalf("%s:%d: bad want string: %v", path, i+1, err)
-			}
-			re := regexp.MustCompile(pattern)
-			if strings.HasPrefix(strings.TrimSpace(line), "#") {
-				pending = append(pending, re)
-			} else {
-				out = append(out, expectation{filepath.ToSlash(rel), i + 1, re})
+			for _, quoted := range wantString.FindAllString(m[1], -1) {
+				pattern, err := strconv.Unquote(quoted)
+				if err != nil {
+					t.Fatalf("%s:%d: bad want string: %v", path, i+1, err)
+				}
+				re := regexp.MustCompile(pattern)
+				if strings.HasPrefix(strings.TrimSpace(line), "#") {
+					pending = append(pending, re)
+				} else {
+					out = append(out, expectation{filepath.ToSlash(rel), i + 1, re})
+				}
 			}
 		}
 		return nil

@@ -181,7 +181,7 @@ func isDockerfile(p *lint.Pass, rel string) bool {
 // textLines calls fn for each physical line of every text file of the package
 // selected by keep.
 func textLines(p *lint.Pass, keep func(rel string) bool, fn func(rel string, n int, line string)) {
-	for _, rel := range packageFileList(p) {
+	for _, rel := range p.Files() {
 		if !keep(rel) {
 			continue
 		}
@@ -422,7 +422,7 @@ type commandLines struct {
 func packageCommands(p *lint.Pass) []commandLines {
 	return p.Memo("sec:commands", func() any {
 		var out []commandLines
-		for _, rel := range packageFileList(p) {
+		for _, rel := range p.Files() {
 			text, ok := packageText(p, rel)
 			if !ok {
 				continue

@@ -237,7 +237,7 @@ type supervisorProgram struct {
 func supervisorConfigs(p *lint.Pass) []*supervisorConfig {
 	return p.Memo("supervisor:configs", func() any {
 		var out []*supervisorConfig
-		for _, f := range packageFileList(p) {
+		for _, f := range p.Files() {
 			if configKind(p, f) != "supervisor" {
 				continue
 			}
