@@ -373,7 +373,7 @@ func (b *Builder) Build(ctx context.Context, o Options) (res *Result, err error)
 	}
 	// Two builds of the same image on one machine wait for each other
 	// rather than doing the work twice.
-	unlock, err := lockFile(ctx, filepath.Join(os.TempDir(), "cpk-base-"+plan.Hash[:12]+".lock"), func() {
+	unlock, err := engine.LockFile(ctx, filepath.Join(os.TempDir(), "cpk-base-"+plan.Hash[:12]+".lock"), func() {
 		fmt.Fprintf(progress, "waiting for another cpk base build of %s…\n", plan.Ref)
 	})
 	if err != nil {

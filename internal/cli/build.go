@@ -367,7 +367,8 @@ func (d *buildDisplay) describe(l *pkgLine) string {
 }
 
 // redraw repaints the live block: packages that are up to date are
-// counted in one line; the rest get a line each, as many as fit.
+// counted in one line; the rest get a line each, in the order given, as
+// many as fit.
 func (d *buildDisplay) redraw() {
 	var b strings.Builder
 	if d.drawn > 0 {
@@ -386,10 +387,11 @@ func (d *buildDisplay) redraw() {
 		}
 		shown = append(shown, id)
 	}
-	rank := map[build.Status]int{build.Building: 0, build.Failed: 1, build.Cancelled: 1, build.Built: 2, build.Queued: 3}
-	sort.SliceStable(shown, func(i, j int) bool { return rank[d.lines[shown[i]].status] < rank[d.lines[shown[j]].status] })
 	more := 0
 	if limit := height - 3; len(shown) > limit {
+		// Too many for the terminal: what is going on first.
+		rank := map[build.Status]int{build.Building: 0, build.Failed: 1, build.Cancelled: 1, build.Built: 2, build.Queued: 3}
+		sort.SliceStable(shown, func(i, j int) bool { return rank[d.lines[shown[i]].status] < rank[d.lines[shown[j]].status] })
 		more = len(shown) - limit
 		shown = shown[:limit]
 	}

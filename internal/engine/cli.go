@@ -516,8 +516,34 @@ func parseImageList(out []byte) []Image {
 	return imgs
 }
 
+// namesMu and the names lock file serialise podman's changes to image
+// names: podman 4 loses a tag when two processes change the names of one
+// image at once (parallel builds alias the same base image).
+var namesMu sync.Mutex
+
+func (e *cliEngine) lockNames(ctx context.Context) (func(), error) {
+	if e.kind != Podman {
+		return func() {}, nil
+	}
+	namesMu.Lock()
+	if os.Getenv("CONTAINER_HOST") != "" {
+		return namesMu.Unlock, nil
+	}
+	unlock, err := LockFile(ctx, filepath.Join(os.TempDir(), "cpk-podman-names.lock"), nil)
+	if err != nil {
+		namesMu.Unlock()
+		return nil, err
+	}
+	return func() { unlock(); namesMu.Unlock() }, nil
+}
+
 func (e *cliEngine) TagImage(ctx context.Context, image, ref string) error {
-	_, err := e.out(ctx, "tag", image, ref)
+	unlock, err := e.lockNames(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_, err = e.out(ctx, "tag", image, ref)
 	return err
 }
 
@@ -530,12 +556,22 @@ func (e *cliEngine) untagArgs(ref string) []string {
 }
 
 func (e *cliEngine) UntagImage(ctx context.Context, ref string) error {
-	_, err := e.lookup(ctx, e.untagArgs(ref)...)
+	unlock, err := e.lockNames(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_, err = e.lookup(ctx, e.untagArgs(ref)...)
 	return ignoreMissing(err)
 }
 
 func (e *cliEngine) RemoveImage(ctx context.Context, ref string) error {
-	_, err := e.lookup(ctx, "image", "rm", ref)
+	unlock, err := e.lockNames(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_, err = e.lookup(ctx, "image", "rm", ref)
 	return ignoreMissing(err)
 }
 
@@ -667,7 +703,9 @@ func (e *cliEngine) Exec(ctx context.Context, container string, spec ExecSpec) (
 		return res, nil
 	}
 	var ee *Error
-	if errors.As(err, &ee) && ee.ExitCode > 0 && !errors.Is(err, ErrNotFound) && !engineFailure(ee.ExitCode, stderr.String()) {
+	if errors.As(err, &ee) && ee.ExitCode > 0 && !engineFailure(ee.ExitCode, stderr.String()) {
+		// The command ran and failed: its exit code is the result (even
+		// if what it printed looks like an engine's "no such container").
 		res.ExitCode = ee.ExitCode
 		res.Stdout = ee.stdout
 		return res, nil

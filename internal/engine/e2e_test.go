@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,4 +219,49 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestPodmanConcurrentTags: podman 4 loses a tag when two processes change
+// one image's names at once; parallel builds alias the same base image, so
+// the engine serialises those changes. No alias may go missing.
+func TestPodmanConcurrentTags(t *testing.T) {
+	e := basetest.Engine(t)
+	img := basetest.Image(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	id := nonce()
+	const n = 12
+	refs := make([]string, n)
+	errs := make(chan error, 2*n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ref, unalias, err := engine.Alias(ctx, e, img, fmt.Sprintf("cpk-test-%s-%d", id, i))
+			t.Cleanup(func() { _ = unalias(context.Background()) })
+			refs[i] = ref
+			errs <- err
+			if i%2 == 0 { // half of them go again while the others are added
+				errs <- unalias(ctx)
+				refs[i] = ""
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := e.InspectImage(ctx, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range refs {
+		if ref != "" && !contains(got.Tags, ref) {
+			t.Errorf("alias %s was lost", ref)
+		}
+	}
 }

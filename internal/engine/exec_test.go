@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -76,11 +77,11 @@ func TestRunStreamsOutputAndEchoes(t *testing.T) {
 
 func TestCancelInterruptsTheProcessGroup(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var log bytes.Buffer
+	log := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		// The child traps SIGINT and says so: it must get SIGINT, not SIGKILL.
-		_, err := (&Runner{WaitDelay: 5 * time.Second}).Run(ctx, Command{Name: "sh", Args: []string{"-c", "trap 'echo got-int; exit 9' INT; echo ready; while :; do sleep 0.1; done"}, Output: &log})
+		_, err := (&Runner{WaitDelay: 5 * time.Second}).Run(ctx, Command{Name: "sh", Args: []string{"-c", "trap 'echo got-int; exit 9' INT; echo ready; while :; do sleep 0.1; done"}, Output: log})
 		done <- err
 	}()
 	deadline := time.Now().Add(5 * time.Second)
@@ -137,4 +138,22 @@ func TestShortCommand(t *testing.T) {
 			t.Errorf("shortCommand(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// syncBuffer is a buffer a test reads while a command writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package base
+package engine
 
 import (
 	"context"
@@ -10,14 +10,15 @@ import (
 	"time"
 )
 
-// lockFile takes an exclusive lock on path, waiting (and calling waiting
+// LockFile takes an exclusive lock on path, waiting (and calling waiting
 // once) while another process holds it. The lock goes with the process.
-func lockFile(ctx context.Context, path string, waiting func()) (func(), error) {
+func LockFile(ctx context.Context, path string, waiting func()) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
 		return nil, err
 	}
 	told := false
+	wait := 10 * time.Millisecond
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
@@ -35,7 +36,8 @@ func lockFile(ctx context.Context, path string, waiting func()) (func(), error) 
 		case <-ctx.Done():
 			f.Close()
 			return nil, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, 500*time.Millisecond)
 	}
 }
