@@ -15,20 +15,27 @@ var forbidden = map[string][]string{
 	"cpk/internal/parse/":   {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/manifest", "cpk/internal/status", "cpk/internal/cli"},
 	"cpk/internal/catalog":  {"cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest"},
 	"cpk/internal/lint":     {"cpk/internal/catalog", "cpk/internal/status", "cpk/internal/cli"},
-	"cpk/internal/status":   {"cpk/internal/cli"},
+	"cpk/internal/status":   {"cpk/internal/cli", "cpk/internal/store", "cpk/internal/web"},
 	"cpk/internal/fsx":      {"cpk/"}, // standard library only
-	"cpk/internal/docs":     {"cpk/internal/cli", "cpk/internal/status"},
+	"cpk/internal/docs":     {"cpk/internal/cli", "cpk/internal/status", "cpk/internal/store", "cpk/internal/web"},
 	// upstream sources are an adapter: the domain, fsx and the standard library only.
-	"cpk/internal/upstream": {"cpk/internal/catalog", "cpk/internal/manifest", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/parse", "cpk/internal/bump", "cpk/internal/docs", "cpk/internal/engine"},
+	"cpk/internal/upstream": {"cpk/internal/catalog", "cpk/internal/manifest", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/parse", "cpk/internal/bump", "cpk/internal/docs", "cpk/internal/engine", "cpk/internal/store", "cpk/internal/web"},
 	// bump edits package files: manifest, the Dockerfile parser and upstream, not the catalog or the layers above.
 	"cpk/internal/bump": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/docs", "cpk/internal/engine"},
 	// The container engine is an adapter: the domain and the standard library only.
 	"cpk/internal/engine": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest",
-		"cpk/internal/parse", "cpk/internal/docs", "cpk/internal/base", "cpk/internal/build", "cpk/internal/steps", "cpk/internal/fsx", "cpk/internal/upstream", "cpk/internal/bump"},
+		"cpk/internal/parse", "cpk/internal/docs", "cpk/internal/base", "cpk/internal/build", "cpk/internal/steps", "cpk/internal/fsx", "cpk/internal/upstream", "cpk/internal/bump", "cpk/internal/store", "cpk/internal/web"},
 	// The base image and builds use the engine's interface; neither knows the catalog or the commands.
 	"cpk/internal/base":  {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest", "cpk/internal/docs", "cpk/internal/build", "cpk/internal/upstream", "cpk/internal/bump"},
 	"cpk/internal/build": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest", "cpk/internal/docs", "cpk/internal/upstream", "cpk/internal/bump"},
 	"cpk/internal/steps": {"cpk/"}, // standard library only
+	// The results store is an adapter: the domain (cpk.Run, cpk.Recorder, cpk.Results) and the standard library only.
+	"cpk/internal/store": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest",
+		"cpk/internal/parse", "cpk/internal/docs", "cpk/internal/engine", "cpk/internal/base", "cpk/internal/build", "cpk/internal/steps",
+		"cpk/internal/fsx", "cpk/internal/upstream", "cpk/internal/bump", "cpk/internal/web"},
+	// The dashboard reads the report and the domain's Results interface; it knows no store, engine or command.
+	"cpk/internal/web": {"cpk/internal/cli", "cpk/internal/store", "cpk/internal/lint", "cpk/internal/manifest", "cpk/internal/parse",
+		"cpk/internal/docs", "cpk/internal/engine", "cpk/internal/base", "cpk/internal/build", "cpk/internal/upstream", "cpk/internal/bump"},
 }
 
 // execDoor lists the packages that run subprocesses only through the

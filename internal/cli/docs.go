@@ -1,55 +1,172 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"cpk/internal/catalog"
+	"cpk/internal/cpk"
 	"cpk/internal/docs"
 	"cpk/internal/lint/rules"
 )
 
-type docsOptions struct{ Check bool }
+type docsOptions struct {
+	Check bool
+	Apps  []string
+}
 
 func newDocsCmd(g *Globals) *cobra.Command {
 	var opts docsOptions
 	c := &cobra.Command{
-		Use:   "docs",
-		Short: "Generate the reference pages (docs/rules) from the code",
-		Long: `Generate the reference pages that come from the code: one page per lint rule
-and their index under docs/rules. Pages of rules that no longer exist are
-removed. --check changes nothing and exits 1 when a page is stale (CI runs it).`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return runDocs(g, opts) },
+		Use:   "docs [APP...]",
+		Short: "Generate the package READMEs, the catalog index and the reference pages",
+		Long: `Generate what is written from the code and the package files:
+
+  apps/<id>/README.md   for each application with package files: what it is,
+                        upstream and pinned version, addons and the variables
+                        it reads, ports, memory, first login, backup, how to
+                        build and test it with cpk, and a pointer to NOTES.md.
+                        Only the part between <!-- cpk:begin generated -->
+                        and <!-- cpk:end generated --> is rewritten; the rest
+                        is the packager's and is kept.
+  apps/README.md        the catalog index, every application by phase
+  docs/rules/           one page per lint rule, and their index
+  docs/cli/             one page per command, and their index
+
+With APP arguments only those packages' READMEs. Generated files hold only
+facts that change with the files (no results, no dates), so they go stale
+only when something was edited. --check changes nothing and exits 1 when a
+file is stale (CI runs it). NOTES.md stays the packager's hand-written notes;
+build-notes coverage in cpk status counts packages with NOTES.md and a
+current README.md.`,
+		Example: `  cpk docs
+  cpk docs grist
+  cpk docs --check`,
+		ValidArgsFunction: appCompletion(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			opts.Apps = args
+			return runDocs(g, opts)
+		},
 	}
-	c.Flags().BoolVar(&opts.Check, "check", false, "only report stale pages (exit 1 when any)")
+	c.Flags().BoolVar(&opts.Check, "check", false, "only report stale files (exit 1 when any)")
 	return c
 }
 
+// docTree is the command tree as the reference shows it: completion
+// included, machine-dependent flag defaults replaced by words.
+func docTree(io *IO) *cobra.Command {
+	root := NewRoot(io)
+	root.InitDefaultCompletionCmd()
+	if b, _, err := root.Find([]string{"build"}); err == nil && b.Flags().Lookup("jobs") != nil {
+		_ = b.Flags().SetAnnotation("jobs", docs.DocDefault, []string{"half the CPUs"})
+	}
+	return root
+}
+
 func runDocs(g *Globals, opts docsOptions) error {
-	apps, err := g.appsDir()
+	appsDir, err := g.appsDir()
 	if err != nil {
 		return err
 	}
-	reg, err := rules.Registry()
-	if err != nil {
-		return err
+	root := filepath.Dir(appsDir)
+	cat, loadErr := catalog.Load(appsDir)
+	var le *catalog.LoadError
+	if loadErr != nil && !errors.As(loadErr, &le) {
+		return envError(loadErr)
 	}
-	dir := filepath.Join(filepath.Dir(apps), docs.RulesDir)
-	stale, err := docs.Sync(dir, docs.RulePages(reg.Rules()), opts.Check)
-	if err != nil {
-		return err
+	if le != nil {
+		fmt.Fprintf(g.IO.Err, "warning: %v\n(the entries with problems get no docs)\n", le)
+	}
+	apps := cat.Apps
+	if len(opts.Apps) > 0 {
+		apps = nil
+		var ids []string
+		for _, a := range cat.Apps {
+			ids = append(ids, a.ID)
+		}
+		for _, id := range opts.Apps {
+			a := cat.App(id)
+			if a == nil {
+				hint := ""
+				if s := cpk.Suggest(id, ids); s != "" {
+					hint = fmt.Sprintf(" (did you mean %s?)", s)
+				}
+				return usageError("no application %q in the catalog%s", id, hint)
+			}
+			apps = append(apps, a)
+		}
+	}
+	rel := func(p string) string {
+		if r, err := filepath.Rel(root, p); err == nil {
+			return filepath.ToSlash(r)
+		}
+		return p
+	}
+	var stale []string
+	packages := 0
+	for _, a := range apps {
+		want, ok, err := docs.PackageReadme(a)
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.ID, err)
+		}
+		if !ok {
+			continue
+		}
+		packages++
+		s, err := docs.SyncFiles(map[string][]byte{filepath.Join(a.Dir, docs.ReadmeFile): want}, opts.Check)
+		if err != nil {
+			return err
+		}
+		for _, p := range s {
+			stale = append(stale, rel(p))
+		}
+	}
+	summary := fmt.Sprintf("%d package README(s)", packages)
+	if len(opts.Apps) == 0 {
+		index, err := docs.CatalogPage(cat)
+		if err != nil {
+			return err
+		}
+		s, err := docs.SyncFiles(map[string][]byte{filepath.Join(appsDir, docs.CatalogIndex): index}, opts.Check)
+		if err != nil {
+			return err
+		}
+		for _, p := range s {
+			stale = append(stale, rel(p))
+		}
+		reg, err := rules.Registry()
+		if err != nil {
+			return err
+		}
+		for _, set := range []struct {
+			dir   string
+			pages map[string][]byte
+		}{
+			{docs.RulesDir, docs.RulePages(reg.Rules())},
+			{docs.CLIDir, docs.CLIPages(docTree(g.IO))},
+		} {
+			s, err := docs.Sync(filepath.Join(root, filepath.FromSlash(set.dir)), set.pages, opts.Check)
+			if err != nil {
+				return err
+			}
+			for _, p := range s {
+				stale = append(stale, set.dir+"/"+p)
+			}
+		}
+		summary += fmt.Sprintf(", apps/%s, %s (%d rules), %s", docs.CatalogIndex, docs.RulesDir, len(reg.Rules()), docs.CLIDir)
 	}
 	switch {
 	case len(stale) == 0:
-		fmt.Fprintf(g.IO.Err, "%s is up to date (%d rules)\n", docs.RulesDir, len(reg.Rules()))
+		fmt.Fprintf(g.IO.Err, "up to date: %s\n", summary)
 	case opts.Check:
-		fmt.Fprintf(g.IO.Err, "stale in %s: %s\nrun cpk docs to regenerate them\n", docs.RulesDir, strings.Join(stale, ", "))
+		fmt.Fprintf(g.IO.Err, "stale: %s\nrun cpk docs to regenerate them\n", strings.Join(stale, ", "))
 		return silentFailure
 	default:
-		fmt.Fprintf(g.IO.Err, "wrote %d page(s) in %s\n", len(stale), docs.RulesDir)
+		fmt.Fprintf(g.IO.Err, "wrote %d file(s): %s\n", len(stale), strings.Join(stale, ", "))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -66,7 +68,7 @@ Formats: text (file:line:col: CODE severity: message), json, sarif (SARIF
 				return usageError("--format %q: use %s", opts.Format, strings.Join(lintFormats, ", "))
 			}
 			opts.Targets = args
-			return runLint(g, opts)
+			return runLint(c.Context(), g, opts)
 		},
 	}
 	c.Flags().StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(lintFormats, ", "))
@@ -82,7 +84,7 @@ type lintReport struct {
 	Findings []cpk.Finding `json:"findings"`
 }
 
-func runLint(g *Globals, opts lintOptions) error {
+func runLint(ctx context.Context, g *Globals, opts lintOptions) error {
 	reg, err := rules.Registry()
 	if err != nil {
 		return err
@@ -100,9 +102,12 @@ func runLint(g *Globals, opts lintOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, fs := range reg.RunAll(pkgs, runtime.GOMAXPROCS(0)) {
+	started := time.Now()
+	results := reg.RunAll(pkgs, runtime.GOMAXPROCS(0))
+	for _, fs := range results {
 		findings = append(findings, fs...)
 	}
+	recordLint(ctx, g, pkgs, results, started, time.Now())
 	if findings == nil {
 		findings = []cpk.Finding{}
 	}

@@ -18,6 +18,7 @@ type Globals struct {
 	IO     *IO
 	Root   string // the repository root holding apps/; found from the working directory when empty
 	Engine string // --engine: podman, docker or a path; CPK_ENGINE when empty
+	DB     string // --db: the results store; CPK_DB, else .cpk/results.db
 }
 
 // rootDir returns the repository root, finding it when not given.
@@ -65,6 +66,9 @@ Start with:
   cpk doctor                     is a container engine ready for builds?
   cpk base build                 make the local Cloudron-compatible base image
   cpk build [APP...|--all]       build package images (only what changed)
+  cpk history [APP]              recorded lint, build, test and upstream runs
+  cpk serve                      the dashboard: catalog, application pages, progress
+  cpk docs                       regenerate package READMEs and reference pages
 
 Exit codes: 0 ok, 1 findings, invalid input or a failed build, 2 usage
 error, 3 environment problem (e.g. no catalog found, no container engine),
@@ -77,6 +81,7 @@ error, 3 environment problem (e.g. no catalog found, no container engine),
 	root.PersistentFlags().StringVar(&g.Root, "root", "", "repository root holding apps/ (default: found from the working directory, or $CPK_ROOT)")
 	root.PersistentFlags().StringVar(&g.Engine, "engine", "", "container engine: podman, docker or a path to one (default: $CPK_ENGINE, else detected)")
 	_ = root.RegisterFlagCompletionFunc("engine", cobra.FixedCompletions([]string{"podman", "docker"}, cobra.ShellCompDirectiveNoFileComp))
+	root.PersistentFlags().StringVar(&g.DB, "db", "", "results store: a SQLite file or a postgres:// URL (default: $CPK_DB, else .cpk/results.db)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see %s --help)", err, c.CommandPath())
 	})
@@ -85,6 +90,7 @@ error, 3 environment problem (e.g. no catalog found, no container engine),
 	root.AddCommand(newBaseCmd(g))
 	root.AddCommand(newBuildCmd(g))
 	root.AddCommand(newUpstreamCmd(g))
+	root.AddCommand(newHistoryCmd(g), newServeCmd(g))
 	return root
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -33,7 +34,13 @@ against the plan's targets, and the plan's four success metrics.
 States are derived: planned (only cpk.yaml), draft (package files with lint
 errors), packaged (lint-clean), verified (its current content passed the
 lifecycle test). Only blocked (with a reason) and retired are set by hand in
-cpk.yaml.`,
+cpk.yaml.
+
+Each package also has a quality level from its recorded results (cpk
+history): 0 nothing, 1 manifest valid, 2 lint-clean, 3 builds, 4 installs
+healthy, 5 backup/restore identical, 6 updates from the previous version,
+7 docs current and upstream fresh. A level below the one before the last
+recorded run is a regression, marked with ▼.`,
 		Example: `  cpk status
   cpk status --all              list every application
   cpk status --format json      the whole report, every application included`,
@@ -42,7 +49,7 @@ cpk.yaml.`,
 			if err := checkFormat(opts.Format); err != nil {
 				return err
 			}
-			return runStatus(g, opts)
+			return runStatus(c.Context(), g, opts)
 		},
 	}
 	formatFlag(c, &opts.Format)
@@ -50,7 +57,7 @@ cpk.yaml.`,
 	return c
 }
 
-func runStatus(g *Globals, opts statusOptions) error {
+func runStatus(ctx context.Context, g *Globals, opts statusOptions) error {
 	dir, err := g.appsDir()
 	if err != nil {
 		return err
@@ -69,7 +76,12 @@ func runStatus(g *Globals, opts statusOptions) error {
 	if err != nil {
 		fmt.Fprintf(g.IO.Err, "warning: %v\n", err)
 	}
-	rep, err := status.Build(cat, status.Options{Rules: reg, Upstream: checks})
+	// The recorded runs give verified, the quality levels and regressions.
+	history, err := loadHistory(ctx, g)
+	if err != nil {
+		fmt.Fprintf(g.IO.Err, "warning: %v\n(levels and verified states need the results store)\n", err)
+	}
+	rep, err := status.Build(cat, status.Options{Rules: reg, Upstream: checks, History: history})
 	if err != nil {
 		return err
 	}
@@ -136,7 +148,7 @@ func printStatus(io *IO, r *status.Report, all bool) {
 	fmt.Fprintf(io.Out, "\n%s\n", h("Success metrics"))
 	t.row("packages", fmt.Sprintf("%d of %d", m.Packages.Count, m.Packages.Target), "lint-clean packages (packaged or verified)")
 	t.row("deploy success", percent(m.SuccessRate.Value), fmt.Sprintf("%d verified of %d packaged; target above %.0f%%", m.SuccessRate.Count, m.SuccessRate.Of, m.SuccessRate.Target*100))
-	t.row("build notes", percent(m.BuildNotes.Value), fmt.Sprintf("%d of %d packages have %s; target 100%%", m.BuildNotes.Count, m.BuildNotes.Of, "NOTES.md"))
+	t.row("build notes", percent(m.BuildNotes.Value), fmt.Sprintf("%d of %d packages have NOTES.md and a current README.md (cpk docs); target 100%%", m.BuildNotes.Count, m.BuildNotes.Of))
 	fresh, freshNote := "unknown", "packages within a month of upstream; no upstream checks recorded yet (cpk upstream check)"
 	if f := m.UpstreamFreshness; f.Known {
 		fresh = percent(f.Value)
@@ -159,22 +171,33 @@ func printStatus(io *IO, r *status.Report, all bool) {
 		return
 	}
 	fmt.Fprintf(io.Out, "\n%s\n", h("Applications"))
-	t.row(h("id"), h("tier"), h("phase"), h("state"), h("lint"), h("notes"))
+	t.row(h("id"), h("tier"), h("phase"), h("state"), h("level"), h("lint"), h("notes"))
 	for _, a := range listed {
 		tier := "-"
 		if a.Tier > 0 {
 			tier = strconv.Itoa(a.Tier)
 		}
-		lintCell, notes := "-", "-"
+		lintCell, notes, level := "-", "-", "-"
 		if a.Hash != "" {
 			lintCell = fmt.Sprintf("%d errors, %d warnings", a.Errors, a.Warnings)
-			notes = map[bool]string{true: "yes", false: "no"}[a.Notes]
+			switch {
+			case a.Notes:
+				notes = "yes"
+			case !a.HasNotes:
+				notes = "no NOTES.md"
+			default:
+				notes = "README.md stale"
+			}
+			level = fmt.Sprintf("%d %s", a.Level, a.LevelName)
+			if a.Regressed && a.Previous != nil {
+				level = io.paint(red, fmt.Sprintf("%s ▼ was %d", level, *a.Previous))
+			}
 		}
 		state := io.paint(stateStyle[a.State], string(a.State))
 		if a.Reason != "" {
 			state += " (" + a.Reason + ")"
 		}
-		t.row(a.ID, tier, strconv.Itoa(a.Phase), state, lintCell, notes)
+		t.row(a.ID, tier, strconv.Itoa(a.Phase), state, level, lintCell, notes)
 	}
 	t.flush()
 }
@@ -201,4 +224,18 @@ func nextUp(r *status.Report) (int, []string) {
 		}
 	}
 	return 0, nil
+}
+
+// loadHistory reads every recorded run; nil when there is no store yet.
+func loadHistory(ctx context.Context, g *Globals) ([]cpk.Run, error) {
+	s, err := g.openResults(ctx)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	defer s.Close()
+	runs, err := s.Runs(ctx, cpk.RunQuery{})
+	if runs == nil && err == nil {
+		runs = []cpk.Run{}
+	}
+	return runs, err
 }

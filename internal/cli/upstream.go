@@ -191,6 +191,11 @@ func runUpstreamCheck(ctx context.Context, g *Globals, opts upstreamCheckOptions
 		fmt.Fprintf(g.IO.Err, "warning: cannot record the results for cpk status: %v\n", err)
 	}
 	now := time.Now()
+	runs := make([]cpk.Run, 0, len(checks))
+	for _, c := range checks {
+		runs = append(runs, upstreamRun(env.cat.App(c.App), c, start, now))
+	}
+	g.Record(ctx, runs...)
 	outdated := 0
 	for _, c := range checks {
 		if c.Outdated {

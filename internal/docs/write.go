@@ -51,3 +51,25 @@ func Sync(dir string, pages map[string][]byte, check bool) (stale []string, err 
 	sort.Strings(stale)
 	return stale, nil
 }
+
+// SyncFiles makes each file (by path) hold its content. With check it
+// changes nothing and returns the paths that differ. Writes are atomic.
+func SyncFiles(files map[string][]byte, check bool) (stale []string, err error) {
+	for path, data := range files {
+		old, err := os.ReadFile(path)
+		if err == nil && bytes.Equal(old, data) {
+			continue
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		stale = append(stale, path)
+		if !check {
+			if err := fsx.WriteFile(path, data, 0o644); err != nil {
+				return nil, err
+			}
+		}
+	}
+	sort.Strings(stale)
+	return stale, nil
+}

@@ -3,12 +3,16 @@
 package status
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
+	"strings"
+	"sync"
 	"time"
 
 	"cpk/internal/catalog"
 	"cpk/internal/cpk"
+	"cpk/internal/docs"
 	"cpk/internal/lint"
 )
 
@@ -28,8 +32,31 @@ type App struct {
 	Reason     string    `json:"reason,omitempty"`
 	Errors     int       `json:"lintErrors"`
 	Warnings   int       `json:"lintWarnings"`
-	Notes      bool      `json:"buildNotes"`
-	Hash       string    `json:"contentHash,omitempty"`
+	// Notes is true when the package counts for build-notes coverage: it has
+	// NOTES.md and its generated README.md is current (cpk docs).
+	Notes bool `json:"buildNotes"`
+	// HasNotes: NOTES.md exists; DocsCurrent: README.md is generated and current.
+	HasNotes    bool   `json:"notesFile"`
+	DocsCurrent bool   `json:"docsCurrent"`
+	Hash        string `json:"contentHash,omitempty"`
+	// Level is the quality level (0-7) of the current content; Evidence says
+	// which of its needs are met.
+	Level     cpk.Level         `json:"level"`
+	LevelName string            `json:"levelName"`
+	Evidence  cpk.LevelEvidence `json:"levelEvidence"`
+	// Previous is the level the recorded runs gave before the newest one;
+	// Regressed is true when the level is now below it (or below the level
+	// right after that run): a drop since the last run.
+	Previous  *cpk.Level `json:"previousLevel,omitempty"`
+	Regressed bool       `json:"regressed"`
+	// LastTest and LastBuild are the newest recorded runs of those kinds.
+	LastTest  *RunRef `json:"lastTest,omitempty"`
+	LastBuild *RunRef `json:"lastBuild,omitempty"`
+	// Upstream freshness from the last upstream check: fresh, stale or
+	// unknown, with the versions.
+	Freshness string `json:"upstreamFreshness"`
+	Pinned    string `json:"pinned,omitempty"`
+	Latest    string `json:"latest,omitempty"`
 }
 
 // Group counts applications per state for one phase, one tier or the whole plan.
@@ -66,7 +93,8 @@ type Metrics struct {
 	} `json:"packages"`
 	// SuccessRate is verified ÷ packaged (packaged includes verified), target > 90%.
 	SuccessRate Ratio `json:"successRate"`
-	// BuildNotes is the share of packages (apps with package files) that have build notes.
+	// BuildNotes is the share of packages (apps with package files) whose
+	// build notes are complete: NOTES.md and a current generated README.md.
 	BuildNotes Ratio `json:"buildNotes"`
 	// UpstreamFreshness is the share of packages within a month of upstream
 	// (pinning the newest acceptable version, or trailing one released less
@@ -101,6 +129,10 @@ type Options struct {
 	// (zero: the current time).
 	Upstream []cpk.UpstreamCheck
 	Now      time.Time
+	// History are the recorded runs (cpk history), any order; nil without a
+	// results store. They give the build and test levels, the last test and
+	// regressions, and Verified when it is nil.
+	History []cpk.Run
 }
 
 // Build computes the report: it lints every application that has package
@@ -108,6 +140,17 @@ type Options struct {
 func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 	if opts.Workers == 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	history := byApp(opts.History)
+	if opts.Verified == nil && opts.History != nil {
+		opts.Verified = func(app, hash string) bool { return history[app].verified(hash) }
+	}
+	checks := map[string]cpk.UpstreamCheck{}
+	for _, c := range opts.Upstream {
+		checks[c.App] = c
 	}
 	apps := make([]App, len(cat.Apps))
 	var pkgs []lint.Package
@@ -126,40 +169,107 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 			apps[i].State = catalog.DeriveState(a, catalog.Evidence{})
 		}
 	}
-	for k, findings := range opts.Rules.RunAll(pkgs, opts.Workers) {
+	results := opts.Rules.RunAll(pkgs, opts.Workers)
+	// Content hashes and the docs check read every file again: in parallel.
+	hashes, current := make([]string, len(pkgs)), make([]bool, len(pkgs))
+	errs := make([]error, len(pkgs))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range max(opts.Workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range jobs {
+				a := cat.Apps[packaged[k]]
+				if current[k], errs[k] = docs.PackageCurrent(a); errs[k] == nil {
+					hashes[k], errs[k] = a.ContentHash()
+				}
+			}
+		}()
+	}
+	for k := range pkgs {
+		jobs <- k
+	}
+	close(jobs)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for k, findings := range results {
 		i, a := packaged[k], cat.Apps[packaged[k]]
-		apps[i].Notes = true
+		apps[i].HasNotes = true
+		manifestValid := true
 		for _, f := range findings {
 			switch f.Severity {
 			case cpk.Error:
 				apps[i].Errors++
+				manifestValid = manifestValid && !ManifestRule(f.Rule)
 			case cpk.Warning:
 				apps[i].Warnings++
 			}
 			if f.Rule == NotesRule {
-				apps[i].Notes = false
+				apps[i].HasNotes = false
 			}
 		}
-		hash, err := a.ContentHash()
-		if err != nil {
-			return nil, err
-		}
+		hash := hashes[k]
+		apps[i].DocsCurrent = current[k]
+		apps[i].Notes = apps[i].HasNotes && current[k]
 		apps[i].Hash = hash
 		ev := catalog.Evidence{HasFiles: true, LintErrors: apps[i].Errors}
 		if opts.Verified != nil {
 			ev.Verified = opts.Verified(a.ID, hash)
 		}
 		apps[i].State = catalog.DeriveState(a, ev)
+		apps[i].Evidence = cpk.LevelEvidence{ManifestValid: manifestValid, LintClean: apps[i].Errors == 0, DocsCurrent: apps[i].Notes}
+	}
+	for i, a := range cat.Apps {
+		app := &apps[i]
+		h := history[a.ID]
+		app.Freshness = "unknown"
+		if c, ok := checks[a.ID]; ok {
+			app.Pinned, app.Latest = c.Pinned, c.Latest
+			if fresh, known := c.Fresh(opts.Now); known {
+				app.Freshness = map[bool]string{true: "fresh", false: "stale"}[fresh]
+				app.Evidence.UpstreamFresh = fresh
+			}
+		} else if u := h.latest(cpk.KindUpstream, "", nil); u != nil {
+			// Passed: within a month; failed: further behind; error or
+			// skipped (no pin): unknown.
+			switch u.Outcome {
+			case cpk.OutcomePassed:
+				app.Freshness, app.Evidence.UpstreamFresh = "fresh", true
+			case cpk.OutcomeFailed:
+				app.Freshness = "stale"
+			}
+		}
+		h.runEvidence(&app.Evidence, app.Hash)
+		app.Level = app.Evidence.Level()
+		if app.Hash == "" {
+			app.Level = 0
+		}
+		app.LevelName = app.Level.String()
+		app.LastTest = ref(h.latest(cpk.KindTest, "", nil), app.Hash)
+		app.LastBuild = ref(h.latest(cpk.KindBuild, "", nil), app.Hash)
+		if len(h) > 0 {
+			before, after := h[:len(h)-1].level(), h.level()
+			app.Previous = &before
+			app.Regressed = app.Level < max(before, after)
+		}
 	}
 	r := summarise(apps)
 	r.freshness(cat, opts)
 	return r, nil
 }
 
+// ManifestRule reports whether a rule's error means the manifest is not
+// valid (quality level 1).
+func ManifestRule(code string) bool { return strings.HasPrefix(code, "MF") }
+
 // freshness computes the upstream freshness metric from recorded checks of
 // applications of the catalog.
 func (r *Report) freshness(cat *catalog.Catalog, opts Options) {
 	if opts.Upstream == nil {
+		r.storedFreshness()
 		return
 	}
 	now := opts.Now
@@ -175,6 +285,26 @@ func (r *Report) freshness(cat *catalog.Catalog, opts Options) {
 		if fresh, known := c.Fresh(now); known {
 			m.Of++
 			if fresh {
+				m.Count++
+			}
+		}
+	}
+	if m.Of > 0 {
+		v := float64(m.Count) / float64(m.Of)
+		m.Value = &v
+	}
+}
+
+// storedFreshness computes the freshness metric from the upstream runs of
+// the results store, when there is no .cpk/upstream.json (another clone
+// sharing the team's store).
+func (r *Report) storedFreshness() {
+	m := &r.Metrics.UpstreamFreshness
+	for _, a := range r.Apps {
+		if a.Freshness == "fresh" || a.Freshness == "stale" {
+			m.Known = true
+			m.Of++
+			if a.Freshness == "fresh" {
 				m.Count++
 			}
 		}

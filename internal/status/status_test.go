@@ -4,11 +4,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"cpk/internal/catalog"
 	"cpk/internal/cpk"
+	"cpk/internal/docs"
 	"cpk/internal/lint/rules"
 )
 
@@ -57,6 +59,20 @@ func copyDir(t testing.TB, from, to string) {
 	}
 }
 
+// writeReadmes generates the README of every package of the catalog.
+func writeReadmes(t testing.TB, dir string) {
+	t.Helper()
+	cat, err := catalog.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range cat.Apps {
+		if _, err := docs.SyncPackage(a, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func build(t testing.TB, dir string, verified func(string, string) bool) *Report {
 	t.Helper()
 	cat, err := catalog.Load(dir)
@@ -83,6 +99,7 @@ func TestStatesAndMetrics(t *testing.T) {
 		"stuck":    {"bad-json", "state: blocked\nreason: waits for upstream\n"},
 		"verified": {"good", ""},
 	})
+	writeReadmes(t, dir)
 	var verifiedHash string
 	rep := build(t, dir, func(app, hash string) bool {
 		if app == "verified" {
@@ -114,9 +131,23 @@ func TestStatesAndMetrics(t *testing.T) {
 	if m.SuccessRate.Count != 1 || m.SuccessRate.Of != 3 || m.SuccessRate.Value == nil || *m.SuccessRate.Value < 0.33 || *m.SuccessRate.Value > 0.34 {
 		t.Errorf("success rate = %+v", m.SuccessRate)
 	}
-	// broken-files has empty notes; the other four packages have notes.
+	// broken-files has empty notes; the other four packages have notes
+	// and a current README.
 	if m.BuildNotes.Count != 4 || m.BuildNotes.Of != 5 {
 		t.Errorf("build notes = %+v", m.BuildNotes)
+	}
+	// A manifest edited without cpk docs makes its README stale: no longer covered.
+	mf := filepath.Join(dir, "good2", "CloudronManifest.json")
+	data, _ := os.ReadFile(mf)
+	os.WriteFile(mf, []byte(strings.Replace(string(data), `"version": "`, `"version": "9`, 1)), 0o644)
+	rep = build(t, dir, nil)
+	if m := rep.Metrics.BuildNotes; m.Count != 3 || m.Of != 5 {
+		t.Errorf("build notes after a manifest change = %+v", m)
+	}
+	for _, a := range rep.Apps {
+		if a.ID == "good2" && (a.Notes || !a.HasNotes || a.DocsCurrent) {
+			t.Errorf("good2: %+v", a)
+		}
 	}
 	if m.UpstreamFreshness.Known {
 		t.Error("upstream freshness cannot be known yet")

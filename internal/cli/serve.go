@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cpk/internal/catalog"
+	"cpk/internal/cpk"
+	"cpk/internal/lint"
+	"cpk/internal/lint/rules"
+	"cpk/internal/status"
+	"cpk/internal/store"
+	"cpk/internal/upstream"
+	"cpk/internal/web"
+)
+
+type serveOptions struct {
+	Addr string
+}
+
+func newServeCmd(g *Globals) *cobra.Command {
+	var opts serveOptions
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the read-only dashboard: catalog, application pages, progress chart",
+		Long: `Serve a read-only web dashboard of the catalog and its recorded results:
+
+  /             the catalog table: tier, phase, state, quality level (with
+                regressions), last test, upstream freshness, lint; filters
+                and sorting through the query string
+  /app/APP      an application's checks, lint findings, latest runs, history
+  /run/ID       one run: steps, figures and its log
+  /progress     the plan's burn-up (packages per state over time against the
+                phase targets) and the four success metrics
+
+It listens on 127.0.0.1:8080 unless --addr says otherwise; it has no
+authentication, so think twice before binding to another interface. The
+pages use no JavaScript. Ctrl-C stops it, letting requests in flight finish.`,
+		Example: `  cpk serve
+  cpk serve --addr 127.0.0.1:9000
+  CPK_DB=postgres://cpk@db.example/cpk cpk serve`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runServe(c.Context(), g, opts) },
+	}
+	c.Flags().StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "address to listen on (port 0: any free port)")
+	return c
+}
+
+func runServe(ctx context.Context, g *Globals, opts serveOptions) error {
+	root, err := g.rootDir()
+	if err != nil {
+		return err
+	}
+	reg, err := rules.Registry()
+	if err != nil {
+		return err
+	}
+	if err := configureLint(g, reg, ""); err != nil {
+		return err
+	}
+	st, err := g.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	src := &serveSource{root: root, reg: reg, store: st, ttl: 3 * time.Second}
+	handler, err := web.New(web.Options{
+		Source: src, Results: st, Root: root, LogRoot: filepath.Join(root, ".cpk"),
+		ErrorLog: log.New(g.IO.Err, "serve: ", log.LstdFlags),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return envError(fmt.Errorf("listen on %s: %w (choose another address with --addr)", opts.Addr, err))
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	if !addr.IP.IsLoopback() {
+		fmt.Fprintf(g.IO.Err, "warning: listening on %s, beyond this machine: the dashboard has no authentication\n", addr)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(g.IO.Err, "serve: ", log.LstdFlags),
+	}
+	fmt.Fprintf(g.IO.Err, "cpk dashboard on http://%s/ (results: %s; Ctrl-C stops it)\n", addr, st)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return envError(fmt.Errorf("serve: %w", err))
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	fmt.Fprintln(g.IO.Err, "dashboard stopped")
+	return ctx.Err()
+}
+
+// serveSource builds the dashboard's data from the catalog, the last
+// upstream check and the store, at most once every ttl.
+type serveSource struct {
+	root  string
+	reg   *lint.Registry
+	store *store.Store
+	ttl   time.Duration
+
+	mu     sync.Mutex
+	cached *web.Data
+	cat    *catalog.Catalog
+}
+
+func (s *serveSource) Data(ctx context.Context) (*web.Data, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if s.cached != nil && now.Sub(s.cached.Generated) < s.ttl {
+		return s.cached, nil
+	}
+	cat, err := catalog.Load(filepath.Join(s.root, "apps"))
+	var le *catalog.LoadError
+	if err != nil && !errors.As(err, &le) {
+		return nil, err
+	}
+	checks, _ := upstream.LoadResults(resultsPath(s.root))
+	runs, err := s.store.Runs(ctx, cpk.RunQuery{})
+	if err != nil {
+		return nil, err
+	}
+	rep, err := status.Build(cat, status.Options{Rules: s.reg, Upstream: checks, History: runs, Now: now, Workers: runtime.GOMAXPROCS(0)})
+	if err != nil {
+		return nil, err
+	}
+	s.cat = cat
+	s.cached = &web.Data{
+		Report:    rep,
+		Timeline:  status.Timeline(cat, runs, status.SampleTimes(runs, now, 60)),
+		HasStore:  len(runs) > 0,
+		Generated: now,
+	}
+	return s.cached, nil
+}
+
+func (s *serveSource) Findings(ctx context.Context, id string) ([]cpk.Finding, error) {
+	if _, err := s.Data(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	a := s.cat.App(id)
+	s.mu.Unlock()
+	if a == nil {
+		return nil, fmt.Errorf("no application %q", id)
+	}
+	return s.reg.Run(lint.Package{ID: a.ID, Dir: a.Dir}), nil
+}
