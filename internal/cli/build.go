@@ -18,6 +18,7 @@ import (
 	"cpk/internal/base"
 	"cpk/internal/build"
 	"cpk/internal/catalog"
+	"cpk/internal/cpk"
 )
 
 type buildOptions struct {
@@ -136,11 +137,13 @@ func runBuild(ctx context.Context, g *Globals, opts buildOptions, args []string,
 		return err
 	}
 	disp := newBuildDisplay(g.IO, pkgs)
+	started := time.Now()
 	results, err := build.Build(ctx, pkgs, build.Options{
 		Engine: e, StateDir: state, Jobs: jobs, Mapping: mapping, BuildArgs: buildArgs, Force: opts.Force,
 		Events: disp.event,
 	})
 	disp.stop()
+	g.Record(context.WithoutCancel(ctx), buildRuns(root, pkgs, results, started, time.Now())...)
 	if err != nil && results == nil {
 		return engineError(err)
 	}
@@ -432,4 +435,44 @@ func (d *buildDisplay) stop() {
 		d.redraw()
 		d.mu.Unlock()
 	}
+}
+
+// buildRuns turns build results into the runs the results store keeps: one
+// per package, under the content hash of its files (the same hash status and
+// the quality level use). A cached image counts as a passed build.
+func buildRuns(root string, pkgs []build.Package, results []*build.Result, started, finished time.Time) []cpk.Run {
+	dirs := map[string]string{}
+	for _, p := range pkgs {
+		dirs[p.ID] = p.Dir
+	}
+	var runs []cpk.Run
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		hash, err := (&catalog.App{Dir: dirs[r.App]}).ContentHash()
+		if err != nil {
+			continue
+		}
+		outcome := map[build.Status]cpk.Outcome{build.Built: cpk.OutcomePassed, build.Cached: cpk.OutcomePassed,
+			build.Failed: cpk.OutcomeFailed, build.Cancelled: cpk.OutcomeCancelled}[r.Status]
+		if outcome == "" {
+			continue
+		}
+		cached := 0.0
+		if r.Status == build.Cached {
+			cached = 1
+		}
+		logPath := r.Log
+		if rel, err := filepath.Rel(root, r.Log); err == nil && r.Log != "" {
+			logPath = filepath.ToSlash(rel)
+		}
+		runs = append(runs, cpk.Run{
+			App: r.App, Kind: cpk.KindBuild, Hash: hash, Started: started, Finished: finished, Outcome: outcome,
+			Steps:   []cpk.Step{{Name: "build", Outcome: outcome, Duration: time.Duration(r.Seconds * float64(time.Second)), Message: r.Error}},
+			Figures: map[string]float64{"seconds": r.Seconds, "cached": cached},
+			Log:     logPath,
+		})
+	}
+	return runs
 }

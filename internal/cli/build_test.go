@@ -185,6 +185,11 @@ func TestCLIBuildEndToEnd(t *testing.T) {
 	if len(rs2) != 1 || rs2[0].Status != build.Cached || rs2[0].Image != rs[0].Image || rs2[0].Digest != rs[0].Digest {
 		t.Fatalf("second build: %+v", rs2)
 	}
+	// Both builds are recorded for the package's content: built, then cached.
+	out, _, code = run(t, root, "", "history", hello, "--kind", "build", "--format", "json")
+	if code != 0 || strings.Count(out, `"kind": "build"`) != 2 || !strings.Contains(out, `"cached": 1`) || !strings.Contains(out, `"outcome": "passed"`) {
+		t.Errorf("recorded builds: exit %d\n%s", code, out)
+	}
 	out, errOut, code = run(t, root, "", "build", hello, "--offline")
 	if code != 0 || !strings.Contains(out, hello+"\tcached\t"+rs[0].Image) || !strings.Contains(errOut, hello+": up to date") {
 		t.Errorf("text output: exit %d\n%s\n%s", code, out, errOut)
