@@ -228,8 +228,8 @@ func TestBundledCatalog(t *testing.T) {
 	for _, a := range cat.Apps {
 		phases[a.Phase]++
 	}
-	if phases[2] != 26 || phases[3] != 37 || phases[4] != 38 {
-		t.Errorf("per phase %v, want the inventory's 26/37/38", phases)
+	if phases[2] < 26 || phases[3] < 37 || phases[4] < 38 {
+		t.Errorf("per phase %v, want at least the inventory's 26/37/38", phases)
 	}
 }
 

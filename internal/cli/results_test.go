@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cpk/internal/testenv"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ func testRepo(t *testing.T, apps map[string]string) string {
 	for id, fixture := range apps {
 		d := filepath.Join(root, "apps", id)
 		if fixture != "" {
-			copyTree(t, filepath.Join(repo, "internal", "lint", "rules", "testdata", fixture), d)
+			testenv.CopyTree(t, filepath.Join(repo, "internal", "lint", "rules", "testdata", fixture), d)
 			os.Remove(filepath.Join(d, "want.txt"))
 		}
 		os.MkdirAll(d, 0o755)

@@ -45,7 +45,7 @@ func (s *syncBuffer) String() string {
 func dashboardRepo(t *testing.T) (root string, dsn string) {
 	t.Helper()
 	root = t.TempDir()
-	copyTree(t, filepath.Join(repo, "apps"), filepath.Join(root, "apps"))
+	testenv.CopyTree(t, filepath.Join(repo, "apps"), filepath.Join(root, "apps"))
 	fixtures := filepath.Join(repo, "internal", "lint", "rules", "testdata")
 	packaged := map[string]string{
 		"grist": "reference", "jenkins": "reference", "healthchecks": "reference", "goalert": "reference",
@@ -53,7 +53,7 @@ func dashboardRepo(t *testing.T) (root string, dsn string) {
 		"inventree": "broken-files", "datahub": "broken-files", "apisix": "good", "easy-gate": "good",
 	}
 	for id, fx := range packaged {
-		copyTree(t, filepath.Join(fixtures, fx), filepath.Join(root, "apps", id))
+		testenv.CopyTree(t, filepath.Join(fixtures, fx), filepath.Join(root, "apps", id))
 		os.Remove(filepath.Join(root, "apps", id, "want.txt"))
 	}
 	if _, errOut, code := run(t, root, "", "docs"); code != 0 {
@@ -169,7 +169,7 @@ func TestServe(t *testing.T) {
 	start := time.Now()
 	res, body := get("/")
 	took := time.Since(start)
-	if res.StatusCode != 200 || strings.Count(body, "data-app=") != 101 {
+	if res.StatusCode != 200 || strings.Count(body, "data-app=") != testenv.CatalogSize(t, filepath.Join(repo, "apps")) {
 		t.Fatalf("catalog: %d, %d rows", res.StatusCode, strings.Count(body, "data-app="))
 	}
 	t.Logf("catalog page: %d bytes in %s (first request, report built)", len(body), took.Round(time.Millisecond))
@@ -249,8 +249,8 @@ func TestDashboardInChromium(t *testing.T) {
 			t.Errorf("rendered catalog lacks %q", want)
 		}
 	}
-	if n := strings.Count(dom, "data-app="); n != 101 {
-		t.Errorf("rendered catalog has %d rows, want 101", n)
+	if n, want := strings.Count(dom, "data-app="), testenv.CatalogSize(t, filepath.Join(repo, "apps")); n != want {
+		t.Errorf("rendered catalog has %d rows, want %d", n, want)
 	}
 	dom = chromium(t, bin, "--dump-dom", base+"/progress")
 	if !strings.Contains(dom, "<svg") || strings.Count(dom, "<polygon") != 3 || !strings.Contains(dom, "phase 3 target: 75") || !strings.Contains(dom, `id="metrics"`) {

@@ -1,7 +1,7 @@
 package status
 
 import (
-	"io/fs"
+	"cpk/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +24,7 @@ func makeCatalog(t testing.TB, apps map[string][2]string) string {
 	for id, v := range apps {
 		d := filepath.Join(dir, id)
 		if v[0] != "" {
-			copyDir(t, filepath.Join(fixtures, v[0]), d)
+			testenv.CopyTree(t, filepath.Join(fixtures, v[0]), d)
 			os.Remove(filepath.Join(d, "want.txt"))
 		}
 		os.MkdirAll(d, 0o755)
@@ -34,29 +34,6 @@ func makeCatalog(t testing.TB, apps map[string][2]string) string {
 		}
 	}
 	return dir
-}
-
-func copyDir(t testing.TB, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		target := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		info, _ := d.Info()
-		return os.WriteFile(target, data, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // writeReadmes generates the README of every package of the catalog.
@@ -158,10 +135,11 @@ func TestStatesAndMetrics(t *testing.T) {
 // metrics say "not measurable yet" rather than inventing a figure.
 func TestBundledCatalog(t *testing.T) {
 	rep := build(t, "../../apps", nil)
-	if len(rep.Apps) != 101 {
-		t.Fatalf("%d apps, want 101", len(rep.Apps))
+	want := testenv.CatalogSize(t, "../../apps")
+	if len(rep.Apps) != want {
+		t.Fatalf("%d apps, want %d", len(rep.Apps), want)
 	}
-	if rep.Total.States[cpk.Planned]+rep.Total.States[cpk.Draft]+rep.Total.States[cpk.Packaged]+rep.Total.States[cpk.Verified]+rep.Total.States[cpk.Blocked]+rep.Total.States[cpk.Retired] != 101 {
+	if rep.Total.States[cpk.Planned]+rep.Total.States[cpk.Draft]+rep.Total.States[cpk.Packaged]+rep.Total.States[cpk.Verified]+rep.Total.States[cpk.Blocked]+rep.Total.States[cpk.Retired] != want {
 		t.Errorf("states do not add up: %v", rep.Total.States)
 	}
 	for _, a := range rep.Apps {

@@ -3,8 +3,10 @@
 package testenv
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -28,4 +30,52 @@ func LookPath(t testing.TB, name string) string {
 		Unavailable(t, name+" is not installed")
 	}
 	return p
+}
+
+// CopyTree copies the folder from into to, keeping file modes: tests use it
+// to make a writable catalog or package out of fixtures.
+func CopyTree(t testing.TB, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(from, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// CatalogSize counts the application folders of a catalog (an apps/
+// folder), so tests over the bundled catalog follow it as it grows.
+func CatalogSize(t testing.TB, appsDir string) int {
+	t.Helper()
+	entries, err := os.ReadDir(appsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.IsDir() && e.Name()[0] != '.' {
+			n++
+		}
+	}
+	return n
 }

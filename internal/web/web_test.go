@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
+	"cpk/internal/testenv"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -69,7 +69,7 @@ func newFixture(t *testing.T) *fixture {
 		d := filepath.Join(apps, id)
 		os.MkdirAll(d, 0o755)
 		if fixture != "" {
-			copyDir(t, filepath.Join("..", "lint", "rules", "testdata", fixture), d)
+			testenv.CopyTree(t, filepath.Join("..", "lint", "rules", "testdata", fixture), d)
 			os.Remove(filepath.Join(d, "want.txt"))
 		}
 		os.WriteFile(filepath.Join(d, catalog.SpecFile), []byte("id: "+id+"\nphase: 2\ncategory: database\n"+extra), 0o644)
@@ -115,28 +115,6 @@ func newFixture(t *testing.T) *fixture {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &fixture{srv, root, st}
-}
-
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		info, _ := d.Info()
-		return os.WriteFile(filepath.Join(to, rel), data, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func (f *fixture) get(t *testing.T, path string) (*http.Response, string) {
