@@ -29,10 +29,20 @@ var forbidden = map[string][]string{
 	"cpk/internal/base":  {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest", "cpk/internal/docs", "cpk/internal/build", "cpk/internal/upstream", "cpk/internal/bump"},
 	"cpk/internal/build": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest", "cpk/internal/docs", "cpk/internal/upstream", "cpk/internal/bump"},
 	"cpk/internal/steps": {"cpk/"}, // standard library only
+	// The emulated Cloudron: the engine's interface, the manifest's typed view, fsx; no catalog, builds or commands.
+	"cpk/internal/runtime": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/docs",
+		"cpk/internal/build", "cpk/internal/base", "cpk/internal/upstream", "cpk/internal/bump", "cpk/internal/store", "cpk/internal/web", "cpk/internal/scenario"},
+	// Lifecycle tests: builds, the runtime and the domain; not the catalog, the store or the commands.
+	"cpk/internal/scenario": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/docs",
+		"cpk/internal/upstream", "cpk/internal/bump", "cpk/internal/store", "cpk/internal/web"},
 	// The results store is an adapter: the domain (cpk.Run, cpk.Recorder, cpk.Results) and the standard library only.
 	"cpk/internal/store": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest",
 		"cpk/internal/parse", "cpk/internal/docs", "cpk/internal/engine", "cpk/internal/base", "cpk/internal/build", "cpk/internal/steps",
 		"cpk/internal/fsx", "cpk/internal/upstream", "cpk/internal/bump", "cpk/internal/web"},
+	// The scaffold renders embedded templates: the domain, fsx and the standard library only.
+	"cpk/internal/scaffold": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest",
+		"cpk/internal/parse", "cpk/internal/docs", "cpk/internal/engine", "cpk/internal/base", "cpk/internal/build", "cpk/internal/upstream",
+		"cpk/internal/bump", "cpk/internal/store", "cpk/internal/web"},
 	// The dashboard reads the report and the domain's Results interface; it knows no store, engine or command.
 	"cpk/internal/web": {"cpk/internal/cli", "cpk/internal/store", "cpk/internal/lint", "cpk/internal/manifest", "cpk/internal/parse",
 		"cpk/internal/docs", "cpk/internal/engine", "cpk/internal/base", "cpk/internal/build", "cpk/internal/upstream", "cpk/internal/bump"},
@@ -40,7 +50,7 @@ var forbidden = map[string][]string{
 
 // execDoor lists the packages that run subprocesses only through the
 // engine's Runner (the one exec door): none of them may import os/exec.
-var execDoor = []string{"cpk/internal/base", "cpk/internal/build", "cpk/internal/steps"}
+var execDoor = []string{"cpk/internal/base", "cpk/internal/build", "cpk/internal/steps", "cpk/internal/runtime", "cpk/internal/scenario"}
 
 func TestDependencyDirection(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "cpk/...").Output()

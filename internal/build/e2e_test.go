@@ -138,9 +138,18 @@ func TestPodmanBuild(t *testing.T) {
 		t.Fatalf("second build: %+v %v", res[0], err)
 	}
 
-	// A clean store (for the package) gives the same content hash.
-	if err := e.RemoveImage(ctx, r.Image); err != nil {
-		t.Fatal(err)
+	// A clean store (for the package) gives the same content hash. Under load
+	// podman may still count the removed container as a user of the image
+	// for a moment, so the removal is retried briefly.
+	var rmErr error
+	for try := 0; try < 20; try++ {
+		if rmErr = e.RemoveImage(ctx, r.Image); rmErr == nil || !strings.Contains(rmErr.Error(), "in use") {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if rmErr != nil {
+		t.Fatal(rmErr)
 	}
 	res, err = build.Build(ctx, []build.Package{p}, o)
 	if err != nil || res[0].Status != build.Built || res[0].Image != r.Image || res[0].Content != r.Content {

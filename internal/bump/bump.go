@@ -124,18 +124,30 @@ func Plan(ctx context.Context, c *upstream.Client, pkg Package, opts Options) (*
 		target = &acceptable[0]
 	}
 	r.To, r.Tag, r.Notes = target.Version, target.Tag, target.URL
-	if pin.Version != "" {
-		if pv, ok := version.Parse(pin.Version); ok && version.Compare(pv, version.MustParse(target.Version)) == 0 {
-			return e, ErrUpToDate
-		}
-	}
-
-	// The Dockerfile: version ARGs, the checksum of the download.
 	dPath := filepath.Join(pkg.Dir, DockerfileName)
 	dSrc, err := readOptional(dPath)
 	if err != nil {
 		return nil, err
 	}
+	if pin.Version != "" {
+		if pv, ok := version.Parse(pin.Version); ok && version.Compare(pv, version.MustParse(target.Version)) == 0 {
+			if !emptyChecksum(dSrc) {
+				return e, ErrUpToDate
+			}
+			// The version stays; only the missing checksum is filled in
+			// (a package written where upstream was not reachable).
+			newDf, err := e.editDockerfile(ctx, c, dSrc, target)
+			if err != nil {
+				return nil, err
+			}
+			e.add(DockerfileName, dSrc, newDf)
+			r.PackageFrom = manifestString(rep.Doc, "version")
+			r.PackageTo, r.Rule = r.PackageFrom, "checksum only"
+			return e, nil
+		}
+	}
+
+	// The Dockerfile: version ARGs, the checksum of the download.
 	if dSrc != nil {
 		newDf, err := e.editDockerfile(ctx, c, dSrc, target)
 		if err != nil {
@@ -251,6 +263,24 @@ func (e *Edit) editDockerfile(ctx context.Context, c *upstream.Client, src []byt
 		return nil, fmt.Errorf("editing %s broke it (%v): please report this", DockerfileName, err)
 	}
 	return out, nil
+}
+
+// emptyChecksum reports whether a Dockerfile declares UPSTREAM_SHA256 with
+// an empty default: a checksum left for bump to fill.
+func emptyChecksum(src []byte) bool {
+	if src == nil {
+		return false
+	}
+	f, err := dockerfile.Parse(src)
+	if err != nil {
+		return false
+	}
+	for _, d := range findArgs(f, SHA256Arg) {
+		if d.hasValue && d.value == "" {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Edit) add(name string, old, new []byte) {

@@ -480,3 +480,69 @@ func TestExpand(t *testing.T) {
 		}
 	}
 }
+
+// TestBumpFillsAnEmptyChecksum: a package written where upstream was not
+// reachable carries an empty UPSTREAM_SHA256 under a DF009 suppression.
+// A bump to the pinned version fills in the checksum alone (version,
+// manifest and changelog stay); the suppression gives way to the
+// provenance comment. A bump to a newer version does the same on the way.
+func TestBumpFillsAnEmptyChecksum(t *testing.T) {
+	body := []byte("app 1.2.3 source")
+	newer := []byte("app 1.3.0 source")
+	s := newStandIn(t, rel{tag: "v1.3.0", body: newer, digest: "good"}, rel{tag: "v1.2.3", body: body, digest: "good"})
+	empty := func(t *testing.T) (string, map[string]string) {
+		dir := fixture(t, s.URL)
+		p := filepath.Join(dir, "Dockerfile")
+		df, _ := os.ReadFile(p)
+		out := strings.Replace(string(df),
+			"# cpk: checksum published by upstream (digest of release asset app-1.2.3.tar.gz) and verified by download (1.2.3)\nARG UPSTREAM_SHA256="+strings.Repeat("0", 64)+"\n",
+			"# cpk:ignore DF009 -- checksum filled by cpk upstream bump (upstream not reachable here)\nARG UPSTREAM_SHA256=\n", 1)
+		if out == string(df) {
+			t.Fatal("the fixture changed: no checksum ARG to empty")
+		}
+		os.WriteFile(p, []byte(out), 0o644)
+		return dir, snapshot(t, dir)
+	}
+
+	dir, before := empty(t)
+	e, err := Plan(context.Background(), client(s), pkg(dir), Options{To: "1.2.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	r := e.Result
+	if r.From != "1.2.3" || r.To != "1.2.3" || r.PackageTo != r.PackageFrom || r.Rule != "checksum only" || strings.Join(r.Files, " ") != "Dockerfile" {
+		t.Errorf("result %+v", r)
+	}
+	df, _ := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	want := strings.Replace(before["Dockerfile"][4:],
+		"# cpk:ignore DF009 -- checksum filled by cpk upstream bump (upstream not reachable here)\nARG UPSTREAM_SHA256=\n",
+		"# cpk: checksum published by upstream (digest of release asset app-1.2.3.tar.gz) and verified by download (1.2.3)\nARG UPSTREAM_SHA256="+sha(body)+"\n", 1)
+	if string(df) != want {
+		t.Errorf("Dockerfile:\n%s\nwant:\n%s", df, want)
+	}
+	for _, f := range []string{"CloudronManifest.json", "CHANGELOG"} {
+		if after := snapshot(t, dir)[f]; after != before[f] {
+			t.Errorf("%s changed", f)
+		}
+	}
+	// Filled: the pinned version is up to date again.
+	if _, err := Plan(context.Background(), client(s), pkg(dir), Options{To: "1.2.3"}); !errors.Is(err, ErrUpToDate) {
+		t.Errorf("second bump: %v", err)
+	}
+
+	dir, _ = empty(t)
+	e, err = Plan(context.Background(), client(s), pkg(dir), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Apply(); err != nil {
+		t.Fatal(err)
+	}
+	df, _ = os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if strings.Contains(string(df), "cpk:ignore") || !strings.Contains(string(df), "(1.3.0)\nARG UPSTREAM_SHA256="+sha(newer)+"\n") {
+		t.Errorf("bump to 1.3.0:\n%s", df)
+	}
+}

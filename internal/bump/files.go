@@ -30,6 +30,9 @@ const (
 	// provenanceMark starts the comment above SHA256Arg that says where the
 	// checksum came from.
 	provenanceMark = "# cpk: checksum "
+	// emptyChecksumPragma starts the suppression a package written without
+	// access to upstream carries above its empty UPSTREAM_SHA256.
+	emptyChecksumPragma = "# cpk:ignore DF009"
 )
 
 // Pin is what a package pins of its upstream.
@@ -194,7 +197,13 @@ func setProvenance(src []byte, line int, text string) []byte {
 	}
 	indent := lines[i][:len(lines[i])-len(strings.TrimLeft(lines[i], " \t"))]
 	comment := indent + provenanceMark + text + "\n"
-	if i > 0 && strings.HasPrefix(strings.TrimSpace(lines[i-1]), strings.TrimSpace(provenanceMark)) {
+	above := ""
+	if i > 0 {
+		above = strings.TrimSpace(lines[i-1])
+	}
+	// The comment replaces the one before it, and the suppression of DF009
+	// (an empty checksum) that the filled checksum makes stale.
+	if strings.HasPrefix(above, strings.TrimSpace(provenanceMark)) || strings.HasPrefix(above, emptyChecksumPragma) {
 		lines[i-1] = comment
 	} else {
 		lines = append(lines[:i], append([]string{comment}, lines[i:]...)...)

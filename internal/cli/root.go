@@ -66,11 +66,13 @@ Start with:
   cpk doctor                     is a container engine ready for builds?
   cpk base build                 make the local Cloudron-compatible base image
   cpk build [APP...|--all]       build package images (only what changed)
+  cpk test [APP...]              the lifecycle test in an emulated Cloudron
+  cpk gc                         remove what dead test runs left behind
   cpk history [APP]              recorded lint, build, test and upstream runs
   cpk serve                      the dashboard: catalog, application pages, progress
   cpk docs                       regenerate package READMEs and reference pages
 
-Exit codes: 0 ok, 1 findings, invalid input or a failed build, 2 usage
+Exit codes: 0 ok, 1 findings, invalid input, a failed build or test, 2 usage
 error, 3 environment problem (e.g. no catalog found, no container engine),
 130 interrupted.`,
 		SilenceUsage:  true,
@@ -91,6 +93,9 @@ error, 3 environment problem (e.g. no catalog found, no container engine),
 	root.AddCommand(newBuildCmd(g))
 	root.AddCommand(newUpstreamCmd(g))
 	root.AddCommand(newHistoryCmd(g), newServeCmd(g))
+	root.AddCommand(newTestCmd(g))
+	root.AddCommand(newGCCmd(g))
+	root.AddCommand(newNewCmd(g))
 	return root
 }
 

@@ -53,8 +53,17 @@ func dashboardRepo(t *testing.T) (root string, dsn string) {
 		"inventree": "broken-files", "datahub": "broken-files", "apisix": "good", "easy-gate": "good",
 	}
 	for id, fx := range packaged {
-		testenv.CopyTree(t, filepath.Join(fixtures, fx), filepath.Join(root, "apps", id))
-		os.Remove(filepath.Join(root, "apps", id, "want.txt"))
+		// The fixture replaces whatever package files the catalog has for
+		// the application; its cpk.yaml stays.
+		dir := filepath.Join(root, "apps", id)
+		spec, err := os.ReadFile(filepath.Join(dir, catalog.SpecFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.RemoveAll(dir)
+		testenv.CopyTree(t, filepath.Join(fixtures, fx), dir)
+		os.Remove(filepath.Join(dir, "want.txt"))
+		os.WriteFile(filepath.Join(dir, catalog.SpecFile), spec, 0o644)
 	}
 	if _, errOut, code := run(t, root, "", "docs"); code != 0 {
 		t.Fatalf("docs: %s", errOut)

@@ -40,7 +40,12 @@ Each package also has a quality level from its recorded results (cpk
 history): 0 nothing, 1 manifest valid, 2 lint-clean, 3 builds, 4 installs
 healthy, 5 backup/restore identical, 6 updates from the previous version,
 7 docs current and upstream fresh. A level below the one before the last
-recorded run is a regression, marked with ▼.`,
+recorded run is a regression, marked with ▼.
+
+The lifecycle table shows, for each package, which steps ever passed —
+lint, build, and the lifecycle test's install, restart, backup, restore,
+move, update and uninstall — and which passed on its current content: the
+gap to verified, step by step (--format json: "lifecycle" per app).`,
 		Example: `  cpk status
   cpk status --all              list every application
   cpk status --format json      the whole report, every application included`,
@@ -200,6 +205,7 @@ func printStatus(io *IO, r *status.Report, all bool) {
 		t.row(a.ID, tier, strconv.Itoa(a.Phase), state, level, lintCell, notes)
 	}
 	t.flush()
+	printLifecycle(io, listed)
 }
 
 // nextUp names the planned applications of the earliest phase that still has

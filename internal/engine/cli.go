@@ -893,3 +893,192 @@ func ShortID(id string) string {
 	}
 	return id
 }
+
+// --- inspection ---
+
+func (e *cliEngine) InspectContainer(ctx context.Context, container string) (*ContainerInfo, error) {
+	out, err := e.lookup(ctx, "container", "inspect", container)
+	if err != nil {
+		return nil, err
+	}
+	return parseContainerInspect(out, container)
+}
+
+// parseContainerInspect reads podman's and docker's container inspect JSON.
+func parseContainerInspect(out []byte, ref string) (*ContainerInfo, error) {
+	var cs []struct {
+		ID    string `json:"Id"`
+		Name  string
+		State struct {
+			Status     string
+			Running    bool
+			ExitCode   int
+			OOMKilled  bool
+			StartedAt  string
+			FinishedAt string
+		}
+		Config struct {
+			Image  string
+			Labels map[string]string
+		}
+		NetworkSettings struct {
+			Ports map[string][]struct {
+				HostIP   string `json:"HostIp"`
+				HostPort string
+			}
+		}
+	}
+	if err := json.Unmarshal(out, &cs); err != nil {
+		return nil, fmt.Errorf("container inspect %s: %w", ref, err)
+	}
+	if len(cs) == 0 {
+		return nil, fmt.Errorf("container %s: %w", ref, ErrNotFound)
+	}
+	c := cs[0]
+	info := &ContainerInfo{ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Image: c.Config.Image,
+		State: strings.ToLower(c.State.Status), Running: c.State.Running, ExitCode: c.State.ExitCode,
+		OOMKilled: c.State.OOMKilled, Labels: c.Config.Labels, Ports: map[string]int{}}
+	info.Started = parseTime(c.State.StartedAt)
+	info.Finished = parseTime(c.State.FinishedAt)
+	for port, binds := range c.NetworkSettings.Ports {
+		for _, b := range binds {
+			if n, err := strconv.Atoi(b.HostPort); err == nil && n > 0 {
+				info.Ports[port] = n
+				break
+			}
+		}
+	}
+	return info, nil
+}
+
+// parseTime reads the engines' timestamps (RFC 3339, or podman's Go
+// default format); zero when it cannot.
+func parseTime(s string) time.Time {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999 -0700 MST"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+func (e *cliEngine) Diff(ctx context.Context, container string) ([]Change, error) {
+	out, err := e.lookup(ctx, "diff", container)
+	if err != nil {
+		return nil, err
+	}
+	return parseDiff(out), nil
+}
+
+// parseDiff reads "A /path" lines.
+func parseDiff(out []byte) []Change {
+	var cs []Change
+	for _, line := range strings.Split(string(out), "\n") {
+		kind, path, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || len(kind) != 1 {
+			continue
+		}
+		cs = append(cs, Change{Kind: kind, Path: strings.TrimSpace(path)})
+	}
+	return cs
+}
+
+func (e *cliEngine) InspectNetwork(ctx context.Context, name string) (*NetworkInfo, error) {
+	out, err := e.lookup(ctx, "network", "inspect", name)
+	if err != nil {
+		return nil, err
+	}
+	return parseNetworkInspect(out, name)
+}
+
+// parseNetworkInspect reads podman 4's (subnets, labels) and docker's
+// (IPAM.Config, Labels) network inspect JSON.
+func parseNetworkInspect(out []byte, ref string) (*NetworkInfo, error) {
+	var ns []struct {
+		Name    string            `json:"name"`
+		DName   string            `json:"Name"`
+		Labels  map[string]string `json:"labels"`
+		DLabels map[string]string `json:"Labels"`
+		Subnets []struct {
+			Gateway string `json:"gateway"`
+		} `json:"subnets"`
+		IPAM struct {
+			Config []struct {
+				Gateway string `json:"Gateway"`
+			} `json:"Config"`
+		} `json:"IPAM"`
+	}
+	if err := json.Unmarshal(out, &ns); err != nil {
+		return nil, fmt.Errorf("network inspect %s: %w", ref, err)
+	}
+	if len(ns) == 0 {
+		return nil, fmt.Errorf("network %s: %w", ref, ErrNotFound)
+	}
+	n := ns[0]
+	info := &NetworkInfo{Name: n.Name, Labels: n.Labels}
+	if info.Name == "" {
+		info.Name = n.DName
+	}
+	if info.Labels == nil {
+		info.Labels = n.DLabels
+	}
+	for _, s := range n.Subnets {
+		if s.Gateway != "" {
+			info.Gateway = s.Gateway
+			break
+		}
+	}
+	for _, c := range n.IPAM.Config {
+		if info.Gateway == "" && c.Gateway != "" {
+			info.Gateway = c.Gateway
+		}
+	}
+	return info, nil
+}
+
+func (e *cliEngine) ListResources(ctx context.Context, labels map[string]string) ([]Resource, error) {
+	var out []Resource
+	lists := []struct {
+		kind string
+		args []string
+	}{
+		{KindContainer, append(append([]string{"ps", "--all"}, labelFilters(labels)...), "--format", "{{.Names}}\t{{json .Labels}}")},
+		{KindNetwork, append(append([]string{"network", "ls"}, labelFilters(labels)...), "--format", "{{.Name}}\t{{json .Labels}}")},
+		{KindVolume, append(append([]string{"volume", "ls"}, labelFilters(labels)...), "--format", "{{.Name}}\t{{json .Labels}}")},
+	}
+	for _, l := range lists {
+		b, err := e.out(ctx, l.args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			name, raw, ok := strings.Cut(line, "\t")
+			if !ok || name == "" {
+				continue
+			}
+			out = append(out, Resource{Kind: l.kind, Name: name, Labels: parseLabels(raw)})
+		}
+	}
+	return out, nil
+}
+
+// parseLabels reads a {{json .Labels}} value: a JSON object (podman's
+// containers and volumes) or a JSON string "k=v,k2=v2" (docker, podman's
+// networks).
+func parseLabels(raw string) map[string]string {
+	raw = strings.TrimSpace(raw)
+	m := map[string]string{}
+	if err := json.Unmarshal([]byte(raw), &m); err == nil {
+		return m
+	}
+	var s string
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		s = raw
+	}
+	for _, kv := range strings.Split(s, ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			m[strings.TrimSpace(k)] = v
+		}
+	}
+	return m
+}

@@ -52,15 +52,69 @@ type Engine interface {
 	Remove(ctx context.Context, container string) error
 	// ListContainers returns the containers (running or not) carrying the labels.
 	ListContainers(ctx context.Context, labels map[string]string) ([]Container, error)
+	// InspectContainer returns a container's state; ErrNotFound when it does not exist.
+	InspectContainer(ctx context.Context, container string) (*ContainerInfo, error)
+	// Diff lists the paths a container changed in its own filesystem
+	// (volumes and tmpfs mounts are not part of it).
+	Diff(ctx context.Context, container string) ([]Change, error)
 
 	CreateNetwork(ctx context.Context, spec NetworkSpec) error
 	// RemoveNetwork removes a network; missing ones are not an error.
 	RemoveNetwork(ctx context.Context, name string) error
 	ListNetworks(ctx context.Context, labels map[string]string) ([]string, error)
+	// InspectNetwork returns a network's gateway and labels; ErrNotFound when it does not exist.
+	InspectNetwork(ctx context.Context, name string) (*NetworkInfo, error)
 	CreateVolume(ctx context.Context, spec VolumeSpec) error
 	// RemoveVolume removes a volume; missing ones are not an error.
 	RemoveVolume(ctx context.Context, name string) error
 	ListVolumes(ctx context.Context, labels map[string]string) ([]string, error)
+
+	// ListResources returns the containers, networks and volumes carrying
+	// the labels, each with all its labels: what cpk gc looks at.
+	ListResources(ctx context.Context, labels map[string]string) ([]Resource, error)
+}
+
+// ContainerInfo is a container's state as inspected.
+type ContainerInfo struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	Image     string            `json:"image"`
+	State     string            `json:"state"` // running, exited, created…
+	Running   bool              `json:"running"`
+	ExitCode  int               `json:"exitCode"`
+	OOMKilled bool              `json:"oomKilled"`
+	Started   time.Time         `json:"started"`
+	Finished  time.Time         `json:"finished"`
+	Labels    map[string]string `json:"labels,omitempty"`
+	// Ports maps "8000/tcp" to the host port it is published on.
+	Ports map[string]int `json:"ports,omitempty"`
+}
+
+// Change is one path a container changed: kind A (added), C (changed) or D (deleted).
+type Change struct {
+	Kind string `json:"kind"`
+	Path string `json:"path"`
+}
+
+// NetworkInfo is a network as inspected.
+type NetworkInfo struct {
+	Name    string            `json:"name"`
+	Gateway string            `json:"gateway,omitempty"`
+	Labels  map[string]string `json:"labels,omitempty"`
+}
+
+// Resource kinds.
+const (
+	KindContainer = "container"
+	KindNetwork   = "network"
+	KindVolume    = "volume"
+)
+
+// Resource is a container, network or volume with its labels.
+type Resource struct {
+	Kind   string            `json:"kind"`
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Info describes an engine.

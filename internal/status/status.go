@@ -49,6 +49,9 @@ type App struct {
 	// right after that run): a drop since the last run.
 	Previous  *cpk.Level `json:"previousLevel,omitempty"`
 	Regressed bool       `json:"regressed"`
+	// Lifecycle says which lifecycle steps ever passed, and which passed on
+	// the current content: the gap to verified, step by step.
+	Lifecycle []StepRecord `json:"lifecycle,omitempty"`
 	// LastTest and LastBuild are the newest recorded runs of those kinds.
 	LastTest  *RunRef `json:"lastTest,omitempty"`
 	LastBuild *RunRef `json:"lastBuild,omitempty"`
@@ -250,6 +253,9 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 		app.LevelName = app.Level.String()
 		app.LastTest = ref(h.latest(cpk.KindTest, "", nil), app.Hash)
 		app.LastBuild = ref(h.latest(cpk.KindBuild, "", nil), app.Hash)
+		if app.Hash != "" {
+			app.Lifecycle = h.lifecycle(app.Hash, app.Errors == 0)
+		}
 		if len(h) > 0 {
 			before, after := h[:len(h)-1].level(), h.level()
 			app.Previous = &before

@@ -32,13 +32,19 @@ type Fake struct {
 	Volumes    map[string]map[string]string
 	// BuildFunc runs for each BuildImage; it returns the image id.
 	BuildFunc func(ctx context.Context, spec engine.BuildSpec) (string, error)
-	n         int
+	// Specs keeps the spec each container was run with, by name.
+	Specs map[string]engine.RunSpec
+	// ExecFunc, when set, answers Exec (default: exit 0, no output).
+	ExecFunc func(container string, spec engine.ExecSpec) *engine.ExecResult
+	// Changes is what Diff reports for every container.
+	Changes []engine.Change
+	n       int
 }
 
 // New returns an empty fake engine.
 func New() *Fake {
 	return &Fake{Images: map[string]*engine.Image{}, tags: map[string]string{}, Containers: map[string]*engine.Container{},
-		Networks: map[string]map[string]string{}, Volumes: map[string]map[string]string{}}
+		Networks: map[string]map[string]string{}, Volumes: map[string]map[string]string{}, Specs: map[string]engine.RunSpec{}}
 }
 
 var _ engine.Engine = (*Fake)(nil)
@@ -258,6 +264,7 @@ func (f *Fake) Run(_ context.Context, spec engine.RunSpec) (string, error) {
 		return "", errors.New("the container name " + name + " is already in use")
 	}
 	f.Containers[name] = &engine.Container{ID: id, Name: name, Image: spec.Image, State: "running"}
+	f.Specs[name] = spec
 	return id, nil
 }
 
@@ -279,6 +286,9 @@ func (f *Fake) Exec(_ context.Context, container string, spec engine.ExecSpec) (
 	defer f.mu.Unlock()
 	if f.container(container) == nil {
 		return nil, notFound("container " + container)
+	}
+	if f.ExecFunc != nil {
+		return f.ExecFunc(container, spec), nil
 	}
 	return &engine.ExecResult{}, nil
 }
@@ -311,6 +321,7 @@ func (f *Fake) Remove(_ context.Context, container string) error {
 	defer f.mu.Unlock()
 	if c := f.container(container); c != nil {
 		delete(f.Containers, c.Name)
+		delete(f.Specs, c.Name)
 	}
 	return nil
 }
@@ -320,9 +331,84 @@ func (f *Fake) ListContainers(_ context.Context, labels map[string]string) ([]en
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []engine.Container
-	for _, c := range f.Containers {
-		out = append(out, *c)
+	for name, c := range f.Containers {
+		if matches(f.Specs[name].Labels, labels) {
+			out = append(out, *c)
+		}
 	}
+	return out, nil
+}
+
+func (f *Fake) InspectContainer(_ context.Context, container string) (*engine.ContainerInfo, error) {
+	f.call("inspect container " + container)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.container(container)
+	if c == nil {
+		return nil, notFound("container " + container)
+	}
+	spec := f.Specs[c.Name]
+	info := &engine.ContainerInfo{ID: c.ID, Name: c.Name, Image: c.Image, State: c.State, Running: c.State == "running",
+		Labels: spec.Labels, Ports: map[string]int{}}
+	if c.State == "exited" {
+		info.ExitCode = 143
+	}
+	for i, p := range spec.Ports {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		host := p.HostPort
+		if host == 0 {
+			host = 40000 + i
+		}
+		info.Ports[fmt.Sprintf("%d/%s", p.ContainerPort, proto)] = host
+	}
+	return info, nil
+}
+
+func (f *Fake) Diff(_ context.Context, container string) ([]engine.Change, error) {
+	f.call("diff " + container)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.container(container) == nil {
+		return nil, notFound("container " + container)
+	}
+	return append([]engine.Change(nil), f.Changes...), nil
+}
+
+func (f *Fake) InspectNetwork(_ context.Context, name string) (*engine.NetworkInfo, error) {
+	f.call("network inspect " + name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	labels, ok := f.Networks[name]
+	if !ok {
+		return nil, notFound("network " + name)
+	}
+	return &engine.NetworkInfo{Name: name, Gateway: "10.99.0.1", Labels: labels}, nil
+}
+
+func (f *Fake) ListResources(_ context.Context, labels map[string]string) ([]engine.Resource, error) {
+	f.call("resources")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []engine.Resource
+	for name := range f.Containers {
+		if l := f.Specs[name].Labels; matches(l, labels) {
+			out = append(out, engine.Resource{Kind: engine.KindContainer, Name: name, Labels: l})
+		}
+	}
+	for name, l := range f.Networks {
+		if matches(l, labels) {
+			out = append(out, engine.Resource{Kind: engine.KindNetwork, Name: name, Labels: l})
+		}
+	}
+	for name, l := range f.Volumes {
+		if matches(l, labels) {
+			out = append(out, engine.Resource{Kind: engine.KindVolume, Name: name, Labels: l})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind+out[i].Name < out[j].Kind+out[j].Name })
 	return out, nil
 }
 

@@ -193,11 +193,17 @@ Good:
 		Code: "DF009", Title: "downloads are verified by a checksum", Severity: cpk.Warning,
 		Doc: `A pinned URL still returns whatever the server sends. Verify what curl or
 wget fetched in the same RUN (sha256sum -c, gpg --verify) and give ADD of a
-URL a --checksum. Never pipe a download straight into a shell.
+URL a --checksum. Never pipe a download straight into a shell. A check
+against an empty checksum ARG verifies nothing (and fails the build): give
+the published digest, which cpk upstream bump fills in.
 
 Bad:
 
     RUN curl -fsSL -o /tmp/app.tgz https://example.com/app-1.4.2.tgz && tar xzf /tmp/app.tgz
+
+    ARG APP_SHA256=
+    RUN curl -fsSL -o /tmp/app.tgz https://example.com/app-1.4.2.tgz \
+        && echo "${APP_SHA256}  /tmp/app.tgz" | sha256sum -c -
 
 Good:
 
@@ -1249,7 +1255,11 @@ func checkDownloadsVerified(p *lint.Pass) {
 		var first *shell.Command
 		var urls []string
 		verified := false
+		var emptySum *shell.Command // an echo of an empty checksum into the check
 		for _, c := range r.Script.Commands {
+			if emptyChecksum(c) {
+				emptySum = c
+			}
 			args := realCommand(c.Args)
 			if len(args) == 0 {
 				continue
@@ -1290,11 +1300,70 @@ func checkDownloadsVerified(p *lint.Pass) {
 				}
 			}
 		}
-		if first != nil && !verified {
+		switch {
+		case first != nil && !verified:
 			at := first.Args[0]
 			p.Reportf(df.Name, at.Pos.Line, at.Pos.Col, "the download of %s is not verified: check it in the same RUN (echo \"<sha256>  <file>\" | sha256sum -c -) or with gpg --verify", strings.Join(urls, ", "))
+		case first != nil && emptySum != nil:
+			// The check is there, but against nothing: report the ARG
+			// that is empty, where the checksum belongs.
+			line, col, name := emptySum.Args[0].Pos.Line, emptySum.Args[0].Pos.Col, ""
+			for _, ref := range emptySum.Refs {
+				if v, ok := r.Vars[ref.Name]; ok && v == "" {
+					name = ref.Name
+					if l := argLine(f, r.Stage, ref.Name, dockerfile.Line(r.Command)); l > 0 {
+						line, col = l, colOf(p, l, ref.Name)
+					}
+					break
+				}
+			}
+			what := "the checksum"
+			if name != "" {
+				what = "ARG " + name
+			}
+			p.Reportf(df.Name, line, col, "the download of %s is checked against an empty checksum (%s): give the published SHA-256 (cpk upstream bump fills it)", strings.Join(urls, ", "), what)
 		}
 	}
+}
+
+var hexDigest = regexp.MustCompile(`[0-9a-fA-F]{32,}`)
+
+// emptyChecksum reports whether c echoes a known value without any digest
+// into a checksum check: echo "${SUM}  /tmp/app.tgz" | sha256sum -c - with
+// an empty SUM.
+func emptyChecksum(c *shell.Command) bool {
+	args := realCommand(c.Args)
+	if len(args) == 0 || c.Next == nil || (args[0].Value != "echo" && args[0].Value != "printf") {
+		return false
+	}
+	next := realCommand(c.Next.Args)
+	if len(next) == 0 || !verifyCommands[path.Base(next[0].Value)] {
+		return false
+	}
+	var text strings.Builder
+	for _, a := range args[1:] {
+		if !a.Known {
+			return false // a value only the build knows
+		}
+		text.WriteString(a.Value + " ")
+	}
+	return !hexDigest.MatchString(text.String())
+}
+
+// argLine returns the line of the last ARG declaring name in a stage before
+// line, or 0.
+func argLine(f *dockerfile.File, stage int, name string, before int) int {
+	found := 0
+	for _, c := range f.Stages[stage].Commands {
+		if a, ok := c.(*instructions.ArgCommand); ok && dockerfile.Line(c) < before {
+			for _, kv := range a.Args {
+				if kv.Key == name {
+					found = dockerfile.Line(c)
+				}
+			}
+		}
+	}
+	return found
 }
 
 // keyImport reports whether a command imports a signing key (apt keys are

@@ -98,7 +98,7 @@ var textExts = map[string]bool{
 	".sh": true, ".bash": true, ".conf": true, ".ini": true, ".json": true, ".yaml": true, ".yml": true, ".env": true,
 	".js": true, ".mjs": true, ".cjs": true, ".ts": true, ".py": true, ".php": true, ".rb": true, ".toml": true,
 	".template": true, ".tmpl": true, ".tpl": true, ".j2": true, ".xml": true, ".properties": true, ".cfg": true,
-	".cnf": true, ".lua": true, ".pl": true,
+	".cnf": true, ".lua": true, ".pl": true, ".groovy": true,
 }
 
 const maxScanned = 1 << 20
@@ -213,7 +213,7 @@ func nameLineKey(name string) int {
 func scanText(facts *envFacts, rel string, data []byte, refs map[[2]int]bool) {
 	hashComments := true
 	switch path.Ext(rel) {
-	case ".js", ".mjs", ".cjs", ".ts", ".php", ".json":
+	case ".js", ".mjs", ".cjs", ".ts", ".php", ".json", ".groovy":
 		hashComments = false
 	}
 	for i, line := range strings.Split(string(data), "\n") {

@@ -36,8 +36,11 @@ func Runs(src []byte, f *dockerfile.File) []Run {
 	meta := map[string]string{}
 	for _, a := range f.MetaArgs {
 		for _, kv := range a.Args {
-			if kv.Value != nil && !strings.Contains(*kv.Value, "$") {
-				meta[kv.Key] = *kv.Value
+			if kv.Value == nil {
+				continue
+			}
+			if v, ok := expandKnown(*kv.Value, meta); ok {
+				meta[kv.Key] = v
 			}
 		}
 	}
@@ -48,10 +51,14 @@ func Runs(src []byte, f *dockerfile.File) []Run {
 			switch c := c.(type) {
 			case *instructions.ArgCommand:
 				for _, kv := range c.Args {
-					switch {
-					case kv.Value != nil && !strings.Contains(*kv.Value, "$"):
-						vars[kv.Key] = *kv.Value
-					case kv.Value == nil && meta[kv.Key] != "":
+					switch v, ok := "", false; {
+					case kv.Value != nil:
+						if v, ok = expandKnown(*kv.Value, vars); ok {
+							vars[kv.Key] = v
+						} else {
+							delete(vars, kv.Key)
+						}
+					case meta[kv.Key] != "":
 						vars[kv.Key] = meta[kv.Key]
 					default:
 						delete(vars, kv.Key)
@@ -59,10 +66,10 @@ func Runs(src []byte, f *dockerfile.File) []Run {
 				}
 			case *instructions.EnvCommand:
 				for _, kv := range c.Env {
-					if strings.Contains(kv.Value, "$") {
-						delete(vars, kv.Key)
+					if v, ok := expandKnown(kv.Value, vars); ok {
+						vars[kv.Key] = v
 					} else {
-						vars[kv.Key] = kv.Value
+						delete(vars, kv.Key)
 					}
 				}
 			case *instructions.RunCommand:
@@ -73,6 +80,25 @@ func Runs(src []byte, f *dockerfile.File) []Run {
 		}
 	}
 	return out
+}
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+
+// expandKnown resolves $NAME and ${NAME} in an ARG or ENV value from the
+// values known before it (ARG URL=https://…/v${VERSION}/…). ok is false
+// when anything is left that only the build knows: an unknown variable, or
+// another form of expansion (${NAME:-x}, $(…)).
+func expandKnown(value string, known map[string]string) (string, bool) {
+	ok := true
+	out := varRef.ReplaceAllStringFunc(value, func(m string) string {
+		sub := varRef.FindStringSubmatch(m)
+		v, found := known[sub[1]+sub[2]]
+		if !found {
+			ok = false
+		}
+		return v
+	})
+	return out, ok && !strings.Contains(out, "$")
 }
 
 func copyVars(m map[string]string) map[string]string {

@@ -254,3 +254,31 @@ func TestDockerfileRuns(t *testing.T) {
 		t.Errorf("exec-form RUN %+v", touch)
 	}
 }
+
+// TestDockerfileRunsExpandArgs: ARG and ENV values that refer to earlier
+// ones are known too (the UPSTREAM_URL convention); what only the build
+// knows stays unknown.
+func TestDockerfileRunsExpandArgs(t *testing.T) {
+	src := "ARG BASE=https://e.com\nFROM cloudron/base:5.0.0\nARG BASE\nARG VERSION=1.2.3\n" +
+		"ARG URL=${BASE}/v${VERSION}/x-$VERSION.tgz\nARG LATER\nARG OTHER=${LATER}/y\nARG DEF=${NOPE:-z}\nENV HOME_URL=$URL\n" +
+		"RUN curl -o /tmp/x \"${URL}\" && curl \"$OTHER\" && echo \"$DEF\" && echo \"$HOME_URL\"\n"
+	f, err := dockerfile.Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := Runs([]byte(src), f)
+	want := map[string]string{"BASE": "https://e.com", "VERSION": "1.2.3", "URL": "https://e.com/v1.2.3/x-1.2.3.tgz", "HOME_URL": "https://e.com/v1.2.3/x-1.2.3.tgz"}
+	for k, v := range want {
+		if runs[0].Vars[k] != v {
+			t.Errorf("%s = %q, want %q", k, runs[0].Vars[k], v)
+		}
+	}
+	for _, k := range []string{"LATER", "OTHER", "DEF"} {
+		if v, ok := runs[0].Vars[k]; ok {
+			t.Errorf("%s is known (%q): only the build knows it", k, v)
+		}
+	}
+	if c := find(runs[0].Script, "curl"); c == nil || !c.Args[3].Known || c.Args[3].Value != want["URL"] {
+		t.Errorf("curl %+v", c)
+	}
+}

@@ -1,0 +1,398 @@
+package cli
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"cpk/internal/base"
+	"cpk/internal/build"
+	"cpk/internal/catalog"
+	"cpk/internal/cpk"
+	"cpk/internal/fsx"
+	"cpk/internal/scenario"
+)
+
+type testOptions struct {
+	Format        string
+	JUnit         string
+	Keep          bool
+	From          string
+	Offline       bool
+	HealthTimeout time.Duration
+	Timeout       time.Duration
+	Steps         []string
+}
+
+func newTestCmd(g *Globals) *cobra.Command {
+	var opts testOptions
+	c := &cobra.Command{
+		Use:   "test [APP|DIR...]",
+		Short: "Run the lifecycle test of packages in an emulated Cloudron",
+		Long: `Build each package (unchanged packages are not rebuilt) and run the
+platform's lifecycle test on it in an emulated Cloudron: install (first start
+healthy), restart (data persists), backup, uninstall + restore into a fresh
+app with fresh add-ons (data identical), move to another domain, update
+from the previous version (data kept), uninstall (nothing left).
+
+After each step cpk checks that no process serving requests runs as root,
+that the app stops on SIGTERM within 10 s, that it logs to stdout/stderr and
+that no write failed on the read-only root filesystem (a failure is run
+again with a writable root to name the paths the app writes), then runs the
+package's own checks (test/checks.yaml).
+
+The previous version is the package at --from REF (git), else the newest
+earlier version that passed here, else the package at its previous commit.
+
+Add-on services (PostgreSQL, MariaDB, Redis, an SMTP server, OpenLDAP) run
+in containers built once from the local base image (cpk base build). Every
+container, network and volume carries io.cpk.* labels and is removed on
+success, failure, timeout and Ctrl-C; --keep leaves them for debugging and
+cpk gc removes what dead runs left. Results are recorded, so that cpk
+status marks a package verified for its exact content.`,
+		Example: `  cpk test webhook
+  cpk test webhook --from HEAD~3 --junit junit.xml
+  cpk test ./my-package --keep --step install --step restart`,
+		ValidArgsFunction: appCompletion(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := checkFormat(opts.Format); err != nil {
+				return err
+			}
+			for _, s := range opts.Steps {
+				if !contains(scenario.StepNames, s) {
+					return usageError("--step %q: one of %s", s, strings.Join(scenario.StepNames, ", "))
+				}
+			}
+			return runTest(c.Context(), g, opts, args)
+		},
+	}
+	formatFlag(c, &opts.Format)
+	f := c.Flags()
+	f.StringVar(&opts.JUnit, "junit", "", "also write the results as JUnit XML to this file")
+	f.BoolVar(&opts.Keep, "keep", false, "keep the containers, networks and volumes for debugging (cpk gc removes them later)")
+	f.StringVar(&opts.From, "from", "", "git ref of the previous version for the update step")
+	f.BoolVar(&opts.Offline, "offline", false, "build FROM the local base instead of cloudron/base (as cpk build --offline)")
+	f.DurationVar(&opts.HealthTimeout, "health-timeout", 3*time.Minute, "how long an app may take to turn healthy")
+	f.DurationVar(&opts.Timeout, "timeout", 45*time.Minute, "the longest one package's test may take")
+	f.StringArrayVar(&opts.Steps, "step", nil, "run only this step (repeatable; install and uninstall always run)")
+	return c
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) error {
+	root, err := g.rootDir()
+	if err != nil {
+		return err
+	}
+	cfg, err := build.LoadConfig(root)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	bopts := buildOptions{All: len(args) == 0}
+	pkgs, err := buildTargets(ctx, g, root, bopts, args)
+	if err != nil {
+		return err
+	}
+	if len(pkgs) == 0 {
+		fmt.Fprintln(g.IO.Err, "nothing to test: no package with a Dockerfile among those selected")
+		return nil
+	}
+	state := filepath.Join(root, ".cpk")
+	mapping := base.Mapping{Offline: opts.Offline || cfg.Offline, Map: cfg.Map}
+	baseRef, err := base.LocalRef(state)
+	if err != nil {
+		return envError(err)
+	}
+	if mapping.Offline || len(mapping.Map) > 0 {
+		mapping.LocalRef = baseRef
+	}
+	e, err := g.openEngine(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := base.Inspect(ctx, e, baseRef); err != nil {
+		return engineError(err)
+	}
+	disp := &testDisplay{io: g.IO}
+	suite := &scenario.Suite{Engine: e, Runner: g.runner(), Root: root, StateDir: state, Mapping: mapping, BuildArgs: cfg.BuildArgs,
+		BaseImage: baseRef, From: opts.From, Keep: opts.Keep, HealthTimeout: opts.HealthTimeout, Steps: opts.Steps,
+		Observer: disp, Progress: disp.progress}
+	var results []*scenario.Result
+	var runErr error
+	for _, p := range pkgs {
+		pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		res, err := suite.Test(pctx, scenario.Package{ID: p.ID, Dir: p.Dir})
+		timedOut := pctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
+		cancel()
+		if res != nil {
+			if timedOut {
+				res.Outcome, res.Error = cpk.OutcomeFailed, fmt.Sprintf("timed out after %s (--timeout)", opts.Timeout)
+				err = nil
+			}
+			results = append(results, res)
+			disp.done(res)
+			recordTest(ctx, g, root, p, res)
+		}
+		if err != nil {
+			runErr = err
+			break
+		}
+	}
+	if opts.Format == "json" {
+		if results == nil {
+			results = []*scenario.Result{}
+		}
+		_ = g.IO.writeJSON(results)
+	} else {
+		printTestResults(g.IO, results)
+	}
+	if opts.JUnit != "" {
+		if err := writeJUnit(opts.JUnit, results); err != nil {
+			return envError(fmt.Errorf("--junit: %w", err))
+		}
+	}
+	if runErr != nil {
+		return engineError(runErr)
+	}
+	for _, r := range results {
+		if r.Outcome != cpk.OutcomePassed {
+			return silentFailure
+		}
+	}
+	return nil
+}
+
+// recordTest keeps a test run of a catalog package in the results store,
+// under its catalog content hash (cpk status: verified).
+func recordTest(ctx context.Context, g *Globals, root string, p build.Package, res *scenario.Result) {
+	cat, _ := catalog.Load(filepath.Join(root, "apps"))
+	if cat == nil {
+		return
+	}
+	a := cat.App(p.ID)
+	if a == nil || !sameDir(a.Dir, p.Dir) {
+		return
+	}
+	hash, err := a.ContentHash()
+	if err != nil {
+		fmt.Fprintf(g.IO.Err, "warning: %s: not recorded: %v\n", p.ID, err)
+		return
+	}
+	run := cpk.Run{App: p.ID, Kind: cpk.KindTest, Hash: hash, Started: res.Started, Finished: res.Finished, Outcome: res.Outcome,
+		Figures: map[string]float64{"seconds": res.Seconds, "appSeconds": res.AppSeconds}}
+	if run.Finished.Before(run.Started) {
+		run.Finished = run.Started
+	}
+	if rel, err := filepath.Rel(root, res.Log); err == nil && res.Log != "" {
+		run.Log = rel
+	}
+	for _, s := range res.Steps {
+		msg := s.Message
+		if msg == "" {
+			var parts []string
+			for _, c := range s.Checks {
+				if c.Status != scenario.Passed {
+					parts = append(parts, c.Name+": "+c.Message)
+				}
+			}
+			msg = strings.Join(parts, "; ")
+		}
+		run.Steps = append(run.Steps, cpk.Step{Name: s.Name, Outcome: s.Outcome, Duration: time.Duration(s.Seconds * float64(time.Second)), Message: msg})
+	}
+	if res.Error != "" && len(run.Steps) == 0 {
+		run.Steps = []cpk.Step{{Name: "prepare", Outcome: res.Outcome, Message: res.Error}}
+	}
+	g.Record(context.WithoutCancel(ctx), run)
+}
+
+// testDisplay shows the steps as they go, on stderr: one line per step,
+// with the checks that did not pass.
+type testDisplay struct {
+	io *IO
+	mu sync.Mutex
+}
+
+func (d *testDisplay) progress(app, msg string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fmt.Fprintf(d.io.Err, "%s: %s\n", app, msg)
+}
+
+func (d *testDisplay) StepStarted(app, step string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.io.ErrTTY {
+		fmt.Fprintf(d.io.Err, "%s: %s…\r", app, step)
+	}
+}
+
+var testOutcomeStyle = map[cpk.Outcome]string{cpk.OutcomePassed: green, cpk.OutcomeFailed: red, cpk.OutcomeError: red, cpk.OutcomeSkipped: dim, cpk.OutcomeCancelled: yellow}
+
+func (d *testDisplay) StepEnded(app string, r *scenario.StepResult) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	line := fmt.Sprintf("%s: %-9s %s", app, r.Name, d.io.paint(testOutcomeStyle[r.Outcome], string(r.Outcome)))
+	if r.Outcome != cpk.OutcomeSkipped {
+		line += fmt.Sprintf(" (%.1fs)", r.Seconds)
+	}
+	if r.Outcome == cpk.OutcomeSkipped && r.Message != "" {
+		line += ": " + r.Message
+	}
+	if d.io.ErrTTY {
+		line = "\x1b[2K" + line
+	}
+	fmt.Fprintln(d.io.Err, line)
+	for _, c := range r.Checks {
+		if c.Status == scenario.Passed {
+			continue
+		}
+		style := yellow
+		if c.Status == scenario.Failed {
+			style = red
+		}
+		fmt.Fprintf(d.io.Err, "    %s %s: %s\n", d.io.paint(style, c.Status), c.Name, c.Message)
+	}
+	if (r.Outcome == cpk.OutcomeFailed || r.Outcome == cpk.OutcomeError) && r.Message != "" {
+		fmt.Fprintf(d.io.Err, "    %s\n", r.Message)
+	}
+}
+
+func (d *testDisplay) done(r *scenario.Result) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if r.Error != "" {
+		fmt.Fprintf(d.io.Err, "%s: %s\n", r.App, r.Error)
+	}
+	if r.Log != "" {
+		fmt.Fprintf(d.io.Err, "%s: log %s\n", r.App, r.Log)
+	}
+	if r.Kept {
+		fmt.Fprintf(d.io.Err, "%s: --keep: run %s left in place (cpk gc removes it once this process is gone)\n", r.App, r.RunID)
+	}
+}
+
+func printTestResults(io *IO, results []*scenario.Result) {
+	t := &table{io: io}
+	if io.OutTTY {
+		t.row(io.paint(bold, "app"), io.paint(bold, "result"), io.paint(bold, "steps"), io.paint(bold, "time"), io.paint(bold, "app time"))
+	}
+	for _, r := range results {
+		passed := 0
+		for _, s := range r.Steps {
+			if s.Outcome == cpk.OutcomePassed {
+				passed++
+			}
+		}
+		t.row(r.App, io.paint(testOutcomeStyle[r.Outcome], string(r.Outcome)), fmt.Sprintf("%d/%d", passed, len(r.Steps)),
+			fmt.Sprintf("%.1fs", r.Seconds), fmt.Sprintf("%.1fs", r.AppSeconds))
+	}
+	t.flush()
+}
+
+// JUnit XML: one suite per package, one case per step.
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func junitXML(results []*scenario.Result) ([]byte, error) {
+	var doc junitSuites
+	for _, r := range results {
+		s := junitSuite{Name: "cpk test " + r.App, Time: fmt.Sprintf("%.3f", r.Seconds)}
+		if len(r.Steps) == 0 {
+			s.Cases = append(s.Cases, junitCase{Name: "prepare", Classname: r.App, Error: &junitMessage{Message: r.Error, Text: r.Error}})
+			s.Errors++
+		}
+		for _, st := range r.Steps {
+			c := junitCase{Name: st.Name, Classname: r.App, Time: fmt.Sprintf("%.3f", st.Seconds)}
+			var lines, failed []string
+			for _, ch := range st.Checks {
+				lines = append(lines, fmt.Sprintf("%s: %s: %s", ch.Status, ch.Name, ch.Message))
+				if ch.Status == scenario.Failed {
+					failed = append(failed, ch.Name+": "+ch.Message)
+				}
+			}
+			c.SystemOut = strings.Join(lines, "\n")
+			msg := st.Message
+			if msg == "" {
+				msg = strings.Join(failed, "; ")
+			}
+			switch st.Outcome {
+			case cpk.OutcomeFailed:
+				c.Failure = &junitMessage{Message: msg, Text: strings.Join(failed, "\n")}
+				s.Failures++
+			case cpk.OutcomeError, cpk.OutcomeCancelled:
+				c.Error = &junitMessage{Message: msg, Text: msg}
+				s.Errors++
+			case cpk.OutcomeSkipped:
+				c.Skipped = &junitMessage{Message: msg}
+				s.Skipped++
+			}
+			s.Cases = append(s.Cases, c)
+		}
+		s.Tests = len(s.Cases)
+		doc.Suites = append(doc.Suites, s)
+	}
+	out, err := xml.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), append(out, '\n')...), nil
+}
+
+func writeJUnit(path string, results []*scenario.Result) error {
+	data, err := junitXML(results)
+	if err != nil {
+		return err
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := fsx.WriteFile(path, data, 0o644); err != nil {
+		return errors.Join(err)
+	}
+	return nil
+}

@@ -1,0 +1,44 @@
+package engine
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseContainerInspect(t *testing.T) {
+	podman := `[{"Id":"abc","Name":"app","State":{"Status":"exited","Running":false,"ExitCode":137,"OOMKilled":false,
+		"StartedAt":"2026-11-25T21:43:33.367509637Z","FinishedAt":"2026-11-25T21:43:43.1Z"},
+		"Config":{"Image":"localhost/cpk/x:1","Labels":{"io.cpk.run":"r1"}},
+		"NetworkSettings":{"Ports":{"8000/tcp":[{"HostIp":"127.0.0.1","HostPort":"37503"}],"9/udp":null}}}]`
+	c, err := parseContainerInspect([]byte(podman), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "app" || c.State != "exited" || c.ExitCode != 137 || c.Ports["8000/tcp"] != 37503 || c.Labels["io.cpk.run"] != "r1" || c.Started.IsZero() || c.Finished.Sub(c.Started) <= 0 {
+		t.Errorf("%+v", c)
+	}
+	docker := `[{"Id":"abc","Name":"/app","State":{"Status":"running","Running":true},"Config":{"Image":"img"},"NetworkSettings":{"Ports":{}}}]`
+	if c, err := parseContainerInspect([]byte(docker), "app"); err != nil || c.Name != "app" || !c.Running {
+		t.Errorf("%+v %v", c, err)
+	}
+}
+
+func TestParseNetworkInspectAndLabels(t *testing.T) {
+	p := `[{"name":"n","subnets":[{"subnet":"10.89.0.0/24","gateway":"10.89.0.1"}],"labels":{"io.cpk.run":"r"}}]`
+	d := `[{"Name":"n","IPAM":{"Config":[{"Subnet":"172.18.0.0/16","Gateway":"172.18.0.1"}]},"Labels":{"io.cpk.run":"r"}}]`
+	for in, gw := range map[string]string{p: "10.89.0.1", d: "172.18.0.1"} {
+		n, err := parseNetworkInspect([]byte(in), "n")
+		if err != nil || n.Gateway != gw || n.Name != "n" || n.Labels["io.cpk.run"] != "r" {
+			t.Errorf("%+v %v", n, err)
+		}
+	}
+	want := map[string]string{"io.cpk.run": "r", "io.cpk.pid": "12"}
+	for _, raw := range []string{`{"io.cpk.run":"r","io.cpk.pid":"12"}`, `"io.cpk.run=r,io.cpk.pid=12"`} {
+		if got := parseLabels(raw); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v", raw, got)
+		}
+	}
+	if got := parseDiff([]byte("C /etc\nA /app/code/x\n\n")); len(got) != 2 || got[1] != (Change{"A", "/app/code/x"}) {
+		t.Errorf("%v", got)
+	}
+}

@@ -1,0 +1,284 @@
+package runtime
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"cpk/internal/engine"
+	"cpk/internal/fsx"
+	"cpk/internal/manifest"
+)
+
+// Backup is an app backup as the platform makes it (§3.4): /app/data, a
+// dump file per add-on with data (postgresqldump, mysqldump, dump.rdb)
+// and config.json, archived in one .tar.gz.
+type Backup struct {
+	ID       string            `json:"id"`
+	Archive  string            `json:"archive"`
+	AppID    string            `json:"appId"`
+	Image    string            `json:"image"` // the image a restore starts (§4.8)
+	Location string            `json:"location"`
+	Manifest manifest.Manifest `json:"-"`
+	Raw      json.RawMessage   `json:"-"`
+	Files    []string          `json:"files"` // what the archive holds, besides data/
+	Bytes    int64             `json:"bytes"`
+	// Snapshot is the data as it was backed up: what a restore must give back.
+	Snapshot *Snapshot `json:"snapshot"`
+}
+
+// Snapshot identifies an app's data: /app/data file by file, each add-on's
+// content by digest.
+type Snapshot struct {
+	// Files maps each path below /app/data to "type mode owner digest".
+	Files  map[string]string `json:"files"`
+	Addons map[string]string `json:"addons"`
+}
+
+// Diff lists how other differs from s (empty when identical).
+func (s *Snapshot) Diff(other *Snapshot) []string {
+	var out []string
+	for _, p := range sortedKeys(s.Files) {
+		o, ok := other.Files[p]
+		switch {
+		case !ok:
+			out = append(out, "/app/data/"+p+" is missing")
+		case o != s.Files[p]:
+			out = append(out, fmt.Sprintf("/app/data/%s differs (%s, was %s)", p, o, s.Files[p]))
+		}
+	}
+	for _, p := range sortedKeys(other.Files) {
+		if _, ok := s.Files[p]; !ok {
+			out = append(out, "/app/data/"+p+" was not in the backup")
+		}
+	}
+	for _, n := range sortedKeys(s.Addons) {
+		if other.Addons[n] != s.Addons[n] {
+			out = append(out, fmt.Sprintf("the %s content differs", n))
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// helper runs a short-lived container of the base image with the app's
+// data volume at /app/data and a host folder at /backup.
+type helper struct {
+	b    *Box
+	name string
+}
+
+func (a *App) helper(ctx context.Context, hostDir string) (*helper, error) {
+	b := a.box
+	if b.BaseImage == "" {
+		return nil, fmt.Errorf("no base image for the backup helper")
+	}
+	name := fmt.Sprintf("cpk-%s-helper-%s", b.RunID, NewRunID())
+	spec := engine.RunSpec{Name: name, Image: b.BaseImage, Cmd: []string{"sleep", "infinity"}, Labels: b.Labels("helper"), Network: "none"}
+	if a.DataVolume != "" {
+		spec.Volumes = append(spec.Volumes, engine.Mount{Source: a.DataVolume, Target: "/app/data"})
+	}
+	if hostDir != "" {
+		spec.Volumes = append(spec.Volumes, engine.Mount{Source: hostDir, Target: "/backup"})
+	}
+	b.OnClose("container "+name, func(ctx context.Context) error { return b.Engine.Remove(ctx, name) })
+	if _, err := b.Engine.Run(ctx, spec); err != nil {
+		return nil, fmt.Errorf("start a helper container: %w", err)
+	}
+	return &helper{b: b, name: name}, nil
+}
+
+func (h *helper) sh(ctx context.Context, script string, args ...string) ([]byte, error) {
+	return h.b.execIn(ctx, h.name, engine.ExecSpec{Cmd: append([]string{"/bin/sh", "-ec", script, "sh"}, args...)})
+}
+
+func (h *helper) close(ctx context.Context) {
+	_ = h.b.Engine.Remove(context.WithoutCancel(ctx), h.name)
+}
+
+// Snapshot takes the identity of the app's data now: /app/data (sqlite
+// files listed by localstorage by their SQL dump, since a consistent copy
+// need not be byte-identical) and each add-on's digest.
+func (a *App) Snapshot(ctx context.Context) (*Snapshot, error) {
+	s := &Snapshot{Files: map[string]string{}, Addons: map[string]string{}}
+	if a.DataVolume != "" {
+		h, err := a.helper(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		defer h.close(ctx)
+		out, err := h.sh(ctx, `cd /app/data
+find . -mindepth 1 -printf '%P\t%y %m %U:%G %l\n'
+echo '--'
+find . -type f -print0 | xargs -0r sha256sum`)
+		if err != nil {
+			return nil, fmt.Errorf("checksum /app/data: %w", err)
+		}
+		meta, sums, _ := strings.Cut(string(out), "--\n")
+		for _, l := range strings.Split(meta, "\n") {
+			if p, m, ok := strings.Cut(l, "\t"); ok {
+				s.Files[p] = strings.TrimSpace(m)
+			}
+		}
+		for _, l := range strings.Split(sums, "\n") {
+			if sum, p, ok := strings.Cut(l, "  "); ok {
+				p = strings.TrimPrefix(p, "./")
+				s.Files[p] += " " + sum
+			}
+		}
+		for _, p := range SQLitePaths(a.Manifest.Addons["localstorage"]) {
+			rel := strings.TrimPrefix(path.Clean(p), "/app/data/")
+			if _, ok := s.Files[rel]; !ok {
+				continue
+			}
+			dump, err := h.sh(ctx, `sqlite3 "$1" .dump`, "/app/data/"+rel)
+			if err != nil {
+				return nil, fmt.Errorf("sqlite dump of %s: %w", p, err)
+			}
+			sum := sha256.Sum256(dump)
+			meta, _, _ := strings.Cut(s.Files[rel], " ")
+			s.Files[rel] = meta + " sqlite:" + hex.EncodeToString(sum[:])
+		}
+	}
+	for _, n := range sortedAddons(a) {
+		if bk, ok := addons[n].(Backuper); ok {
+			d, err := bk.Digest(ctx, a)
+			if err != nil {
+				return nil, fmt.Errorf("%s digest: %w", n, err)
+			}
+			s.Addons[n] = d
+		}
+	}
+	return s, nil
+}
+
+func sortedAddons(a *App) []string {
+	var names []string
+	for n := range a.setUp {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Backup backs the app up as the platform does: config.json, each add-on's
+// dump, /app/data (consistent copies of the listed sqlite files), then one
+// archive in the run's backups folder. The app should be running and
+// healthy (§3.4); its data is snapshotted for the restore comparison.
+func (a *App) Backup(ctx context.Context) (*Backup, error) {
+	id := fmt.Sprintf("app_%s_%s_v%s", a.ID, time.Now().UTC().Format("2006-01-02-150405"), a.Manifest.Version)
+	dir, err := a.box.dir("backups")
+	if err != nil {
+		return nil, err
+	}
+	stage := filepath.Join(dir, id)
+	if err := os.MkdirAll(stage, 0o700); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(stage)
+	bk := &Backup{ID: id, AppID: a.ID, Image: a.Image, Location: a.Location, Manifest: a.Manifest, Raw: a.Raw}
+	snap, err := a.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bk.Snapshot = snap
+	config := map[string]any{
+		"manifest": a.Raw, "location": a.Location, "domain": a.box.Domain, "fqdn": a.FQDN(),
+		"memoryLimit": MemoryLimit(a.Manifest), "portBindings": a.portEnv, "image": a.Image, "appId": a.ID,
+	}
+	data, _ := json.MarshalIndent(config, "", "  ")
+	if err := fsx.WriteFile(filepath.Join(stage, "config.json"), append(data, '\n'), 0o600); err != nil {
+		return nil, err
+	}
+	bk.Files = append(bk.Files, "config.json")
+	for _, n := range sortedAddons(a) {
+		if b, ok := addons[n].(Backuper); ok {
+			if err := b.Dump(ctx, a, filepath.Join(stage, b.DumpFile())); err != nil {
+				return nil, fmt.Errorf("%s backup: %w", n, err)
+			}
+			bk.Files = append(bk.Files, b.DumpFile())
+		}
+	}
+	h, err := a.helper(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer h.close(ctx)
+	if a.DataVolume != "" {
+		if _, err := h.sh(ctx, `mkdir -p "/backup/$1/data" && cp -a /app/data/. "/backup/$1/data/"`, id); err != nil {
+			return nil, fmt.Errorf("copy /app/data: %w", err)
+		}
+		for _, p := range SQLitePaths(a.Manifest.Addons["localstorage"]) {
+			rel := strings.TrimPrefix(path.Clean(p), "/app/data/")
+			if _, err := h.sh(ctx, `test -f "/app/data/$2" || { echo "$3 is listed in localstorage.sqlite.paths but does not exist" >&2; exit 1; }
+sqlite3 "/app/data/$2" ".backup '/backup/$1/data/$2.cpk-copy'" && mv "/backup/$1/data/$2.cpk-copy" "/backup/$1/data/$2"`, id, rel, p); err != nil {
+				return nil, fmt.Errorf("sqlite backup: %w", err)
+			}
+		}
+	}
+	if _, err := h.sh(ctx, `tar --numeric-owner -C "/backup/$1" -czf "/backup/$1.tar.gz" .`, id); err != nil {
+		return nil, fmt.Errorf("archive the backup: %w", err)
+	}
+	bk.Archive = stage + ".tar.gz"
+	if st, err := os.Stat(bk.Archive); err == nil {
+		bk.Bytes = st.Size()
+	}
+	a.box.logf("backup %s: %s (%d bytes)", id, strings.Join(bk.Files, ", "), bk.Bytes)
+	return bk, nil
+}
+
+// RestoreFrom fills a freshly set up app from a backup (§3.4): add-ons
+// set up, their dumps loaded, /app/data unpacked. The app is not started:
+// the caller compares Snapshot with the backup's first.
+func (a *App) RestoreFrom(ctx context.Context, bk *Backup) error {
+	if err := a.setupAddons(ctx); err != nil {
+		return err
+	}
+	dir := filepath.Dir(bk.Archive)
+	out := filepath.Join(dir, bk.ID+".restore-"+a.ID[:8])
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return err
+	}
+	defer os.RemoveAll(out)
+	h, err := a.helper(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer h.close(ctx)
+	if _, err := h.sh(ctx, `tar --numeric-owner -xzf "/backup/$1.tar.gz" -C "/backup/$2"`, bk.ID, filepath.Base(out)); err != nil {
+		return fmt.Errorf("unpack the backup: %w", err)
+	}
+	if a.DataVolume != "" {
+		if _, err := h.sh(ctx, `find /app/data -mindepth 1 -delete; if [ -d "/backup/$1/data" ]; then cp -a "/backup/$1/data/." /app/data/; fi`, filepath.Base(out)); err != nil {
+			return fmt.Errorf("restore /app/data: %w", err)
+		}
+	}
+	for _, n := range sortedAddons(a) {
+		if b, ok := addons[n].(Backuper); ok {
+			f := filepath.Join(out, b.DumpFile())
+			if _, err := os.Stat(f); err != nil {
+				return fmt.Errorf("the backup has no %s", b.DumpFile())
+			}
+			if err := b.Load(ctx, a, f); err != nil {
+				return fmt.Errorf("%s restore: %w", n, err)
+			}
+		}
+	}
+	return nil
+}

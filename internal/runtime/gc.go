@@ -1,0 +1,85 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"syscall"
+
+	"cpk/internal/engine"
+)
+
+// GCResult is what cpk gc found and removed.
+type GCResult struct {
+	Removed []engine.Resource `json:"removed"`
+	// Live are the resources of runs whose process still runs (kept).
+	Live []engine.Resource `json:"live"`
+	// Foreign are the resources of runs on other machines (kept).
+	Foreign []engine.Resource `json:"foreign"`
+}
+
+// GC removes what dead runs left behind: every container, network and
+// volume labelled io.cpk.run whose io.cpk.pid process is gone (on this
+// machine: io.cpk.host). Containers go first, then networks, then volumes.
+func GC(ctx context.Context, e engine.Engine, dryRun bool) (*GCResult, error) {
+	all, err := e.ListResources(ctx, map[string]string{LabelRun: ""})
+	if err != nil {
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	res := &GCResult{}
+	var dead []engine.Resource
+	for _, r := range all {
+		switch {
+		case r.Labels[LabelHost] != "" && r.Labels[LabelHost] != host:
+			res.Foreign = append(res.Foreign, r)
+		case processAlive(r.Labels[LabelPID]):
+			res.Live = append(res.Live, r)
+		default:
+			dead = append(dead, r)
+		}
+	}
+	order := map[string]int{engine.KindContainer: 0, engine.KindNetwork: 1, engine.KindVolume: 2}
+	sort.SliceStable(dead, func(i, j int) bool { return order[dead[i].Kind] < order[dead[j].Kind] })
+	var errs []error
+	for _, r := range dead {
+		if !dryRun {
+			var err error
+			switch r.Kind {
+			case engine.KindContainer:
+				err = e.Remove(ctx, r.Name)
+			case engine.KindNetwork:
+				err = e.RemoveNetwork(ctx, r.Name)
+			case engine.KindVolume:
+				err = e.RemoveVolume(ctx, r.Name)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("remove %s %s: %w", r.Kind, r.Name, err))
+				continue
+			}
+		}
+		res.Removed = append(res.Removed, r)
+	}
+	return res, errors.Join(errs...)
+}
+
+// processAlive says whether the process with this id runs (a missing or
+// unreadable pid counts as dead).
+func processAlive(pid string) bool {
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 {
+		return false
+	}
+	if n == os.Getpid() {
+		return true
+	}
+	p, err := os.FindProcess(n)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

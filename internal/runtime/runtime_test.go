@@ -1,0 +1,104 @@
+package runtime
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"cpk/internal/engine/enginetest"
+	"cpk/internal/manifest"
+)
+
+func decode(t *testing.T, s string) manifest.Manifest {
+	t.Helper()
+	doc, errs := manifest.Decode([]byte(s))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	return doc.Manifest()
+}
+
+func TestMemoryAndCapabilities(t *testing.T) {
+	for in, want := range map[string]int64{`{}`: 256 << 20, `{"memoryLimit": 104857600}`: 256 << 20, `{"memoryLimit": "1GB"}`: 1 << 30, `{"memoryLimit": -1}`: -1} {
+		if got := MemoryLimit(decode(t, in)); got != want {
+			t.Errorf("%s: %d, want %d", in, got, want)
+		}
+	}
+	caps, dev := Capabilities(decode(t, `{"capabilities": ["net_admin", "ping", "vaapi"]}`))
+	if !slices.Contains(caps, "NET_ADMIN") || !slices.Contains(caps, "NET_RAW") || len(dev) != 1 {
+		t.Errorf("%v %v", caps, dev)
+	}
+	if caps, _ := Capabilities(decode(t, `{}`)); slices.Contains(caps, "NET_RAW") || slices.Contains(caps, "SYS_ADMIN") {
+		t.Errorf("default caps %v", caps)
+	}
+}
+
+// TestAppSpec checks the container an app runs in, against a fake engine:
+// read-only root, fresh /tmp and /run, /app/data only with localstorage,
+// RAM half of the limit, the generic and port variables, labels.
+func TestAppSpec(t *testing.T) {
+	f := enginetest.New()
+	f.AddImage("img", nil)
+	ctx := context.Background()
+	b, err := New(ctx, Options{Engine: f, App: "demo", StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := decode(t, `{"manifestVersion": 2, "httpPort": 8000, "memoryLimit": 536870912, "addons": {"localstorage": {}},
+	  "tcpPorts": {"GIT_PORT": {"title": "git", "description": "git", "defaultValue": 2222}}}`)
+	a := b.NewApp("img", m, "test")
+	if err := a.Install(ctx); err != nil {
+		t.Fatal(err)
+	}
+	spec := f.Specs[a.Container]
+	if !spec.ReadOnly || spec.Memory != 256<<20 || spec.MemorySwap != 512<<20 || spec.Hostname != a.ID || spec.Network != b.Network {
+		t.Errorf("spec %+v", spec)
+	}
+	var targets []string
+	for _, v := range spec.Volumes {
+		targets = append(targets, v.Target)
+	}
+	if !slices.Equal(targets, []string{"/tmp", "/run", "/app/data"}) {
+		t.Errorf("mounts %v", targets)
+	}
+	env := spec.Env
+	if env["CLOUDRON"] != "1" || env["CLOUDRON_APP_DOMAIN"] != "test.cloudron.test" || env["CLOUDRON_APP_ORIGIN"] != "https://test.cloudron.test" ||
+		env["CLOUDRON_WEBADMIN_ORIGIN"] != "https://my.cloudron.test" || env["CLOUDRON_PROXY_IP"] != "10.99.0.1" || env["GIT_PORT"] == "" || env["CLOUDRON_APP_HOSTNAME"] != a.ID {
+		t.Errorf("env %v", env)
+	}
+	for _, k := range []string{LabelRun, LabelApp, LabelPID, LabelHost} {
+		if spec.Labels[k] == "" {
+			t.Errorf("no label %s", k)
+		}
+	}
+	if _, err := a.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f.Specs[a.Container].Volumes[0].Source == spec.Volumes[0].Source {
+		t.Error("a restart kept /tmp")
+	}
+	if _, err := a.Uninstall(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := f.ListResources(ctx, nil); len(left) > 0 {
+		t.Errorf("left %v", left)
+	}
+	// Without localstorage, /app/data is not mounted; manifestVersion 1 drops the prefix.
+	b2, _ := New(ctx, Options{Engine: f, App: "demo", StateDir: t.TempDir()})
+	defer b2.Close(ctx)
+	a2 := b2.NewApp("img", decode(t, `{"manifestVersion": 1, "httpPort": 8000}`), "old")
+	if err := a2.Install(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s2 := f.Specs[a2.Container]
+	if len(s2.Volumes) != 2 || s2.Env["APP_DOMAIN"] != "old.cloudron.test" || s2.Env["CLOUDRON_APP_DOMAIN"] != "" {
+		t.Errorf("v1 spec %+v", s2)
+	}
+	if err := CheckAddons([]string{"mongodb", "postgresql"}); err == nil || !strings.Contains(err.Error(), "the mongodb add-on is not available locally") {
+		t.Errorf("mongodb: %v", err)
+	}
+}

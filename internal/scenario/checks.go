@@ -1,0 +1,194 @@
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"cpk/internal/runtime"
+)
+
+// ChecksFile is a package's own checks: apps/<id>/test/checks.yaml.
+const ChecksFile = "test/checks.yaml"
+
+// PackageChecks are a package's own checks, strictly decoded:
+//
+//	data:                      # after each fresh install: make data the later steps check
+//	  - name: add a hook
+//	    exec: [sh, -c, "…"]    # in the app container (user: as root unless set)
+//	checks:                    # after every step in which the app runs
+//	  - name: the hook answers
+//	    http: {method: POST, path: /hooks/x, status: 200, contains: "ok"}
+//	  - name: a file is there
+//	    exec: [test, -f, /app/data/x]
+//	  - name: a mail was sent
+//	    mail: {subject: "Welcome"}
+//	    steps: [install]       # only after these steps (default: all)
+type PackageChecks struct {
+	Data   []Action `yaml:"data"`
+	Checks []Action `yaml:"checks"`
+}
+
+// Action is one request, command or mail expectation.
+type Action struct {
+	Name  string      `yaml:"name"`
+	HTTP  *HTTPAction `yaml:"http"`
+	Exec  []string    `yaml:"exec"`
+	User  string      `yaml:"user"`
+	Mail  *MailAction `yaml:"mail"`
+	Steps []string    `yaml:"steps"`
+	// Contains is text the exec output must hold.
+	Contains string `yaml:"contains"`
+}
+
+// HTTPAction is a request to the app, through its httpPort, as the
+// reverse proxy sends it.
+type HTTPAction struct {
+	Method   string            `yaml:"method"`
+	Path     string            `yaml:"path"`
+	Body     string            `yaml:"body"`
+	Headers  map[string]string `yaml:"headers"`
+	Status   int               `yaml:"status"`
+	Contains string            `yaml:"contains"`
+}
+
+// MailAction expects a mail the app sent.
+type MailAction struct {
+	Subject string `yaml:"subject"`
+	To      string `yaml:"to"`
+}
+
+// LoadChecks reads dir/test/checks.yaml; none is no checks.
+func LoadChecks(dir string) (*PackageChecks, error) {
+	path := filepath.Join(dir, filepath.FromSlash(ChecksFile))
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &PackageChecks{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var pc PackageChecks
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&pc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for i, a := range append(append([]Action(nil), pc.Data...), pc.Checks...) {
+		n := 0
+		for _, set := range []bool{a.HTTP != nil, len(a.Exec) > 0, a.Mail != nil} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			return nil, fmt.Errorf("%s: entry %d (%q): give exactly one of http, exec, mail", path, i+1, a.Name)
+		}
+		for _, s := range a.Steps {
+			if !slices.Contains(StepNames, s) {
+				return nil, fmt.Errorf("%s: entry %d (%q): unknown step %q (steps: %s)", path, i+1, a.Name, s, strings.Join(StepNames, ", "))
+			}
+		}
+	}
+	return &pc, nil
+}
+
+func (a Action) title() string {
+	switch {
+	case a.Name != "":
+		return a.Name
+	case a.HTTP != nil:
+		return strings.TrimSpace(a.HTTP.Method + " " + a.HTTP.Path)
+	case a.Mail != nil:
+		return "mail " + a.Mail.Subject
+	}
+	return strings.Join(a.Exec, " ")
+}
+
+// run performs the action against app; an error says what was wrong.
+// Requests and mail checks are asked again for up to 10 s: an app may
+// apply a change (a reloaded file, a queued mail) a moment later.
+func (a Action) run(ctx context.Context, app *runtime.App) error {
+	if len(a.Exec) > 0 {
+		return a.once(ctx, app)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := a.once(ctx, app)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func (a Action) once(ctx context.Context, app *runtime.App) error {
+	switch {
+	case a.HTTP != nil:
+		h := a.HTTP
+		method := h.Method
+		if method == "" {
+			method = "GET"
+		}
+		var body io.Reader
+		if h.Body != "" {
+			body = strings.NewReader(h.Body)
+		}
+		r := app.Request(ctx, method, h.Path, body, h.Headers)
+		want := h.Status
+		if want == 0 {
+			want = 200
+		}
+		if r.Status != want {
+			return fmt.Errorf("%s %s answered %s, want %d: %s", method, h.Path, r.Probe, want, snippet(r.Body))
+		}
+		if h.Contains != "" && !strings.Contains(r.Body, h.Contains) {
+			return fmt.Errorf("%s %s: the answer does not contain %q: %s", method, h.Path, h.Contains, snippet(r.Body))
+		}
+	case len(a.Exec) > 0:
+		res, err := app.Exec(ctx, a.User, a.Exec...)
+		if err != nil {
+			return err
+		}
+		out := string(res.Stdout) + string(res.Stderr)
+		if res.ExitCode != 0 {
+			return fmt.Errorf("%s exited with %d: %s", strings.Join(a.Exec, " "), res.ExitCode, snippet(out))
+		}
+		if a.Contains != "" && !strings.Contains(out, a.Contains) {
+			return fmt.Errorf("%s: the output does not contain %q: %s", strings.Join(a.Exec, " "), a.Contains, snippet(out))
+		}
+	case a.Mail != nil:
+		mails, err := app.Box().Mails(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range mails {
+			if strings.Contains(m.Subject, a.Mail.Subject) && strings.Contains(m.To, a.Mail.To) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no mail with subject %q among the %d the app sent", a.Mail.Subject, len(mails))
+	}
+	return nil
+}
+
+func snippet(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	if s == "" {
+		return "(empty)"
+	}
+	return s
+}

@@ -1,0 +1,747 @@
+// Package scenario runs the lifecycle test of a package as ordered steps,
+// after the platform's own test sequence (reference §8): install, restart,
+// backup, uninstall + restore into a fresh instance, move to another
+// domain, update from the previous version, uninstall. After each step the
+// app must be healthy and keep its data, and cpk checks what only running
+// the app can show: that it does not serve as root, that it stops on
+// SIGTERM within 10 s, that it logs to stdout/stderr and that no write
+// failed on the read-only root filesystem. A package's own checks
+// (test/checks.yaml) run after each step too.
+package scenario
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"cpk/internal/cpk"
+	"cpk/internal/engine"
+	"cpk/internal/manifest"
+	"cpk/internal/runtime"
+	"cpk/internal/steps"
+)
+
+// The steps, in order.
+const (
+	StepInstall   = cpk.StepInstall
+	StepRestart   = "restart"
+	StepBackup    = cpk.StepBackup
+	StepRestore   = cpk.StepRestore
+	StepMove      = "move"
+	StepUpdate    = cpk.StepUpdate
+	StepUninstall = "uninstall"
+)
+
+// StepNames lists the steps in the order they run.
+var StepNames = []string{StepInstall, StepRestart, StepBackup, StepRestore, StepMove, StepUpdate, StepUninstall}
+
+// Version is one version of a package: its image and manifest.
+type Version struct {
+	Image    string
+	Manifest manifest.Manifest
+	Raw      []byte // CloudronManifest.json as written
+	Label    string // how to call it in messages (a version, a git ref)
+}
+
+// Options configure one scenario.
+type Options struct {
+	Engine     engine.Engine
+	App        string // catalog id
+	Dir        string // the package folder (test/checks.yaml)
+	Current    Version
+	Previous   *Version // the update step's starting point; nil skips it with NoPrevious as the reason
+	NoPrevious string
+	BaseImage  string
+	StateDir   string // this run's folder
+	Keep       bool
+	// HealthTimeout bounds each wait for the app to turn healthy (default 3 min).
+	HealthTimeout time.Duration
+	// Steps limits the run to these steps (and those they need); nil = all.
+	Steps    []string
+	Log      io.Writer
+	Observer Observer
+}
+
+// Observer hears about the steps as they go.
+type Observer interface {
+	StepStarted(app, step string)
+	StepEnded(app string, r *StepResult)
+}
+
+// Check statuses.
+const (
+	Passed  = "passed"
+	Warning = "warning"
+	Failed  = "failed"
+)
+
+// Check is one verdict inside a step.
+type Check struct {
+	Name    string `json:"name"`
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+}
+
+func (c Check) pass(f string, a ...any) Check {
+	c.Status, c.Message = Passed, fmt.Sprintf(f, a...)
+	return c
+}
+func (c Check) warn(f string, a ...any) Check {
+	c.Status, c.Message = Warning, fmt.Sprintf(f, a...)
+	return c
+}
+func (c Check) fail(f string, a ...any) Check {
+	c.Status, c.Message = Failed, fmt.Sprintf(f, a...)
+	return c
+}
+
+// StepResult is what one step did.
+type StepResult struct {
+	Name    string      `json:"name"`
+	Outcome cpk.Outcome `json:"outcome"`
+	Seconds float64     `json:"seconds"`
+	// AppSeconds is the part spent waiting for the app: starting until
+	// healthy, stopping.
+	AppSeconds float64 `json:"appSeconds"`
+	Message    string  `json:"message,omitempty"`
+	Checks     []Check `json:"checks,omitempty"`
+}
+
+// Result is one scenario's outcome.
+type Result struct {
+	App        string        `json:"app"`
+	Image      string        `json:"image"`
+	Previous   string        `json:"previous,omitempty"`
+	RunID      string        `json:"run"`
+	Outcome    cpk.Outcome   `json:"outcome"`
+	Started    time.Time     `json:"started"`
+	Finished   time.Time     `json:"finished"`
+	Seconds    float64       `json:"seconds"`
+	AppSeconds float64       `json:"appSeconds"`
+	Steps      []*StepResult `json:"steps"`
+	Kept       bool          `json:"kept,omitempty"`
+	Error      string        `json:"error,omitempty"`
+	// Log is the path of the run's full log.
+	Log string `json:"log,omitempty"`
+}
+
+// Failures lists the failed checks and steps, "step: message".
+func (r *Result) Failures() []string {
+	var out []string
+	for _, s := range r.Steps {
+		n := 0
+		for _, c := range s.Checks {
+			if c.Status == Failed {
+				out = append(out, s.Name+": "+c.Name+": "+c.Message)
+				n++
+			}
+		}
+		if s.Outcome == cpk.OutcomeFailed && n == 0 || s.Outcome == cpk.OutcomeError {
+			out = append(out, s.Name+": "+s.Message)
+		}
+	}
+	return out
+}
+
+type state struct {
+	o       Options
+	box     *runtime.Box
+	app     *runtime.App // the app under test
+	backup  *runtime.Backup
+	pc      *PackageChecks
+	marker  string
+	res     *Result
+	cur     *StepResult
+	stopped bool
+}
+
+// errChecks is a step that ran but whose checks failed.
+var errChecks = errors.New("checks failed")
+
+// Run runs the scenario. The error is for the run as a whole (no engine,
+// Ctrl-C); a failed step is in the result.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	res := &Result{App: o.App, Image: o.Current.Image, Started: time.Now(), Outcome: cpk.OutcomePassed}
+	if o.Previous != nil {
+		res.Previous = o.Previous.Image
+	}
+	defer func() {
+		res.Finished = time.Now()
+		res.Seconds = res.Finished.Sub(res.Started).Seconds()
+		for _, s := range res.Steps {
+			res.AppSeconds += s.AppSeconds
+		}
+	}()
+	pc, err := LoadChecks(o.Dir)
+	if err != nil {
+		res.Outcome, res.Error = cpk.OutcomeFailed, err.Error()
+		return res, nil
+	}
+	var names []string
+	for n := range o.Current.Manifest.Addons {
+		names = append(names, n)
+	}
+	if err := runtime.CheckAddons(names); err != nil {
+		res.Outcome, res.Error = cpk.OutcomeSkipped, err.Error()
+		return res, nil
+	}
+	box, err := runtime.New(ctx, runtime.Options{Engine: o.Engine, App: o.App, BaseImage: o.BaseImage, StateDir: o.StateDir,
+		Keep: o.Keep, Log: o.Log, HealthTimeout: o.HealthTimeout})
+	if box != nil {
+		res.RunID = box.RunID
+		res.Kept = o.Keep
+		defer func() {
+			if cerr := box.Close(ctx); cerr != nil && res.Error == "" {
+				res.Error = "cleanup: " + cerr.Error()
+				if res.Outcome == cpk.OutcomePassed {
+					res.Outcome = cpk.OutcomeError
+				}
+			}
+		}()
+	}
+	if err != nil {
+		return res, err
+	}
+	s := &state{o: o, box: box, pc: pc, res: res, marker: nonce()}
+	list := s.steps()
+	obs := &observer{s: s}
+	runErr := steps.Run(ctx, list, s, obs)
+	// The app is stopped whatever happened, and how it stops is checked.
+	if s.app != nil && s.app.Container != "" && ctx.Err() == nil {
+		if s.cur == nil {
+			s.cur = res.Steps[len(res.Steps)-1]
+		}
+		s.stop(context.WithoutCancel(ctx))
+	}
+	for _, st := range list[len(res.Steps):] {
+		why := "an earlier step failed"
+		if ctx.Err() != nil {
+			why = "interrupted"
+		}
+		res.Steps = append(res.Steps, &StepResult{Name: st.Name, Outcome: cpk.OutcomeSkipped, Message: why})
+	}
+	switch {
+	case ctx.Err() != nil:
+		res.Outcome = cpk.OutcomeCancelled
+		return res, ctx.Err()
+	case runErr != nil:
+		res.Outcome = cpk.OutcomeFailed
+		last := res.Steps[len(res.Steps)-1]
+		for _, st := range res.Steps {
+			if st.Outcome == cpk.OutcomeFailed || st.Outcome == cpk.OutcomeError {
+				last = st
+				break
+			}
+		}
+		if !errors.Is(runErr, errChecks) && last.Message == "" {
+			last.Message = runErr.Error()
+		}
+	}
+	return res, nil
+}
+
+func nonce() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type observer struct{ s *state }
+
+func (o *observer) StepStarted(name string) {
+	sr := &StepResult{Name: name, Outcome: cpk.OutcomePassed}
+	o.s.res.Steps = append(o.s.res.Steps, sr)
+	o.s.cur = sr
+	if o.s.o.Observer != nil {
+		o.s.o.Observer.StepStarted(o.s.o.App, name)
+	}
+	fmt.Fprintf(o.s.o.Log, "== %s\n", name)
+}
+
+func (o *observer) StepEnded(name string, took time.Duration, err error) {
+	sr := o.s.cur
+	sr.Seconds = took.Seconds()
+	if err != nil {
+		sr.Outcome = cpk.OutcomeFailed
+		if !errors.Is(err, errChecks) {
+			var ee *engine.Error
+			if errors.As(err, &ee) && !errors.Is(err, context.Canceled) {
+				sr.Outcome = cpk.OutcomeError
+			}
+			sr.Message = err.Error()
+		}
+	} else if sr.Outcome == cpk.OutcomeFailed {
+		sr.Outcome = cpk.OutcomeFailed
+	}
+	if o.s.o.Observer != nil {
+		o.s.o.Observer.StepEnded(o.s.o.App, sr)
+	}
+}
+
+func (o *observer) StepSkipped(name, reason string) {
+	sr := &StepResult{Name: name, Outcome: cpk.OutcomeSkipped, Message: reason}
+	o.s.res.Steps = append(o.s.res.Steps, sr)
+	if o.s.o.Observer != nil {
+		o.s.o.Observer.StepEnded(o.s.o.App, sr)
+	}
+}
+
+func (s *state) wanted(name string) bool {
+	return len(s.o.Steps) == 0 || slices.Contains(s.o.Steps, name)
+}
+
+func (s *state) steps() []steps.Step[state] {
+	skip := func(name string, extra func(*state) string) func(*state) string {
+		return func(s *state) string {
+			if !s.wanted(name) {
+				return "not selected"
+			}
+			if extra != nil {
+				return extra(s)
+			}
+			return ""
+		}
+	}
+	return []steps.Step[state]{
+		{Name: StepInstall, Run: install},
+		{Name: StepRestart, Skip: skip(StepRestart, nil), Run: restart},
+		{Name: StepBackup, Skip: skip(StepBackup, func(s *state) string {
+			if !s.wanted(StepRestore) && !s.wanted(StepBackup) {
+				return "not selected"
+			}
+			return ""
+		}), Run: backupStep},
+		{Name: StepRestore, Skip: skip(StepRestore, func(s *state) string {
+			if s.backup == nil {
+				return "no backup"
+			}
+			return ""
+		}), Run: restore},
+		{Name: StepMove, Skip: skip(StepMove, nil), Run: move},
+		{Name: StepUpdate, Skip: skip(StepUpdate, func(s *state) string {
+			if s.o.Previous == nil {
+				if s.o.NoPrevious != "" {
+					return s.o.NoPrevious
+				}
+				return "no previous version"
+			}
+			return ""
+		}), Run: update},
+		{Name: StepUninstall, Run: uninstall},
+	}
+}
+
+// add records a check in the current step; a failed check fails the step.
+func (s *state) add(c Check) {
+	s.cur.Checks = append(s.cur.Checks, c)
+	if c.Status == Failed {
+		s.cur.Outcome = cpk.OutcomeFailed
+	}
+	fmt.Fprintf(s.o.Log, "   %s: %s: %s\n", c.Status, c.Name, c.Message)
+}
+
+// verdict ends a step: errChecks when a check failed.
+func (s *state) verdict() error {
+	if s.cur.Outcome == cpk.OutcomeFailed {
+		return errChecks
+	}
+	return nil
+}
+
+// --- the steps ---
+
+func install(ctx context.Context, s *state) error {
+	s.app = s.box.NewApp(s.o.Current.Image, s.o.Current.Manifest, "test")
+	s.app.Raw = s.o.Current.Raw
+	if err := s.startFresh(ctx, s.app); err != nil {
+		return err
+	}
+	if s.cur.Outcome == cpk.OutcomeFailed {
+		return errChecks
+	}
+	s.writeData(ctx, s.app)
+	s.afterStep(ctx)
+	return s.verdict()
+}
+
+// startFresh installs app and waits for it to be healthy; when it never
+// is, the checks say why (read-only writes, root, logs).
+func (s *state) startFresh(ctx context.Context, app *runtime.App) error {
+	if err := app.Install(ctx); err != nil {
+		return fmt.Errorf("install: %w", err)
+	}
+	return s.waitHealthy(ctx, app)
+}
+
+// waitHealthy waits for the first healthy answer and records it as the
+// "healthy" check; on failure it runs the diagnosis.
+func (s *state) waitHealthy(ctx context.Context, app *runtime.App) error {
+	probe, err := app.WaitHealthy(ctx, 0)
+	s.cur.AppSeconds += app.HealthTook.Seconds()
+	c := Check{Name: "healthy"}
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		s.add(c.fail("%v", err))
+		s.diagnose(ctx, app, true)
+		return nil
+	case probe.Redirect():
+		s.add(c.warn("GET %s answered %s: the docs ask for 2xx (the platform follows no redirect)", app.Manifest.HealthCheckPath, probe))
+	case app.Manifest.HealthCheckPath == "":
+		s.add(c.warn("no healthCheckPath: the platform calls the app healthy whatever it does"))
+	default:
+		s.add(c.pass("GET %s answered %s after %.1fs", app.Manifest.HealthCheckPath, probe, app.HealthTook.Seconds()))
+	}
+	return nil
+}
+
+// diagnose explains a failed start: the processes, the logs, and, when
+// the logs show a write on the read-only root or the app never turned
+// healthy, the paths it writes (run again with a writable root).
+func (s *state) diagnose(ctx context.Context, app *runtime.App, failed bool) {
+	if info, err := app.State(ctx); err == nil && info.Running {
+		s.add(checkNotRoot(ctx, app))
+	}
+	logs, ro, hit := checkLogs(ctx, app)
+	s.add(logs)
+	if out, err := app.Logs(ctx); err == nil && failed {
+		fmt.Fprintf(s.o.Log, "   last lines of the app's output:\n%s\n", indent(lastLines(out, 15)))
+	}
+	if hit || failed {
+		// Stop the failed container first (its stop is checked too).
+		s.stop(ctx)
+		paths, err := diagnoseReadOnly(ctx, app, 30*time.Second)
+		switch {
+		case err != nil:
+			s.add(Check{Name: "read-only root"}.warn("the diagnosis with a writable root failed: %v", err))
+		case len(paths) > 0:
+			msg := fmt.Sprintf("the app writes outside /app/data, /run and /tmp, which are read-only on Cloudron: %s (found by running it with a writable root)", strings.Join(paths, ", "))
+			if hit {
+				msg = ro.Message + "; " + msg
+			}
+			ro = ro.fail("%s", msg)
+		case hit:
+			ro.Message += " (a run with a writable root wrote nowhere else: the write may be conditional)"
+		}
+	}
+	s.add(ro)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indent(s string) string { return "     " + strings.ReplaceAll(s, "\n", "\n     ") }
+
+// afterStep runs the checks every step ends with while the app runs:
+// root, logs, the markers, the package's own checks.
+func (s *state) afterStep(ctx context.Context) {
+	app := s.app
+	if app == nil || app.Container == "" {
+		return
+	}
+	s.add(checkNotRoot(ctx, app))
+	logs, ro, hit := checkLogs(ctx, app)
+	s.add(logs)
+	if hit {
+		if paths, err := diagnoseReadOnlyRunning(ctx, s, app); err == nil && len(paths) > 0 {
+			ro = ro.fail("%s; the app writes: %s (found by running it with a writable root)", ro.Message, strings.Join(paths, ", "))
+		}
+	}
+	s.add(ro)
+	if s.cur.Name != StepInstall {
+		s.checkMarkers(ctx, app)
+	}
+	for _, a := range s.pc.Checks {
+		if len(a.Steps) > 0 && !slices.Contains(a.Steps, s.cur.Name) {
+			continue
+		}
+		c := Check{Name: "package: " + a.title()}
+		if err := a.run(ctx, app); err != nil {
+			s.add(c.fail("%v", err))
+		} else {
+			s.add(c.pass("ok"))
+		}
+	}
+}
+
+// diagnoseReadOnlyRunning runs the writable copy beside a healthy app: it
+// is stopped first, then started again.
+func diagnoseReadOnlyRunning(ctx context.Context, s *state, app *runtime.App) ([]string, error) {
+	s.stop(ctx)
+	paths, err := diagnoseReadOnly(ctx, app, 30*time.Second)
+	if serr := app.Start(ctx); serr != nil {
+		return paths, serr
+	}
+	_, _ = app.WaitHealthy(ctx, 0)
+	return paths, err
+}
+
+// writeData writes the markers and runs the package's data actions.
+func (s *state) writeData(ctx context.Context, app *runtime.App) {
+	c := Check{Name: "data written"}
+	if err := app.WriteMarker(ctx, s.marker); err != nil {
+		s.add(c.fail("%v", err))
+		return
+	}
+	for _, a := range s.pc.Data {
+		if err := a.run(ctx, app); err != nil {
+			s.add(Check{Name: "package data: " + a.title()}.fail("%v", err))
+			return
+		}
+	}
+	s.add(c.pass("markers in %s; %d package data action(s)", strings.Join(markerPlaces(app), ", "), len(s.pc.Data)))
+}
+
+func markerPlaces(app *runtime.App) []string {
+	var out []string
+	for _, n := range []string{"localstorage", "mysql", "postgresql", "redis"} {
+		if _, ok := app.Manifest.Addons[n]; ok {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"nowhere (no add-on keeps data)"}
+	}
+	return out
+}
+
+func (s *state) checkMarkers(ctx context.Context, app *runtime.App) {
+	c := Check{Name: "data kept"}
+	m, err := app.ReadMarkers(ctx)
+	if err != nil {
+		s.add(c.fail("%v", err))
+		return
+	}
+	var lost []string
+	for place, v := range m {
+		if v != s.marker {
+			lost = append(lost, place)
+		}
+	}
+	if len(lost) > 0 {
+		slices.Sort(lost)
+		s.add(c.fail("the data written at install is gone from %s", strings.Join(lost, ", ")))
+		return
+	}
+	s.add(c.pass("in %s", strings.Join(markerPlaces(app), ", ")))
+}
+
+// stop stops the app and checks that it ended on SIGTERM (§4.7).
+func (s *state) stop(ctx context.Context) {
+	if s.app == nil || s.app.Container == "" {
+		return
+	}
+	s.stopApp(ctx, s.app)
+}
+
+func (s *state) stopApp(ctx context.Context, app *runtime.App) {
+	if app.Container == "" {
+		return
+	}
+	res, err := app.Stop(ctx)
+	s.cur.AppSeconds += res.Took.Seconds()
+	s.add(stopCheck(res, err))
+}
+
+func stopCheck(res runtime.StopResult, err error) Check {
+	c := Check{Name: "stops on SIGTERM"}
+	switch {
+	case err != nil:
+		return c.fail("%v", err)
+	case res.Killed:
+		return c.fail("the app ignored SIGTERM and was killed after %s: exec the final process and let it handle SIGTERM (reference §4.7)", res.Took.Round(100*time.Millisecond))
+	}
+	return c.pass("in %s (exit %d)", res.Took.Round(100*time.Millisecond), res.ExitCode)
+}
+
+func restart(ctx context.Context, s *state) error {
+	s.stop(ctx)
+	if err := s.app.Start(ctx); err != nil {
+		return err
+	}
+	if err := s.waitHealthy(ctx, s.app); err != nil {
+		return err
+	}
+	if s.cur.Outcome == cpk.OutcomeFailed {
+		return errChecks
+	}
+	s.afterStep(ctx)
+	return s.verdict()
+}
+
+func backupStep(ctx context.Context, s *state) error {
+	bk, err := s.app.Backup(ctx)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	s.backup = bk
+	s.add(Check{Name: "backup"}.pass("%s: /app/data (%d paths) and %s, %d bytes", bk.ID, len(bk.Snapshot.Files), strings.Join(bk.Files, ", "), bk.Bytes))
+	return nil
+}
+
+func restore(ctx context.Context, s *state) error {
+	old := s.app
+	s.stop(ctx)
+	if _, err := old.Uninstall(ctx); err != nil {
+		return fmt.Errorf("uninstall before the restore: %w", err)
+	}
+	bk := s.backup
+	app := s.box.NewApp(bk.Image, bk.Manifest, old.Location)
+	app.Raw = bk.Raw
+	s.app = app
+	if err := app.RestoreFrom(ctx, bk); err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	snap, err := app.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	c := Check{Name: "data identical"}
+	if d := bk.Snapshot.Diff(snap); len(d) > 0 {
+		if len(d) > 10 {
+			d = append(d[:10], fmt.Sprintf("and %d more", len(d)-10))
+		}
+		s.add(c.fail("the restored data differs from the backup: %s", strings.Join(d, "; ")))
+	} else {
+		var parts []string
+		if len(snap.Files) > 0 || app.DataVolume != "" {
+			parts = append(parts, fmt.Sprintf("/app/data (%d paths)", len(snap.Files)))
+		}
+		for _, n := range sortedKeys(snap.Addons) {
+			parts = append(parts, n)
+		}
+		s.add(c.pass("%s identical in a fresh app %s with fresh add-ons", orNothing(parts), app.ID))
+	}
+	if err := app.Start(ctx); err != nil {
+		return err
+	}
+	if err := s.waitHealthy(ctx, app); err != nil {
+		return err
+	}
+	if s.cur.Outcome == cpk.OutcomeFailed {
+		return errChecks
+	}
+	s.afterStep(ctx)
+	return s.verdict()
+}
+
+func orNothing(parts []string) string {
+	if len(parts) == 0 {
+		return "nothing to compare (no add-on keeps data):"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func move(ctx context.Context, s *state) error {
+	app := s.app
+	loc := app.Location + "2"
+	res, err := app.Reconfigure(ctx, app.Image, app.Manifest, loc)
+	s.cur.AppSeconds += res.Took.Seconds()
+	s.add(stopCheck(res, err))
+	if err != nil {
+		return err
+	}
+	if err := s.waitHealthy(ctx, app); err != nil {
+		return err
+	}
+	if s.cur.Outcome == cpk.OutcomeFailed {
+		return errChecks
+	}
+	c := Check{Name: "new domain"}
+	out, err := app.Exec(ctx, "", "/bin/sh", "-c", "echo $CLOUDRON_APP_DOMAIN $CLOUDRON_APP_ORIGIN")
+	want := app.FQDN() + " https://" + app.FQDN()
+	if err != nil || strings.TrimSpace(string(out.Stdout)) != want {
+		s.add(c.fail("the app does not see its new domain %s", app.FQDN()))
+	} else {
+		s.add(c.pass("CLOUDRON_APP_DOMAIN=%s", app.FQDN()))
+	}
+	s.afterStep(ctx)
+	return s.verdict()
+}
+
+func update(ctx context.Context, s *state) error {
+	if s.app != nil {
+		s.stop(ctx)
+		if _, err := s.app.Uninstall(ctx); err != nil {
+			return fmt.Errorf("uninstall before installing the previous version: %w", err)
+		}
+	}
+	prev := s.o.Previous
+	var names []string
+	for n := range prev.Manifest.Addons {
+		names = append(names, n)
+	}
+	if err := runtime.CheckAddons(names); err != nil {
+		return fmt.Errorf("the previous version: %w", err)
+	}
+	app := s.box.NewApp(prev.Image, prev.Manifest, "test")
+	app.Raw = prev.Raw
+	s.app = app
+	if err := s.startFresh(ctx, app); err != nil {
+		return fmt.Errorf("the previous version (%s): %w", prev.Label, err)
+	}
+	if s.cur.Outcome == cpk.OutcomeFailed {
+		s.cur.Message = "the previous version " + prev.Label + " did not install"
+		return errChecks
+	}
+	s.writeData(ctx, app)
+	res, err := app.Reconfigure(ctx, s.o.Current.Image, s.o.Current.Manifest, app.Location)
+	app.Raw = s.o.Current.Raw
+	s.cur.AppSeconds += res.Took.Seconds()
+	s.add(stopCheck(res, err))
+	if err != nil {
+		return err
+	}
+	if err := s.waitHealthy(ctx, app); err != nil {
+		return err
+	}
+	if s.cur.Outcome == cpk.OutcomeFailed {
+		return errChecks
+	}
+	s.add(Check{Name: "updated"}.pass("from %s (%s) to %s on the same data and databases", prev.Label, prev.Image, s.o.Current.Image))
+	s.afterStep(ctx)
+	return s.verdict()
+}
+
+func uninstall(ctx context.Context, s *state) error {
+	app := s.app
+	s.stop(ctx)
+	if _, err := app.Uninstall(ctx); err != nil {
+		return err
+	}
+	left, err := app.Leftovers(ctx)
+	if err != nil {
+		return err
+	}
+	c := Check{Name: "nothing left"}
+	if len(left) > 0 {
+		s.add(c.fail("left behind: %s", strings.Join(left, ", ")))
+	} else {
+		s.add(c.pass("no container, volume, database or user of app %s", app.ID))
+	}
+	return s.verdict()
+}

@@ -1,0 +1,322 @@
+package scenario
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"cpk/internal/base"
+	"cpk/internal/build"
+	"cpk/internal/cpk"
+	"cpk/internal/engine"
+	"cpk/internal/fsx"
+	"cpk/internal/manifest"
+)
+
+// Suite tests packages: it builds each (content-addressed: an unchanged
+// package is not rebuilt), finds its previous version, runs the scenario
+// and keeps a log per run under .cpk/test/<app>/.
+type Suite struct {
+	Engine    engine.Engine
+	Runner    *engine.Runner // git
+	Root      string         // the repository root (git)
+	StateDir  string         // the repository's .cpk folder
+	Mapping   base.Mapping
+	BuildArgs map[string]string
+	BaseImage string
+	// From is a git ref whose package is the previous version (--from).
+	From          string
+	Keep          bool
+	HealthTimeout time.Duration
+	Steps         []string
+	Observer      Observer
+	// Progress hears one line per preparation (build, previous version).
+	Progress func(app, msg string)
+}
+
+// Package is one package to test.
+type Package struct {
+	ID  string
+	Dir string
+}
+
+func (s *Suite) progress(app, format string, args ...any) {
+	if s.Progress != nil {
+		s.Progress(app, fmt.Sprintf(format, args...))
+	}
+}
+
+// Test builds and tests one package.
+func (s *Suite) Test(ctx context.Context, p Package) (*Result, error) {
+	started := time.Now()
+	fail := func(outcome cpk.Outcome, err error) (*Result, error) {
+		r := &Result{App: p.ID, Outcome: outcome, Started: started, Finished: time.Now(), Error: err.Error()}
+		r.Seconds = r.Finished.Sub(started).Seconds()
+		if ctx.Err() != nil {
+			r.Outcome = cpk.OutcomeCancelled
+			return r, ctx.Err()
+		}
+		return r, nil
+	}
+	cur, err := s.version(ctx, p, "the working tree")
+	if err != nil {
+		return fail(cpk.OutcomeFailed, err)
+	}
+	prev, why := s.previous(ctx, p, cur)
+	if prev != nil {
+		s.progress(p.ID, "previous version: %s (%s)", prev.Label, prev.Image)
+	}
+	dir := filepath.Join(s.StateDir, "test", p.ID)
+	stamp := time.Now().UTC().Format("20060102-150405")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fail(cpk.OutcomeError, err)
+	}
+	logPath := filepath.Join(dir, stamp+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return fail(cpk.OutcomeError, err)
+	}
+	defer logf.Close()
+	fmt.Fprintf(logf, "cpk test %s: image %s\n", p.ID, cur.Image)
+	res, err := Run(ctx, Options{Engine: s.Engine, App: p.ID, Dir: p.Dir, Current: *cur, Previous: prev, NoPrevious: why,
+		BaseImage: s.BaseImage, StateDir: filepath.Join(dir, "run-"+stamp), Keep: s.Keep, HealthTimeout: s.HealthTimeout,
+		Steps: s.Steps, Log: logf, Observer: s.Observer})
+	if res != nil {
+		res.Log = logPath
+		if res.Outcome == cpk.OutcomePassed {
+			if rerr := s.remember(dir, cur); rerr != nil {
+				fmt.Fprintf(logf, "cannot record this version: %v\n", rerr)
+			}
+		}
+	}
+	if !s.Keep {
+		os.RemoveAll(filepath.Join(dir, "run-"+stamp))
+	}
+	return res, err
+}
+
+// version builds the package in dir and returns its image and manifest.
+func (s *Suite) version(ctx context.Context, p Package, label string) (*Version, error) {
+	raw, err := os.ReadFile(filepath.Join(p.Dir, "CloudronManifest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", label, err)
+	}
+	doc, errs := manifest.Decode(raw)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s: CloudronManifest.json: %v", label, errs[0])
+	}
+	s.progress(p.ID, "build (%s)", label)
+	var results []*build.Result
+	for try := 0; ; try++ {
+		results, err = build.Build(ctx, []build.Package{{ID: p.ID, Dir: p.Dir}}, build.Options{Engine: s.Engine, StateDir: s.StateDir, Mapping: s.Mapping, BuildArgs: s.BuildArgs})
+		// Podman 4 fails a listing when another process removes an image
+		// meanwhile ("image not known"): ask again.
+		if err == nil || try == 2 || ctx.Err() != nil || !strings.Contains(err.Error(), "image not known") {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := results[0]
+	if r.Status == build.Failed || r.Status == build.Cancelled {
+		msg := r.Error
+		if r.Log != "" {
+			msg += " (log: " + r.Log + ")"
+		}
+		return nil, fmt.Errorf("build of %s failed: %s", label, msg)
+	}
+	m := doc.Manifest()
+	if m.Version != "" {
+		label += " " + m.Version
+	}
+	return &Version{Image: r.Image, Manifest: m, Raw: raw, Label: strings.TrimSpace(label)}, nil
+}
+
+// versionRecord is a version that passed the whole test, kept in
+// .cpk/test/<app>/versions/: a later test updates from it.
+type versionRecord struct {
+	Image    string          `json:"image"`
+	Label    string          `json:"label"`
+	Manifest json.RawMessage `json:"manifest"`
+	Tested   time.Time       `json:"tested"`
+}
+
+func (s *Suite) remember(dir string, v *Version) error {
+	rec := versionRecord{Image: v.Image, Label: v.Label, Manifest: json.RawMessage(v.Raw), Tested: time.Now().UTC()}
+	if !json.Valid(rec.Manifest) {
+		return errors.New("the manifest is not valid JSON")
+	}
+	data, _ := json.MarshalIndent(rec, "", "  ")
+	name := strings.ReplaceAll(v.Image[strings.LastIndex(v.Image, ":")+1:], "/", "_")
+	return fsx.WriteFile(filepath.Join(dir, "versions", name+".json"), append(data, '\n'), 0o644)
+}
+
+// previous finds the version the update step starts from: the package at
+// --from; else the newest earlier version that passed a test here and
+// whose image still exists; else the package at the last commit before
+// its current content (git). Without one, it says why.
+func (s *Suite) previous(ctx context.Context, p Package, cur *Version) (*Version, string) {
+	if s.From != "" {
+		v, err := s.atRef(ctx, p, s.From)
+		if err != nil {
+			return nil, fmt.Sprintf("--from %s: %v", s.From, err)
+		}
+		return v, ""
+	}
+	if v := s.earlierImage(ctx, p, cur); v != nil {
+		return v, ""
+	}
+	ref, err := s.previousCommit(ctx, p)
+	if err != nil || ref == "" {
+		why := "no previous version: no earlier tested image and no earlier commit of the package; give --from REF"
+		if err != nil {
+			why += " (" + err.Error() + ")"
+		}
+		return nil, why
+	}
+	v, err := s.atRef(ctx, p, ref)
+	if err != nil {
+		return nil, fmt.Sprintf("the previous version at %s: %v", ref, err)
+	}
+	return v, ""
+}
+
+func (s *Suite) earlierImage(ctx context.Context, p Package, cur *Version) *Version {
+	files, _ := filepath.Glob(filepath.Join(s.StateDir, "test", p.ID, "versions", "*.json"))
+	var recs []versionRecord
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		var r versionRecord
+		if err == nil && json.Unmarshal(data, &r) == nil && r.Image != cur.Image {
+			recs = append(recs, r)
+		}
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Tested.After(recs[j].Tested) })
+	for _, r := range recs {
+		if _, err := s.Engine.InspectImage(ctx, r.Image); err != nil {
+			continue
+		}
+		doc, errs := manifest.Decode(r.Manifest)
+		if len(errs) > 0 {
+			continue
+		}
+		return &Version{Image: r.Image, Manifest: doc.Manifest(), Raw: r.Manifest, Label: "earlier tested " + r.Label}
+	}
+	return nil
+}
+
+func (s *Suite) git(ctx context.Context, args ...string) ([]byte, error) {
+	return s.Runner.Run(ctx, engine.Command{Name: "git", Dir: s.Root, Args: args})
+}
+
+// previousCommit is the ref of the package's previous content: HEAD when
+// the working tree changed it, else the parent of the last commit that did.
+func (s *Suite) previousCommit(ctx context.Context, p Package) (string, error) {
+	rel, err := filepath.Rel(s.Root, p.Dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return "", nil
+	}
+	status, err := s.git(ctx, "status", "--porcelain", "--", rel)
+	if err != nil {
+		return "", err
+	}
+	if len(bytes.TrimSpace(status)) > 0 {
+		if _, err := s.git(ctx, "cat-file", "-e", "HEAD:"+filepath.ToSlash(rel)+"/Dockerfile"); err == nil {
+			return "HEAD", nil
+		}
+		return "", nil
+	}
+	last, err := s.git(ctx, "log", "-n", "1", "--format=%H", "--", rel)
+	if err != nil || len(bytes.TrimSpace(last)) == 0 {
+		return "", err
+	}
+	ref := strings.TrimSpace(string(last)) + "^"
+	if _, err := s.git(ctx, "cat-file", "-e", ref+":"+filepath.ToSlash(rel)+"/Dockerfile"); err != nil {
+		return "", nil // the package did not exist before
+	}
+	return ref, nil
+}
+
+// atRef builds the package as it was at a git ref.
+func (s *Suite) atRef(ctx context.Context, p Package, ref string) (*Version, error) {
+	rel, err := filepath.Rel(s.Root, p.Dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return nil, fmt.Errorf("%s is outside the repository", p.Dir)
+	}
+	out, err := s.git(ctx, "archive", "--format=tar", ref, "--", filepath.ToSlash(rel))
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(s.StateDir, "test", p.ID, "from", strings.NewReplacer("/", "_", "^", "-parent", "~", "-").Replace(ref))
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := untar(out, filepath.ToSlash(rel)+"/", dir); err != nil {
+		return nil, err
+	}
+	return s.version(ctx, Package{ID: p.ID, Dir: dir}, ref)
+}
+
+// untar writes the entries below prefix of a tar archive into dir.
+func untar(data []byte, prefix, dir string) error {
+	tr := tar.NewReader(bytes.NewReader(data))
+	n := 0
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		name := strings.TrimPrefix(h.Name, prefix)
+		if name == h.Name || name == "" || strings.Contains(name, "..") {
+			continue
+		}
+		target := filepath.Join(dir, filepath.FromSlash(name))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode)&0o777)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(f, tr)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			n++
+		case tar.TypeSymlink:
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			if err := os.Symlink(h.Linkname, target); err != nil {
+				return err
+			}
+		}
+	}
+	if n == 0 {
+		return errors.New("the package is not in that revision")
+	}
+	return nil
+}
