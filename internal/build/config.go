@@ -1,18 +1,12 @@
 package build
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"cpk/internal/base"
+	"cpk/internal/fsx"
 )
 
 // ConfigFile is the repository's build configuration, beside apps/.
@@ -36,18 +30,9 @@ type Config struct {
 // LoadConfig reads root/cpk-build.yaml; a missing file is the zero Config.
 func LoadConfig(root string) (*Config, error) {
 	path := filepath.Join(root, ConfigFile)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &Config{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if _, err := fsx.ReadYAML(path, &c); err != nil {
+		return nil, err
 	}
 	if c.Jobs < 0 {
 		return nil, fmt.Errorf("%s: jobs: %d is not a number of parallel builds", path, c.Jobs)

@@ -3,6 +3,7 @@ package fsx
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -33,5 +34,38 @@ func TestWriteFile(t *testing.T) {
 		if filepath.Ext(e.Name()) != "" && e.Name()[0] == '.' {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
+	}
+}
+
+func TestReadYAML(t *testing.T) {
+	dir := t.TempDir()
+	type conf struct {
+		Jobs int `yaml:"jobs"`
+	}
+	var c conf
+	if found, err := ReadYAML(filepath.Join(dir, "none.yaml"), &c); found || err != nil {
+		t.Errorf("a missing file: found %v, %v", found, err)
+	}
+	for _, tc := range []struct{ text, err string }{
+		{"", ""},
+		{"jobs: 3\n", ""},
+		{"jobs: 3\njbos: 4\n", "line 2: field jbos not found"},
+		{"jobs: [\n", "did not find expected node content"},
+	} {
+		path := filepath.Join(dir, "c.yaml")
+		os.WriteFile(path, []byte(tc.text), 0o644)
+		c = conf{}
+		found, err := ReadYAML(path, &c)
+		switch {
+		case !found:
+			t.Errorf("%q: not found", tc.text)
+		case tc.err == "" && err != nil:
+			t.Errorf("%q: %v", tc.text, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err) || !strings.HasPrefix(err.Error(), path+": ")):
+			t.Errorf("%q: error %v, want %q after the path", tc.text, err, tc.err)
+		}
+	}
+	if c.Jobs != 0 {
+		t.Errorf("jobs %d", c.Jobs)
 	}
 }

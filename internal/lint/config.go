@@ -1,17 +1,12 @@
 package lint
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"cpk/internal/cpk"
+	"cpk/internal/fsx"
 )
 
 // ConfigFile is the repository's lint configuration, at its root.
@@ -31,18 +26,11 @@ type Config struct {
 // empty configuration.
 func LoadConfig(path string) (Config, error) {
 	var cfg Config
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return cfg, nil
-	} else if err != nil {
-		return cfg, err
+	found, err := fsx.ReadYAML(path, &cfg)
+	if err != nil && found {
+		return Config{}, fmt.Errorf("%w (keys: disable, severity)", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
-		return cfg, fmt.Errorf("%s: %v (keys: disable, severity)", path, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	return cfg, nil
+	return cfg, err
 }
 
 // Configure applies a configuration; unknown rule codes are errors.

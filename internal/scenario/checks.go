@@ -1,20 +1,15 @@
 package scenario
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"cpk/internal/fsx"
 	"cpk/internal/runtime"
 )
 
@@ -71,18 +66,9 @@ type MailAction struct {
 // LoadChecks reads dir/test/checks.yaml; none is no checks.
 func LoadChecks(dir string) (*PackageChecks, error) {
 	path := filepath.Join(dir, filepath.FromSlash(ChecksFile))
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &PackageChecks{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var pc PackageChecks
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&pc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if _, err := fsx.ReadYAML(path, &pc); err != nil {
+		return nil, err
 	}
 	for i, a := range append(append([]Action(nil), pc.Data...), pc.Checks...) {
 		n := 0
