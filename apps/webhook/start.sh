@@ -11,4 +11,4 @@ mkdir -p /app/data/scripts
 chown -R cloudron:cloudron /app/data
 
 echo "==> Starting webhook on port 8000"
-exec gosu cloudron:cloudron /usr/bin/webhook -hooks /app/data/hooks.json -ip 0.0.0.0 -port 8000 -hotreload -verbose
+exec gosu cloudron:cloudron /usr/bin/webhook -hooks /app/data/hooks.json -ip 0.0.0.0 -port 8000 -hotreload -verbose -x-request-id -x-request-id-limit 64

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestWebhookLifecycle(t *testing.T) {
 	// The previous version: 0.9.0, committed.
 	manifest := filepath.Join(pkg, "CloudronManifest.json")
 	cur, _ := os.ReadFile(manifest)
-	if err := os.WriteFile(manifest, []byte(strings.Replace(string(cur), `"version": "1.0.0"`, `"version": "0.9.0"`, 1)), 0o644); err != nil {
+	if err := os.WriteFile(manifest, regexp.MustCompile(`"version": "[^"]+"`).ReplaceAll(cur, []byte(`"version": "0.9.0"`)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	run := func(args ...string) {
