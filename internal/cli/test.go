@@ -26,6 +26,7 @@ type testOptions struct {
 	JUnit         string
 	Keep          bool
 	From          string
+	RequireUpdate bool
 	Offline       bool
 	HealthTimeout time.Duration
 	Timeout       time.Duration
@@ -51,6 +52,8 @@ package's own checks (test/checks.yaml).
 
 The previous version is the package at --from REF (git), else the newest
 earlier version that passed here, else the package at its previous commit.
+Without one the update step is skipped, or fails with --require-update (for
+CI, where every package must prove its update).
 
 Add-on services (PostgreSQL, MariaDB, Redis, an SMTP server, OpenLDAP) run
 in containers built once from the local base image (cpk base build). Every
@@ -60,6 +63,7 @@ cpk gc removes what dead runs left. Results are recorded, so that cpk
 status marks a package verified for its exact content.`,
 		Example: `  cpk test webhook
   cpk test webhook --from HEAD~3 --junit junit.xml
+  cpk test --require-update --format json > results.json
   cpk test ./my-package --keep --step install --step restart`,
 		ValidArgsFunction: appCompletion(g),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -79,6 +83,7 @@ status marks a package verified for its exact content.`,
 	f.StringVar(&opts.JUnit, "junit", "", "also write the results as JUnit XML to this file")
 	f.BoolVar(&opts.Keep, "keep", false, "keep the containers, networks and volumes for debugging (cpk gc removes them later)")
 	f.StringVar(&opts.From, "from", "", "git ref of the previous version for the update step")
+	f.BoolVar(&opts.RequireUpdate, "require-update", false, "fail the update step, rather than skip it, when there is no previous version")
 	f.BoolVar(&opts.Offline, "offline", false, "build FROM the local base instead of cloudron/base (as cpk build --offline)")
 	f.DurationVar(&opts.HealthTimeout, "health-timeout", 3*time.Minute, "how long an app may take to turn healthy")
 	f.DurationVar(&opts.Timeout, "timeout", 45*time.Minute, "the longest one package's test may take")
@@ -131,7 +136,7 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 	}
 	disp := &testDisplay{io: g.IO}
 	suite := &scenario.Suite{Engine: e, Runner: g.runner(), Root: root, StateDir: state, Mapping: mapping, BuildArgs: cfg.BuildArgs,
-		BaseImage: baseRef, From: opts.From, Keep: opts.Keep, HealthTimeout: opts.HealthTimeout, Steps: opts.Steps,
+		BaseImage: baseRef, From: opts.From, RequireUpdate: opts.RequireUpdate, Keep: opts.Keep, HealthTimeout: opts.HealthTimeout, Steps: opts.Steps,
 		Observer: disp, Progress: disp.progress}
 	var results []*scenario.Result
 	var runErr error

@@ -57,9 +57,12 @@ type Options struct {
 	Current    Version
 	Previous   *Version // the update step's starting point; nil skips it with NoPrevious as the reason
 	NoPrevious string
-	BaseImage  string
-	StateDir   string // this run's folder
-	Keep       bool
+	// RequirePrevious fails the update step, rather than skipping it,
+	// when there is no previous version.
+	RequirePrevious bool
+	BaseImage       string
+	StateDir        string // this run's folder
+	Keep            bool
 	// HealthTimeout bounds each wait for the app to turn healthy (default 3 min).
 	HealthTimeout time.Duration
 	// Steps limits the run to these steps (and those they need); nil = all.
@@ -328,7 +331,7 @@ func (s *state) steps() []steps.Step[state] {
 		}), Run: restore},
 		{Name: StepMove, Skip: skip(StepMove, nil), Run: move},
 		{Name: StepUpdate, Skip: skip(StepUpdate, func(s *state) string {
-			if s.o.Previous == nil {
+			if s.o.Previous == nil && !s.o.RequirePrevious {
 				if s.o.NoPrevious != "" {
 					return s.o.NoPrevious
 				}
@@ -684,13 +687,20 @@ func move(ctx context.Context, s *state) error {
 }
 
 func update(ctx context.Context, s *state) error {
+	prev := s.o.Previous
+	if prev == nil {
+		why := s.o.NoPrevious
+		if why == "" {
+			why = "no previous version"
+		}
+		return errors.New(why + " (a previous version is required)")
+	}
 	if s.app != nil {
 		s.stop(ctx)
 		if _, err := s.app.Uninstall(ctx); err != nil {
 			return fmt.Errorf("uninstall before installing the previous version: %w", err)
 		}
 	}
-	prev := s.o.Previous
 	var names []string
 	for n := range prev.Manifest.Addons {
 		names = append(names, n)

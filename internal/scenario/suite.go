@@ -34,7 +34,10 @@ type Suite struct {
 	BuildArgs map[string]string
 	BaseImage string
 	// From is a git ref whose package is the previous version (--from).
-	From          string
+	From string
+	// RequireUpdate fails a package whose update step has no previous
+	// version to start from, rather than skipping the step.
+	RequireUpdate bool
 	Keep          bool
 	HealthTimeout time.Duration
 	Steps         []string
@@ -87,7 +90,7 @@ func (s *Suite) Test(ctx context.Context, p Package) (*Result, error) {
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "cpk test %s: image %s\n", p.ID, cur.Image)
-	res, err := Run(ctx, Options{Engine: s.Engine, App: p.ID, Dir: p.Dir, Current: *cur, Previous: prev, NoPrevious: why,
+	res, err := Run(ctx, Options{Engine: s.Engine, App: p.ID, Dir: p.Dir, Current: *cur, Previous: prev, NoPrevious: why, RequirePrevious: s.RequireUpdate,
 		BaseImage: s.BaseImage, StateDir: filepath.Join(dir, "run-"+stamp), Keep: s.Keep, HealthTimeout: s.HealthTimeout,
 		Steps: s.Steps, Log: logf, Observer: s.Observer})
 	if res != nil {
