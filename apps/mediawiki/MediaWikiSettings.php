@@ -47,6 +47,10 @@ $wgUseInstantCommons = false;
 $wgPingback = false;
 $wgShellLocale = 'C.UTF-8';
 
+# Jobs (links tables, notifications, ReplaceText, …) run in the background
+# worker (jobrunner.sh under supervisord), not at the end of page views.
+$wgJobRunRate = 0;
+
 # Client addresses come from Cloudron's reverse proxy ($wgCdnServersNoPurge).
 $wgUsePrivateIPs = true;
 
