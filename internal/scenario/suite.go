@@ -177,7 +177,8 @@ func (s *Suite) previous(ctx context.Context, p Package, cur *Version) (*Version
 		}
 		return v, ""
 	}
-	if v := s.earlierImage(ctx, p, cur); v != nil {
+	v, passedOver := s.earlierImage(ctx, p, cur)
+	if v != nil {
 		return v, ""
 	}
 	ref, err := s.previousCommit(ctx, p)
@@ -186,16 +187,22 @@ func (s *Suite) previous(ctx context.Context, p Package, cur *Version) (*Version
 		if err != nil {
 			why += " (" + err.Error() + ")"
 		}
+		if len(passedOver) > 0 {
+			why += "; earlier tested images passed over: " + strings.Join(passedOver, "; ")
+		}
 		return nil, why
 	}
-	v, err := s.atRef(ctx, p, ref)
+	v, err = s.atRef(ctx, p, ref)
 	if err != nil {
 		return nil, fmt.Sprintf("the previous version at %s: %v", ref, err)
 	}
 	return v, ""
 }
 
-func (s *Suite) earlierImage(ctx context.Context, p Package, cur *Version) *Version {
+// earlierImage is the newest earlier version that passed a test here and
+// whose image still exists; why says what it passed over, for the message
+// when none is left.
+func (s *Suite) earlierImage(ctx context.Context, p Package, cur *Version) (v *Version, why []string) {
 	files, _ := filepath.Glob(filepath.Join(s.StateDir, "test", p.ID, "versions", "*.json"))
 	var recs []versionRecord
 	for _, f := range files {
@@ -208,15 +215,17 @@ func (s *Suite) earlierImage(ctx context.Context, p Package, cur *Version) *Vers
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Tested.After(recs[j].Tested) })
 	for _, r := range recs {
 		if _, err := s.Engine.InspectImage(ctx, r.Image); err != nil {
+			why = append(why, fmt.Sprintf("%s: %v", r.Image, err))
 			continue
 		}
 		doc, errs := manifest.Decode(r.Manifest)
 		if len(errs) > 0 {
+			why = append(why, fmt.Sprintf("%s: its manifest: %v", r.Image, errs[0]))
 			continue
 		}
-		return &Version{Image: r.Image, Manifest: doc.Manifest(), Raw: r.Manifest, Label: "earlier tested " + r.Label}
+		return &Version{Image: r.Image, Manifest: doc.Manifest(), Raw: r.Manifest, Label: "earlier tested " + r.Label}, nil
 	}
-	return nil
+	return nil, why
 }
 
 func (s *Suite) git(ctx context.Context, args ...string) ([]byte, error) {

@@ -8,6 +8,7 @@ the Maildir /var/mail/cpk/box.
 import asyncio
 import mailbox
 import os
+import signal
 import ssl
 import subprocess
 
@@ -53,7 +54,14 @@ def main():
     plain.start()
     tls.start()
     print("mail: SMTP on 2525, SMTPS on 2465, mails kept in " + BOX, flush=True)
-    asyncio.new_event_loop().run_forever()
+    # PID 1 of its container: without a handler SIGTERM is ignored and every
+    # teardown waits for the engine's SIGKILL.
+    loop = asyncio.new_event_loop()
+    loop.add_signal_handler(signal.SIGTERM, loop.stop)
+    loop.add_signal_handler(signal.SIGINT, loop.stop)
+    loop.run_forever()
+    plain.stop()
+    tls.stop()
 
 
 if __name__ == "__main__":
