@@ -108,7 +108,8 @@ func dashboardRepo(t *testing.T) (root string, dsn string) {
 		record(cpk.Run{App: id, Kind: cpk.KindBuild, Hash: hash, Started: day(10 + i*6), Outcome: ok, Figures: map[string]float64{"seconds": 210}})
 		if i < 7 {
 			record(cpk.Run{App: id, Kind: cpk.KindTest, Hash: hash, Started: day(12 + i*6), Outcome: ok,
-				Steps: []cpk.Step{step(cpk.StepInstall, ok), step(cpk.StepBackup, ok), step(cpk.StepRestore, ok), step(cpk.StepUpdate, ok)}})
+				Steps: []cpk.Step{step(cpk.StepInstall, ok), step("restart", ok), step(cpk.StepBackup, ok), step(cpk.StepRestore, ok),
+					step("move", ok), step(cpk.StepUpdate, ok), step("uninstall", ok)}})
 		}
 		up := ok
 		if i%3 == 0 {

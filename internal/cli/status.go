@@ -33,7 +33,8 @@ against the plan's targets, and the plan's four success metrics.
 
 States are derived: planned (only cpk.yaml), draft (package files with lint
 errors), packaged (lint-clean), verified (its current content passed the
-lifecycle test). Only blocked (with a reason) and retired are set by hand in
+lifecycle test: the newest test run passed, and install, restart, backup,
+restore, move and uninstall each passed on it). Only blocked (with a reason) and retired are set by hand in
 cpk.yaml.
 
 Each package also has a quality level from its recorded results (cpk

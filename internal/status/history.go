@@ -61,13 +61,13 @@ func (h appHistory) latest(kind cpk.RunKind, hash string, match func(*cpk.Run) b
 	return nil
 }
 
-// stepPassed reports whether the newest test run of this content that has
-// the step passed it. A passed test run without named steps counts as a
-// passed install.
+// stepPassed reports whether the newest test run of this content that ran
+// the step (a skipped step did not run) passed it. A passed test run
+// without named steps counts as a passed install.
 func (h appHistory) stepPassed(hash, step string) bool {
 	r := h.latest(cpk.KindTest, hash, func(r *cpk.Run) bool {
-		_, ok := r.Step(step)
-		return ok || (step == cpk.StepInstall && len(r.Steps) == 0)
+		s, ok := r.Step(step)
+		return (ok && s.Outcome != cpk.OutcomeSkipped) || (step == cpk.StepInstall && len(r.Steps) == 0)
 	})
 	if r == nil {
 		return false
@@ -78,10 +78,26 @@ func (h appHistory) stepPassed(hash, step string) bool {
 	return r.Outcome == cpk.OutcomePassed
 }
 
-// verified reports whether the newest test run of this content passed.
+// VerifiedSteps are the lifecycle steps that must each have passed on a
+// content, in its newest test run that ran them, for it to be verified.
+// The update step is not among them: a package's first version has no
+// previous one (CI requires it with cpk test --require-update).
+var VerifiedSteps = []string{cpk.StepInstall, "restart", cpk.StepBackup, cpk.StepRestore, "move", "uninstall"}
+
+// verified reports whether the newest test run of this content passed and
+// every step of VerifiedSteps passed on it: a run of some steps only
+// (cpk test --step) does not verify a package by itself.
 func (h appHistory) verified(hash string) bool {
 	r := h.latest(cpk.KindTest, hash, nil)
-	return r != nil && r.Outcome == cpk.OutcomePassed
+	if r == nil || r.Outcome != cpk.OutcomePassed {
+		return false
+	}
+	for _, s := range VerifiedSteps {
+		if !h.stepPassed(hash, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // runEvidence fills in what the build and test runs of one content say.
@@ -139,7 +155,7 @@ type Snapshot struct {
 // Timeline reconstructs the catalog's states at each of the given times
 // (ascending) from the recorded runs: before its first lint run an
 // application is planned; then draft or packaged by its newest lint run,
-// verified when the newest test run of that lint run's content passed.
+// verified when that lint run's content was (see appHistory.verified).
 // Blocked and retired come from cpk.yaml as it is now.
 func Timeline(cat *catalog.Catalog, runs []cpk.Run, times []time.Time) []Snapshot {
 	sorted := append([]cpk.Run(nil), runs...)
@@ -149,7 +165,7 @@ func Timeline(cat *catalog.Catalog, runs []cpk.Run, times []time.Time) []Snapsho
 		passed bool
 	}
 	lints := map[string]lintState{}
-	tests := map[[2]string]bool{} // app, hash → newest test passed
+	tests := map[string]appHistory{} // app → its test runs so far, oldest first
 	out := make([]Snapshot, 0, len(times))
 	next := 0
 	for _, at := range times {
@@ -159,7 +175,7 @@ func Timeline(cat *catalog.Catalog, runs []cpk.Run, times []time.Time) []Snapsho
 			case cpk.KindLint:
 				lints[r.App] = lintState{r.Hash, r.Outcome == cpk.OutcomePassed}
 			case cpk.KindTest:
-				tests[[2]string{r.App, r.Hash}] = r.Outcome == cpk.OutcomePassed
+				tests[r.App] = append(tests[r.App], r)
 			}
 		}
 		s := Snapshot{At: at, States: map[cpk.State]int{}}
@@ -169,7 +185,7 @@ func Timeline(cat *catalog.Catalog, runs []cpk.Run, times []time.Time) []Snapsho
 			if linted && !l.passed {
 				ev.LintErrors = 1
 			}
-			ev.Verified = linted && l.passed && tests[[2]string{a.ID, l.hash}]
+			ev.Verified = linted && l.passed && tests[a.ID].verified(l.hash)
 			s.States[catalog.DeriveState(a, ev)]++
 		}
 		out = append(out, s)

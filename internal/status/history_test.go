@@ -17,6 +17,15 @@ func at(h int) time.Time { return day0.Add(time.Duration(h) * time.Hour) }
 
 func passed(name string) cpk.Step { return cpk.Step{Name: name, Outcome: cpk.OutcomePassed} }
 
+// scenario is every step that verifies a content, passed.
+func scenario() []cpk.Step {
+	var steps []cpk.Step
+	for _, s := range VerifiedSteps {
+		steps = append(steps, passed(s))
+	}
+	return steps
+}
+
 func lintRunOf(app, hash string, h int, ok bool) cpk.Run {
 	o := cpk.OutcomePassed
 	if !ok {
@@ -29,7 +38,7 @@ func lintRunOf(app, hash string, h int, ok bool) cpk.Run {
 func testRunOf(app, hash string, h int, steps ...cpk.Step) cpk.Run {
 	o := cpk.OutcomePassed
 	for _, s := range steps {
-		if s.Outcome != cpk.OutcomePassed {
+		if s.Outcome != cpk.OutcomePassed && s.Outcome != cpk.OutcomeSkipped {
 			o = cpk.OutcomeFailed
 		}
 	}
@@ -80,7 +89,8 @@ func TestLevelsAndRegressions(t *testing.T) {
 		{App: "a", Kind: cpk.KindBuild, Hash: hash, Started: at(2), Finished: at(2), Outcome: cpk.OutcomePassed},
 		testRunOf("a", hash, 3, passed(cpk.StepInstall)),
 	}
-	if a := appOf(t, report(history, nil), "a"); a.Level != 4 || a.State != cpk.Verified || a.LastTest == nil || !a.LastTest.Current || a.LastBuild == nil {
+	// Installed only: level 4, and not verified (the other steps never ran).
+	if a := appOf(t, report(history, nil), "a"); a.Level != 4 || a.State != cpk.Packaged || a.LastTest == nil || !a.LastTest.Current || a.LastBuild == nil {
 		t.Errorf("built and installed: %+v", a)
 	}
 	// Backup/restore and update in a later run of the same content; the
@@ -120,17 +130,29 @@ func TestLevelsAndRegressions(t *testing.T) {
 }
 
 func TestVerifiedFrom(t *testing.T) {
+	notSelected := func(name string) cpk.Step {
+		return cpk.Step{Name: name, Outcome: cpk.OutcomeSkipped, Message: "not selected"}
+	}
 	v := VerifiedFrom([]cpk.Run{
-		testRunOf("a", "h1", 1, passed(cpk.StepInstall)),
+		// Passed, then failed: not verified.
+		testRunOf("a", "h1", 1, scenario()...),
 		testRunOf("a", "h1", 2, cpk.Step{Name: cpk.StepInstall, Outcome: cpk.OutcomeFailed}),
+		// Failed, then passed: verified.
 		testRunOf("a", "h2", 1, cpk.Step{Name: cpk.StepInstall, Outcome: cpk.OutcomeFailed}),
-		testRunOf("a", "h2", 3, passed(cpk.StepInstall)),
+		testRunOf("a", "h2", 3, scenario()...),
 		lintRunOf("b", "h3", 1, true),
+		// Some steps only (cpk test --step): not verified by itself...
+		testRunOf("d", "h4", 1, passed(cpk.StepInstall), notSelected("restart"), notSelected(cpk.StepBackup),
+			notSelected(cpk.StepRestore), notSelected("move"), passed(cpk.StepUpdate), passed("uninstall")),
+		// ...but verified when the other steps passed in an earlier run.
+		testRunOf("e", "h5", 1, scenario()...),
+		testRunOf("e", "h5", 2, passed(cpk.StepInstall), notSelected("restart"), notSelected(cpk.StepBackup),
+			notSelected(cpk.StepRestore), notSelected("move"), passed(cpk.StepUpdate), passed("uninstall")),
 	})
 	for _, c := range []struct {
 		app, hash string
 		want      bool
-	}{{"a", "h1", false}, {"a", "h2", true}, {"a", "h3", false}, {"b", "h3", false}, {"c", "", false}} {
+	}{{"a", "h1", false}, {"a", "h2", true}, {"a", "h3", false}, {"b", "h3", false}, {"c", "", false}, {"d", "h4", false}, {"e", "h5", true}} {
 		if got := v(c.app, c.hash); got != c.want {
 			t.Errorf("%s %s: %v", c.app, c.hash, got)
 		}
@@ -144,7 +166,7 @@ func TestTimeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs := []cpk.Run{
-		testRunOf("a", "h1", 30, passed(cpk.StepInstall)),
+		testRunOf("a", "h1", 30, scenario()...),
 		lintRunOf("a", "h1", 10, false),
 		lintRunOf("a", "h1", 20, true),
 		lintRunOf("b", "h2", 25, true),

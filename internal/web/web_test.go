@@ -96,7 +96,9 @@ func newFixture(t *testing.T) *fixture {
 	for _, r := range []cpk.Run{
 		{App: "good", Kind: cpk.KindLint, Hash: hash, Started: now.Add(-72 * time.Hour), Finished: now.Add(-72 * time.Hour), Outcome: cpk.OutcomePassed},
 		{App: "good", Kind: cpk.KindTest, Hash: hash, Started: now.Add(-48 * time.Hour), Finished: now.Add(-47 * time.Hour), Outcome: cpk.OutcomePassed,
-			Steps: []cpk.Step{{Name: "install", Outcome: cpk.OutcomePassed, Duration: time.Minute, Message: evil}}, Log: ".cpk/test/good/1.log", Figures: map[string]float64{"seconds": 3600}},
+			Steps: []cpk.Step{{Name: "install", Outcome: cpk.OutcomePassed, Duration: time.Minute, Message: evil},
+				{Name: "restart", Outcome: cpk.OutcomePassed}, {Name: "backup", Outcome: cpk.OutcomePassed}, {Name: "restore", Outcome: cpk.OutcomePassed},
+				{Name: "move", Outcome: cpk.OutcomePassed}, {Name: "uninstall", Outcome: cpk.OutcomePassed}}, Log: ".cpk/test/good/1.log", Figures: map[string]float64{"seconds": 3600}},
 		{App: "broken", Kind: cpk.KindLint, Hash: "x", Started: now.Add(-24 * time.Hour), Finished: now.Add(-24 * time.Hour), Outcome: cpk.OutcomeFailed, Log: "secret.txt"},
 		{App: "broken", Kind: cpk.KindBuild, Hash: "x", Started: now.Add(-23 * time.Hour), Finished: now.Add(-23 * time.Hour), Outcome: cpk.OutcomeFailed, Log: ".cpk/test/good/link.log"},
 	} {
