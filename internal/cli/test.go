@@ -51,7 +51,8 @@ again with a writable root to name the paths the app writes), then runs the
 package's own checks (test/checks.yaml).
 
 The previous version is the package at --from REF (git), else the newest
-earlier version that passed here, else the package at its previous commit.
+earlier version that passed here with a lower manifest version, else the
+package at its previous commit.
 Without one the update step is skipped, or fails with --require-update (for
 CI, where every package must prove its update).
 

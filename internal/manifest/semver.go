@@ -263,3 +263,14 @@ func cmpUint(a, b uint64) int {
 	}
 	return 0
 }
+
+// CompareVersions compares two manifest versions as node-semver's compare
+// does (-1, 0 or 1); ok is false when either is not a valid version.
+func CompareVersions(a, b string) (cmp int, ok bool) {
+	va, okA := parseSemver(a)
+	vb, okB := parseSemver(b)
+	if !okA || !okB {
+		return 0, false
+	}
+	return va.compare(vb), true
+}

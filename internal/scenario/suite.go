@@ -166,8 +166,8 @@ func (s *Suite) remember(dir string, v *Version) error {
 }
 
 // previous finds the version the update step starts from: the package at
-// --from; else the newest earlier version that passed a test here and
-// whose image still exists; else the package at the last commit before
+// --from; else the newest earlier version that passed a test here, with a
+// lower manifest version and whose image still exists; else the package at the last commit before
 // its current content (git). Without one, it says why.
 func (s *Suite) previous(ctx context.Context, p Package, cur *Version) (*Version, string) {
 	if s.From != "" {
@@ -199,9 +199,9 @@ func (s *Suite) previous(ctx context.Context, p Package, cur *Version) (*Version
 	return v, ""
 }
 
-// earlierImage is the newest earlier version that passed a test here and
-// whose image still exists; why says what it passed over, for the message
-// when none is left.
+// earlierImage is the newest earlier version that passed a test here, has
+// a lower manifest version and whose image still exists; why says what it
+// passed over, for the message when none is left.
 func (s *Suite) earlierImage(ctx context.Context, p Package, cur *Version) (v *Version, why []string) {
 	files, _ := filepath.Glob(filepath.Join(s.StateDir, "test", p.ID, "versions", "*.json"))
 	var recs []versionRecord
@@ -221,6 +221,13 @@ func (s *Suite) earlierImage(ctx context.Context, p Package, cur *Version) (v *V
 		doc, errs := manifest.Decode(r.Manifest)
 		if len(errs) > 0 {
 			why = append(why, fmt.Sprintf("%s: its manifest: %v", r.Image, errs[0]))
+			continue
+		}
+		// An update goes to a higher version: an earlier image of the same
+		// (or a later) version is not where users update from.
+		prev := doc.Manifest().Version
+		if c, ok := manifest.CompareVersions(prev, cur.Manifest.Version); !ok || c >= 0 {
+			why = append(why, fmt.Sprintf("%s: version %s is not below %s", r.Image, prev, cur.Manifest.Version))
 			continue
 		}
 		return &Version{Image: r.Image, Manifest: doc.Manifest(), Raw: r.Manifest, Label: "earlier tested " + r.Label}, nil

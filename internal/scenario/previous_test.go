@@ -1,0 +1,61 @@
+package scenario
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"cpk/internal/engine/enginetest"
+	"cpk/internal/manifest"
+)
+
+// TestEarlierImage: the update starts from the newest earlier tested image
+// of a lower version that still exists; the others are named.
+func TestEarlierImage(t *testing.T) {
+	e := enginetest.New()
+	s := &Suite{Engine: e, StateDir: t.TempDir()}
+	raw := func(version string) []byte {
+		return []byte(`{"id": "org.example.notes", "title": "Notes", "version": "` + version + `", "manifestVersion": 2, "httpPort": 8000, "healthCheckPath": "/"}`)
+	}
+	record := func(image, version string, ms int, exists bool) {
+		t.Helper()
+		if exists {
+			e.AddImage(image, nil)
+		}
+		doc, errs := manifest.Decode(raw(version))
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		v := &Version{Image: image, Manifest: doc.Manifest(), Raw: raw(version), Label: version}
+		if err := s.remember(s.StateDir+"/test/notes", v); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(ms) * time.Millisecond) // remember stamps the test time: keep them apart
+	}
+	record("localhost/cpk/notes:a", "0.9.0", 2, true)
+	record("localhost/cpk/notes:b", "1.0.0", 2, true)
+	record("localhost/cpk/notes:c", "1.0.0", 2, false) // tested later, image removed since
+	record("localhost/cpk/notes:d", "1.0.1", 2, true)  // the same version as the current one
+	record("localhost/cpk/notes:e", "1.0.1", 2, true)  // the current image itself
+	record("localhost/cpk/notes:f", "1.2.0", 2, true)  // a later version
+	doc, _ := manifest.Decode(raw("1.0.1"))
+	cur := &Version{Image: "localhost/cpk/notes:e", Manifest: doc.Manifest()}
+	v, why := s.earlierImage(context.Background(), Package{ID: "notes"}, cur)
+	if v == nil || v.Image != "localhost/cpk/notes:b" || v.Manifest.Version != "1.0.0" {
+		t.Fatalf("got %+v, passed over %q", v, why)
+	}
+	// Nothing below the current version: none, and each one passed over is
+	// named with the reason.
+	doc, _ = manifest.Decode(raw("0.9.0"))
+	v, why = s.earlierImage(context.Background(), Package{ID: "notes"}, &Version{Image: "localhost/cpk/notes:a", Manifest: doc.Manifest()})
+	got := strings.Join(why, "\n")
+	if v != nil || len(why) != 5 {
+		t.Errorf("below 0.9.0: %+v, passed over %q", v, got)
+	}
+	for _, want := range []string{"notes:f: version 1.2.0 is not below 0.9.0", "notes:d: version 1.0.1 is not below 0.9.0", "notes:b: version 1.0.0", "notes:c: image localhost/cpk/notes:c"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("passed over %q, want %q", got, want)
+		}
+	}
+}
