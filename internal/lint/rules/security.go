@@ -342,7 +342,7 @@ func checkDockerfileSecrets(p *lint.Pass) {
 var (
 	configPassword = regexp.MustCompile(`(?i)^\s*(?:export\s+|set\s+|-\s+)?["']?([a-z0-9_.-]*?(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|auth[_-]?key))["']?\s*(=>|=|:)\s*(.*)$`)
 	phpDefine      = regexp.MustCompile(`(?i)define\(\s*['"]([A-Z0-9_]*(?:PASSWORD|SECRET|KEY|TOKEN|SALT))['"]\s*,\s*(['"][^'"]*['"])`)
-	codeExt        = map[string]bool{".js": true, ".mjs": true, ".cjs": true, ".ts": true, ".py": true, ".php": true, ".rb": true, ".go": true, ".java": true, ".lua": true, ".sh": true, ".bash": true}
+	codeExt        = map[string]bool{".js": true, ".mjs": true, ".cjs": true, ".ts": true, ".py": true, ".php": true, ".rb": true, ".rake": true, ".ru": true, ".jsx": true, ".tsx": true, ".kt": true, ".groovy": true, ".pl": true, ".pm": true, ".rs": true, ".go": true, ".java": true, ".lua": true, ".sh": true, ".bash": true}
 )
 
 // literalOf returns the literal a configuration value holds: the quoted
