@@ -52,7 +52,7 @@ package's own checks (test/checks.yaml).
 
 The previous version is the package at --from REF (git), else the newest
 earlier version that passed here with a lower manifest version, else the
-package at its previous commit.
+package at the newest commit where its version is lower (git).
 Without one the update step is skipped, or fails with --require-update (for
 CI, where every package must prove its update).
 

@@ -2,12 +2,17 @@ package scenario
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"cpk/internal/engine"
 	"cpk/internal/engine/enginetest"
 	"cpk/internal/manifest"
+	"cpk/internal/testenv"
 )
 
 // TestEarlierImage: the update starts from the newest earlier tested image
@@ -56,6 +61,58 @@ func TestEarlierImage(t *testing.T) {
 	for _, want := range []string{"notes:f: version 1.2.0 is not below 0.9.0", "notes:d: version 1.0.1 is not below 0.9.0", "notes:b: version 1.0.0", "notes:c: image localhost/cpk/notes:c"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("passed over %q, want %q", got, want)
+		}
+	}
+}
+
+// TestPreviousCommit: the update starts from the newest commit where the
+// package's version is lower than the working tree's (a lower version as it
+// was last committed); commits of the current version are passed over.
+func TestPreviousCommit(t *testing.T) {
+	git := testenv.LookPath(t, "git")
+	root := t.TempDir()
+	pkg := filepath.Join(root, "apps", "notes")
+	if err := os.MkdirAll(pkg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(git, append([]string{"-c", "user.name=cpk", "-c", "user.email=cpk@cloudron.test"}, args...)...)
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	commit := func(version, dockerfile string) string {
+		t.Helper()
+		os.WriteFile(filepath.Join(pkg, "CloudronManifest.json"), []byte(`{"id": "org.example.notes", "title": "Notes", "version": "`+version+`", "manifestVersion": 2, "httpPort": 8000}`), 0o644)
+		os.WriteFile(filepath.Join(pkg, "Dockerfile"), []byte(dockerfile), 0o644)
+		run("add", ".")
+		run("commit", "-q", "-m", version)
+		return run("rev-parse", "HEAD")
+	}
+	run("init", "-q")
+	commit("0.9.0", "FROM scratch\n")
+	commit("1.0.0", "FROM scratch\n")
+	v100 := commit("1.0.0", "FROM scratch\n# a fix without a version bump\n")
+	commit("1.0.1", "FROM scratch\n")
+	v101 := commit("1.0.1", "FROM scratch\n# a comment\n")
+	s := &Suite{Runner: engine.DefaultRunner, Root: root}
+	p := Package{ID: "notes", Dir: pkg}
+	version := func(v string) *Version {
+		doc, _ := manifest.Decode([]byte(`{"version": "` + v + `"}`))
+		return &Version{Manifest: doc.Manifest()}
+	}
+	for _, c := range []struct{ cur, want string }{
+		{"1.0.1", v100}, // committed: from 1.0.0 as last committed, not from an earlier 1.0.1
+		{"1.0.2", v101}, // a bump in the working tree: from the newest 1.0.1
+		{"0.9.0", ""},   // nothing lower
+	} {
+		got, err := s.previousCommit(context.Background(), p, version(c.cur))
+		if err != nil || got != c.want {
+			t.Errorf("current %s: %q %v, want %q", c.cur, got, err, c.want)
 		}
 	}
 }

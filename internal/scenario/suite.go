@@ -167,8 +167,9 @@ func (s *Suite) remember(dir string, v *Version) error {
 
 // previous finds the version the update step starts from: the package at
 // --from; else the newest earlier version that passed a test here, with a
-// lower manifest version and whose image still exists; else the package at the last commit before
-// its current content (git). Without one, it says why.
+// lower manifest version and whose image still exists; else the package at
+// the newest commit where its version is lower (git). Without one, it says
+// why.
 func (s *Suite) previous(ctx context.Context, p Package, cur *Version) (*Version, string) {
 	if s.From != "" {
 		v, err := s.atRef(ctx, p, s.From)
@@ -181,9 +182,9 @@ func (s *Suite) previous(ctx context.Context, p Package, cur *Version) (*Version
 	if v != nil {
 		return v, ""
 	}
-	ref, err := s.previousCommit(ctx, p)
+	ref, err := s.previousCommit(ctx, p, cur)
 	if err != nil || ref == "" {
-		why := "no previous version: no earlier tested image and no earlier commit of the package; give --from REF"
+		why := "no previous version: no earlier tested image and no commit of the package with a lower version; give --from REF"
 		if err != nil {
 			why += " (" + err.Error() + ")"
 		}
@@ -239,32 +240,36 @@ func (s *Suite) git(ctx context.Context, args ...string) ([]byte, error) {
 	return s.Runner.Run(ctx, engine.Command{Name: "git", Dir: s.Root, Args: args})
 }
 
-// previousCommit is the ref of the package's previous content: HEAD when
-// the working tree changed it, else the parent of the last commit that did.
-func (s *Suite) previousCommit(ctx context.Context, p Package) (string, error) {
+// previousCommit is the newest commit in which the package has a lower
+// manifest version than the current one (the working tree's): the version
+// users update from. Commits that change the package without a version
+// bump are passed over, as is a commit whose manifest does not parse.
+func (s *Suite) previousCommit(ctx context.Context, p Package, cur *Version) (string, error) {
 	rel, err := filepath.Rel(s.Root, p.Dir)
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return "", nil
 	}
-	status, err := s.git(ctx, "status", "--porcelain", "--", rel)
+	rel = filepath.ToSlash(rel)
+	log, err := s.git(ctx, "log", "--format=%H", "--", rel)
 	if err != nil {
 		return "", err
 	}
-	if len(bytes.TrimSpace(status)) > 0 {
-		if _, err := s.git(ctx, "cat-file", "-e", "HEAD:"+filepath.ToSlash(rel)+"/Dockerfile"); err == nil {
-			return "HEAD", nil
+	for _, c := range strings.Fields(string(log)) {
+		raw, err := s.git(ctx, "show", c+":"+rel+"/CloudronManifest.json")
+		if err != nil {
+			continue // the package did not have a manifest there
 		}
-		return "", nil
+		doc, errs := manifest.Decode(raw)
+		if len(errs) > 0 {
+			continue
+		}
+		if cmp, ok := manifest.CompareVersions(doc.Manifest().Version, cur.Manifest.Version); ok && cmp < 0 {
+			if _, err := s.git(ctx, "cat-file", "-e", c+":"+rel+"/Dockerfile"); err == nil {
+				return c, nil
+			}
+		}
 	}
-	last, err := s.git(ctx, "log", "-n", "1", "--format=%H", "--", rel)
-	if err != nil || len(bytes.TrimSpace(last)) == 0 {
-		return "", err
-	}
-	ref := strings.TrimSpace(string(last)) + "^"
-	if _, err := s.git(ctx, "cat-file", "-e", ref+":"+filepath.ToSlash(rel)+"/Dockerfile"); err != nil {
-		return "", nil // the package did not exist before
-	}
-	return ref, nil
+	return "", nil
 }
 
 // atRef builds the package as it was at a git ref.
