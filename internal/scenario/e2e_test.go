@@ -51,6 +51,10 @@ func TestBrokenPackage(t *testing.T) {
 			t.Errorf("no failure names %q", want)
 		}
 	}
+	// The app's whole output is in the run's log (its container is gone).
+	if log, err := os.ReadFile(res.Log); err != nil || !strings.Contains(string(log), "the app's output, in full:") || !strings.Contains(string(log), "cannot write /app/code/started.txt, going on") {
+		t.Errorf("the log %s does not hold the app's output (%v)", res.Log, err)
+	}
 	if res.Steps[0].Name != scenario.StepInstall || res.Steps[1].Outcome != cpk.OutcomeSkipped {
 		t.Errorf("steps: %+v", res.Steps)
 	}

@@ -223,6 +223,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if s.cur == nil {
 			s.cur = res.Steps[len(res.Steps)-1]
 		}
+		if runErr != nil {
+			// The container goes when it stops: its output stays in the log.
+			if out, err := s.app.Logs(ctx); err == nil {
+				fmt.Fprintf(o.Log, "   the app's output, in full:\n%s\n", indent(strings.TrimRight(out, "\n")))
+			}
+		}
 		s.stop(context.WithoutCancel(ctx))
 	}
 	for _, st := range list[len(res.Steps):] {
@@ -418,7 +424,8 @@ func (s *state) diagnose(ctx context.Context, app *runtime.App, failed bool) {
 	logs, ro, hit := checkLogs(ctx, app)
 	s.add(logs)
 	if out, err := app.Logs(ctx); err == nil && failed {
-		fmt.Fprintf(s.o.Log, "   last lines of the app's output:\n%s\n", indent(lastLines(out, 15)))
+		// All of it: the container is removed when it stops, --keep or not.
+		fmt.Fprintf(s.o.Log, "   the app's output, in full:\n%s\n", indent(strings.TrimRight(out, "\n")))
 	}
 	if hit || failed {
 		// Stop the failed container first (its stop is checked too).
@@ -438,14 +445,6 @@ func (s *state) diagnose(ctx context.Context, app *runtime.App, failed bool) {
 		}
 	}
 	s.add(ro)
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 func indent(s string) string { return "     " + strings.ReplaceAll(s, "\n", "\n     ") }
