@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -302,6 +303,40 @@ func TestNewPassesTheLifecycleTest(t *testing.T) {
 	test(ids, "skipped")
 	if t.Failed() {
 		return
+	}
+	// cpk status: each package is verified, and its build (made by cpk
+	// test) and every step but update passed on its current content.
+	sout, _, _ := run(t, root, "", "status", "--format", "json")
+	var rep struct {
+		Apps []struct {
+			ID, State string
+			Lifecycle []struct {
+				Step    string
+				Current bool `json:"passedOnCurrent"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(sout), &rep); err != nil {
+		t.Fatalf("status: %v\n%s", err, sout)
+	}
+	seen := 0
+	for _, a := range rep.Apps {
+		if !slices.Contains(ids, a.ID) {
+			continue
+		}
+		seen++
+		var missing []string
+		for _, st := range a.Lifecycle {
+			if !st.Current && st.Step != "update" {
+				missing = append(missing, st.Step)
+			}
+		}
+		if a.State != "verified" || len(missing) > 0 || len(a.Lifecycle) == 0 {
+			t.Errorf("status of %s: %s, not passed on the current content: %v", a.ID, a.State, missing)
+		}
+	}
+	if seen != len(ids) {
+		t.Errorf("cpk status lists %d of the %d packages", seen, len(ids))
 	}
 	// With --require-update, having no previous version fails the package.
 	static := archetypes[len(archetypes)-1]

@@ -38,11 +38,12 @@ func newTestCmd(g *Globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "test [APP|DIR...]",
 		Short: "Run the lifecycle test of packages in an emulated Cloudron",
-		Long: `Build each package (unchanged packages are not rebuilt) and run the
-platform's lifecycle test on it in an emulated Cloudron: install (first start
-healthy), restart (data persists), backup, uninstall + restore into a fresh
-app with fresh add-ons (data identical), move to another domain, update
-from the previous version (data kept), uninstall (nothing left).
+		Long: `Build each package (unchanged packages are not rebuilt; the build is
+recorded as cpk build records it) and run the platform's lifecycle test on
+it in an emulated Cloudron: install (first start healthy), restart (data
+persists), backup, uninstall + restore into a fresh app with fresh add-ons
+(data identical), move to another domain, update from the previous version
+(data kept), uninstall (nothing left).
 
 After each step cpk checks that no process serving requests runs as root,
 that the app stops on SIGTERM within 10 s, that it logs to stdout/stderr and
@@ -138,7 +139,12 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 	disp := &testDisplay{io: g.IO}
 	suite := &scenario.Suite{Engine: e, Runner: g.runner(), Root: root, StateDir: state, Mapping: mapping, BuildArgs: cfg.BuildArgs,
 		BaseImage: baseRef, From: opts.From, RequireUpdate: opts.RequireUpdate, Keep: opts.Keep, HealthTimeout: opts.HealthTimeout, Steps: opts.Steps,
-		Observer: disp, Progress: disp.progress}
+		Observer: disp, Progress: disp.progress,
+		Built: func(p scenario.Package, r *build.Result, started, finished time.Time) {
+			// The build cpk test made counts as one (cpk status: build).
+			pkg := build.Package{ID: p.ID, Dir: p.Dir}
+			g.Record(context.WithoutCancel(ctx), buildRuns(root, []build.Package{pkg}, []*build.Result{r}, started, finished)...)
+		}}
 	var results []*scenario.Result
 	var runErr error
 	for _, p := range pkgs {

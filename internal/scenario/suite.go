@@ -44,6 +44,9 @@ type Suite struct {
 	Observer      Observer
 	// Progress hears one line per preparation (build, previous version).
 	Progress func(app, msg string)
+	// Built hears the build of each package's current content (its
+	// image, cached or new, or the failure), to record it.
+	Built func(p Package, r *build.Result, started, finished time.Time)
 }
 
 // Package is one package to test.
@@ -70,7 +73,7 @@ func (s *Suite) Test(ctx context.Context, p Package) (*Result, error) {
 		}
 		return r, nil
 	}
-	cur, err := s.version(ctx, p, "the working tree")
+	cur, err := s.version(ctx, p, "the working tree", s.Built)
 	if err != nil {
 		return fail(cpk.OutcomeFailed, err)
 	}
@@ -107,8 +110,9 @@ func (s *Suite) Test(ctx context.Context, p Package) (*Result, error) {
 	return res, err
 }
 
-// version builds the package in dir and returns its image and manifest.
-func (s *Suite) version(ctx context.Context, p Package, label string) (*Version, error) {
+// version builds the package in dir and returns its image and manifest;
+// built, when set, hears how the build went.
+func (s *Suite) version(ctx context.Context, p Package, label string, built func(Package, *build.Result, time.Time, time.Time)) (*Version, error) {
 	raw, err := os.ReadFile(filepath.Join(p.Dir, "CloudronManifest.json"))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
@@ -118,6 +122,7 @@ func (s *Suite) version(ctx context.Context, p Package, label string) (*Version,
 		return nil, fmt.Errorf("%s: CloudronManifest.json: %v", label, errs[0])
 	}
 	s.progress(p.ID, "build (%s)", label)
+	started := time.Now()
 	var results []*build.Result
 	for try := 0; ; try++ {
 		results, err = build.Build(ctx, []build.Package{{ID: p.ID, Dir: p.Dir}}, build.Options{Engine: s.Engine, StateDir: s.StateDir, Mapping: s.Mapping, BuildArgs: s.BuildArgs})
@@ -132,6 +137,9 @@ func (s *Suite) version(ctx context.Context, p Package, label string) (*Version,
 		return nil, err
 	}
 	r := results[0]
+	if built != nil {
+		built(p, r, started, time.Now())
+	}
 	if r.Status == build.Failed || r.Status == build.Cancelled {
 		msg := r.Error
 		if r.Log != "" {
@@ -289,7 +297,7 @@ func (s *Suite) atRef(ctx context.Context, p Package, ref string) (*Version, err
 	if err := untar(out, filepath.ToSlash(rel)+"/", dir); err != nil {
 		return nil, err
 	}
-	return s.version(ctx, Package{ID: p.ID, Dir: dir}, ref)
+	return s.version(ctx, Package{ID: p.ID, Dir: dir}, ref, nil)
 }
 
 // untar writes the entries below prefix of a tar archive into dir.
