@@ -181,16 +181,16 @@ func (r *resolver) id(ctx context.Context, ref string) (string, error) {
 // Check computes each package's content hash and looks its tag up in the
 // engine's cpk images, listed once: the cheap "is anything to build?".
 func Check(ctx context.Context, pkgs []Package, o Options) ([]*Planned, error) {
-	imgs, err := o.Engine.ListImages(ctx, engine.ImageFilter{Reference: Repo + "/*", Labels: map[string]string{LabelApp: ""}})
-	if err != nil {
-		return nil, fmt.Errorf("list the cpk images: %w", err)
+	// The listing (the engine's time) runs while the packages are hashed.
+	type listing struct {
+		imgs []engine.Image
+		err  error
 	}
-	have := map[string]string{}
-	for _, img := range imgs {
-		for _, t := range img.Tags {
-			have[t] = img.ID
-		}
-	}
+	listed := make(chan listing, 1)
+	go func() {
+		imgs, err := o.Engine.ListImages(ctx, engine.ImageFilter{Reference: Repo + "/*", Labels: map[string]string{LabelApp: ""}})
+		listed <- listing{imgs, err}
+	}()
 	r := &resolver{e: o.Engine, mapping: o.Mapping, ids: map[string]string{}}
 	out := make([]*Planned, len(pkgs))
 	for i, p := range pkgs {
@@ -198,12 +198,24 @@ func Check(ctx context.Context, pkgs []Package, o Options) ([]*Planned, error) {
 		out[i] = pl
 		if err := plan(ctx, r, o, pl); err != nil {
 			if ctx.Err() != nil {
+				<-listed
 				return nil, ctx.Err()
 			}
 			pl.Err = err
-			continue
 		}
-		if id, ok := have[pl.Tag]; ok && !o.Force {
+	}
+	l := <-listed
+	if l.err != nil {
+		return nil, fmt.Errorf("list the cpk images: %w", l.err)
+	}
+	have := map[string]string{}
+	for _, img := range l.imgs {
+		for _, t := range img.Tags {
+			have[t] = img.ID
+		}
+	}
+	for _, pl := range out {
+		if id, ok := have[pl.Tag]; ok && pl.Err == nil && !o.Force {
 			pl.UpToDate, pl.ImageID = true, id
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -30,6 +31,10 @@ type cliEngine struct {
 	kind   string // Podman or Docker
 	path   string // the program
 	runner *Runner
+	// lister is buildah, which lists a local podman's images from the same
+	// store (containers/storage) ten times faster than podman 4 does with
+	// a few hundred images; "" lists with podman.
+	lister string
 }
 
 // New returns the engine of this kind ("podman" or "docker") run from path
@@ -44,7 +49,21 @@ func New(kind, path string, r *Runner) (Engine, error) {
 	if r == nil {
 		r = DefaultRunner
 	}
-	return &cliEngine{kind: kind, path: path, runner: r}, nil
+	return &cliEngine{kind: kind, path: path, runner: r, lister: imageLister(kind)}, nil
+}
+
+// imageLister is buildah's path when it can list a podman engine's images:
+// podman is local (not CONTAINER_HOST or a connection) and buildah is
+// installed. CPK_IMAGE_LISTER=podman turns it off.
+func imageLister(kind string) string {
+	if kind != Podman || os.Getenv("CONTAINER_HOST") != "" || os.Getenv("CONTAINER_CONNECTION") != "" || os.Getenv("CPK_IMAGE_LISTER") == Podman {
+		return ""
+	}
+	path, err := exec.LookPath("buildah")
+	if err != nil {
+		return ""
+	}
+	return path
 }
 
 func (e *cliEngine) Name() string { return e.kind }
@@ -487,11 +506,43 @@ func (e *cliEngine) listImagesArgs(f ImageFilter) []string {
 }
 
 func (e *cliEngine) ListImages(ctx context.Context, f ImageFilter) ([]Image, error) {
+	if e.lister != "" {
+		args := append([]string{"images", "--json", "--no-trunc"}, labelFilters(f.Labels)...)
+		if f.Reference != "" {
+			args = append(args, "--filter", "reference="+f.Reference)
+		}
+		out, err := e.runner.Run(ctx, Command{Name: e.lister, Args: args})
+		if err != nil {
+			return nil, err
+		}
+		return parseBuildahImages(out)
+	}
 	out, err := e.out(ctx, e.listImagesArgs(f)...)
 	if err != nil {
 		return nil, err
 	}
 	return parseImageList(out), nil
+}
+
+// parseBuildahImages reads buildah images --json: untagged images left out.
+func parseBuildahImages(out []byte) ([]Image, error) {
+	var rows []struct {
+		ID    string   `json:"id"`
+		Names []string `json:"names"`
+	}
+	if len(bytes.TrimSpace(out)) == 0 {
+		return nil, nil
+	}
+	if err := json.Unmarshal(out, &rows); err != nil {
+		return nil, fmt.Errorf("buildah images: %w", err)
+	}
+	var imgs []Image
+	for _, r := range rows {
+		if len(r.Names) > 0 {
+			imgs = append(imgs, Image{ID: normalizeID(r.ID), Tags: r.Names})
+		}
+	}
+	return imgs, nil
 }
 
 // parseImageList reads "ID\tREPOSITORY\tTAG" rows into images with their

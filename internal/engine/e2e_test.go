@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"cpk/internal/base/basetest"
 	"cpk/internal/engine"
+	"cpk/internal/testenv"
 )
 
 // TestPodmanEndToEnd drives every verb against podman: a network and a
@@ -262,6 +265,75 @@ func TestPodmanConcurrentTags(t *testing.T) {
 	for _, ref := range refs {
 		if ref != "" && !contains(got.Tags, ref) {
 			t.Errorf("alias %s was lost", ref)
+		}
+	}
+}
+
+// TestImageListers: with buildah installed, a local podman's images are
+// listed by buildah (much faster with a few hundred images); both listers
+// give the same images and tags for the same filters.
+func TestImageListers(t *testing.T) {
+	e := basetest.Engine(t)
+	img := basetest.Image(t, e)
+	testenv.LookPath(t, "buildah")
+	if os.Getenv("CONTAINER_HOST") != "" || os.Getenv("CONTAINER_CONNECTION") != "" {
+		t.Skip("podman is remote: its images are listed by podman")
+	}
+	ctx := context.Background()
+	repo := "localhost/cpk/listers-" + nonce()
+	for _, tag := range []string{repo + ":one", repo + ":two"} {
+		if err := e.TagImage(ctx, img, tag); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.UntagImage(context.Background(), tag) })
+	}
+	t.Setenv("CPK_IMAGE_LISTER", "")
+	fast, err := engine.New(engine.Podman, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CPK_IMAGE_LISTER", engine.Podman)
+	slow, err := engine.New(engine.Podman, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func(e engine.Engine, f engine.ImageFilter) []string {
+		t.Helper()
+		imgs, err := e.ListImages(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, i := range imgs {
+			for _, tag := range i.Tags {
+				out = append(out, i.ID+" "+tag)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	for _, c := range []struct {
+		f    engine.ImageFilter
+		want int
+	}{
+		{engine.ImageFilter{Reference: repo + "*"}, 2},
+		{engine.ImageFilter{Reference: repo + "*", Labels: map[string]string{"io.cpk.base": ""}}, 2},
+		{engine.ImageFilter{Reference: repo + "*", Labels: map[string]string{"io.cpk.base": "bookworm"}}, 2},
+		{engine.ImageFilter{Reference: repo + "*", Labels: map[string]string{"io.cpk.app": ""}}, 0},
+	} {
+		a, b := list(fast, c.f), list(slow, c.f)
+		if strings.Join(a, "\n") != strings.Join(b, "\n") {
+			t.Errorf("%+v:\nbuildah %q\npodman  %q", c.f, a, b)
+		}
+		// A matching image comes with all its tags (the base's own too).
+		got := 0
+		for _, row := range a {
+			if strings.HasSuffix(row, " "+repo+":one") || strings.HasSuffix(row, " "+repo+":two") {
+				got++
+			}
+		}
+		if got != c.want {
+			t.Errorf("%+v: %d of the test's tags, want %d: %q", c.f, got, c.want, a)
 		}
 	}
 }
