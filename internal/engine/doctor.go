@@ -114,6 +114,13 @@ func podmanChecks(info *Info) []cpk.Check {
 		add("podman ulimits", cpk.CheckWarn, "the default ulimits may fail with \"setrlimit RLIMIT_NPROC: Operation not permitted\" in containers",
 			`in `+containersConf+` under [containers]: default_ulimits = []`)
 	}
+	if info.Remote == "" {
+		if path := imageLister(Podman); path != "" {
+			add("image listing", cpk.CheckOK, "by buildah ("+path+"), from podman's store", "")
+		} else if _, err := exec.LookPath("buildah"); err != nil {
+			add("image listing", cpk.CheckWarn, "by podman, which grows slow with a few hundred images (seconds per cpk build or test)", "apt-get install buildah")
+		}
+	}
 	if info.Details["networkBackend"] == "netavark" {
 		if _, err := exec.LookPath("iptables"); err != nil {
 			add("podman networking", cpk.CheckFail, "netavark needs iptables, which is missing (\"netavark: No such file or directory\")", "apt-get install iptables")
