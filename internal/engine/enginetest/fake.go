@@ -398,18 +398,26 @@ func (f *Fake) ListResources(_ context.Context, labels map[string]string) ([]eng
 			out = append(out, engine.Resource{Kind: engine.KindContainer, Name: name, Labels: l})
 		}
 	}
-	for name, l := range f.Networks {
-		if matches(l, labels) {
-			out = append(out, engine.Resource{Kind: engine.KindNetwork, Name: name, Labels: l})
-		}
+	for _, name := range namesMatching(f.Networks, labels) {
+		out = append(out, engine.Resource{Kind: engine.KindNetwork, Name: name, Labels: f.Networks[name]})
 	}
-	for name, l := range f.Volumes {
-		if matches(l, labels) {
-			out = append(out, engine.Resource{Kind: engine.KindVolume, Name: name, Labels: l})
-		}
+	for _, name := range namesMatching(f.Volumes, labels) {
+		out = append(out, engine.Resource{Kind: engine.KindVolume, Name: name, Labels: f.Volumes[name]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Kind+out[i].Name < out[j].Kind+out[j].Name })
 	return out, nil
+}
+
+// namesMatching lists, sorted, the names whose labels match.
+func namesMatching(byName map[string]map[string]string, labels map[string]string) []string {
+	var out []string
+	for n, l := range byName {
+		if matches(l, labels) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (f *Fake) CreateNetwork(_ context.Context, spec engine.NetworkSpec) error {
@@ -432,14 +440,7 @@ func (f *Fake) ListNetworks(_ context.Context, labels map[string]string) ([]stri
 	f.call("network ls")
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []string
-	for n, l := range f.Networks {
-		if matches(l, labels) {
-			out = append(out, n)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+	return namesMatching(f.Networks, labels), nil
 }
 
 func (f *Fake) CreateVolume(_ context.Context, spec engine.VolumeSpec) error {
@@ -462,12 +463,5 @@ func (f *Fake) ListVolumes(_ context.Context, labels map[string]string) ([]strin
 	f.call("volume ls")
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []string
-	for n, l := range f.Volumes {
-		if matches(l, labels) {
-			out = append(out, n)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
+	return namesMatching(f.Volumes, labels), nil
 }
