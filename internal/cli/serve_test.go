@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +19,6 @@ import (
 	"cpk/internal/store"
 	"cpk/internal/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // dashboardRepo is the bundled catalog with package files given to a
 // dozen applications and three months of recorded runs, as a team's
@@ -108,8 +89,8 @@ func dashboardRepo(t *testing.T) (root string, dsn string) {
 		record(cpk.Run{App: id, Kind: cpk.KindBuild, Hash: hash, Started: day(10 + i*6), Outcome: ok, Figures: map[string]float64{"seconds": 210}})
 		if i < 7 {
 			record(cpk.Run{App: id, Kind: cpk.KindTest, Hash: hash, Started: day(12 + i*6), Outcome: ok,
-				Steps: []cpk.Step{step(cpk.StepInstall, ok), step("restart", ok), step(cpk.StepBackup, ok), step(cpk.StepRestore, ok),
-					step("move", ok), step(cpk.StepUpdate, ok), step("uninstall", ok)}})
+				Steps: []cpk.Step{step(cpk.StepInstall, ok), step(cpk.StepRestart, ok), step(cpk.StepBackup, ok), step(cpk.StepRestore, ok),
+					step(cpk.StepMove, ok), step(cpk.StepUpdate, ok), step(cpk.StepUninstall, ok)}})
 		}
 		up := ok
 		if i%3 == 0 {
@@ -131,7 +112,7 @@ func startServe(t *testing.T, root, dsn string) (string, func() (int, string)) {
 	t.Helper()
 	t.Setenv("CPK_DB", dsn)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncBuffer
+	var out, errb testenv.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, Test(&out, &errb), []string{"--root", root, "serve", "--addr", "127.0.0.1:0"})

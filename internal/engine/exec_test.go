@@ -3,9 +3,9 @@ package engine
 import (
 	"bytes"
 	"context"
+	"cpk/internal/testenv"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -77,7 +77,7 @@ func TestRunStreamsOutputAndEchoes(t *testing.T) {
 
 func TestCancelInterruptsTheProcessGroup(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	log := &syncBuffer{}
+	log := &testenv.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		// The child traps SIGINT and says so: it must get SIGINT, not SIGKILL.
@@ -138,22 +138,4 @@ func TestShortCommand(t *testing.T) {
 			t.Errorf("shortCommand(%q) = %q, want %q", in, got, want)
 		}
 	}
-}
-
-// syncBuffer is a buffer a test reads while a command writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
