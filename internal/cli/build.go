@@ -126,11 +126,9 @@ func runBuild(ctx context.Context, g *Globals, opts buildOptions, args []string,
 		return nil
 	}
 	state := filepath.Join(root, ".cpk")
-	mapping := base.Mapping{Offline: opts.Offline || cfg.Offline, Map: cfg.Map}
-	if mapping.Offline || len(mapping.Map) > 0 {
-		if mapping.LocalRef, err = base.LocalRef(state); err != nil {
-			return envError(err)
-		}
+	mapping, err := baseMapping(state, opts.Offline, cfg)
+	if err != nil {
+		return err
 	}
 	e, err := g.openEngine(ctx)
 	if err != nil {
@@ -435,6 +433,21 @@ func (d *buildDisplay) stop() {
 		d.redraw()
 		d.mu.Unlock()
 	}
+}
+
+// baseMapping is how a build's FROM images are found: the local base image
+// stands in for cloudron/base when offline (--offline or cpk-build.yaml) and
+// for the repositories cpk-build.yaml maps.
+func baseMapping(state string, offline bool, cfg *build.Config) (base.Mapping, error) {
+	m := base.Mapping{Offline: offline || cfg.Offline, Map: cfg.Map}
+	if m.Offline || len(m.Map) > 0 {
+		ref, err := base.LocalRef(state)
+		if err != nil {
+			return m, envError(err)
+		}
+		m.LocalRef = ref
+	}
+	return m, nil
 }
 
 // buildRuns turns build results into the runs the results store keeps: one

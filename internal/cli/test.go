@@ -121,13 +121,14 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 		return nil
 	}
 	state := filepath.Join(root, ".cpk")
-	mapping := base.Mapping{Offline: opts.Offline || cfg.Offline, Map: cfg.Map}
+	mapping, err := baseMapping(state, opts.Offline, cfg)
+	if err != nil {
+		return err
+	}
+	// The add-on images are built FROM the local base, online or not.
 	baseRef, err := base.LocalRef(state)
 	if err != nil {
 		return envError(err)
-	}
-	if mapping.Offline || len(mapping.Map) > 0 {
-		mapping.LocalRef = baseRef
 	}
 	e, err := g.openEngine(ctx)
 	if err != nil {
