@@ -36,15 +36,18 @@ const (
 // Outcomes lists every outcome.
 var Outcomes = []Outcome{OutcomePassed, OutcomeFailed, OutcomeError, OutcomeSkipped, OutcomeCancelled}
 
-// Step names with a meaning for the quality level: a lint run's manifest
-// and docs steps, a test run's lifecycle steps.
+// Step names with a meaning for the quality level and the verified state:
+// a lint run's manifest and docs steps, a test run's lifecycle steps.
 const (
-	StepManifest = "manifest" // lint: the manifest is valid (no error from MF rules or a missing manifest)
-	StepDocs     = "docs"     // lint: NOTES.md exists and the generated README.md is current
-	StepInstall  = "install"  // test: installs and turns healthy
-	StepBackup   = "backup"   // test: a backup is taken
-	StepRestore  = "restore"  // test: the restored app holds identical data
-	StepUpdate   = "update"   // test: updates from the previous package version
+	StepManifest  = "manifest"  // lint: the manifest is valid (no error from MF rules or a missing manifest)
+	StepDocs      = "docs"      // lint: NOTES.md exists and the generated README.md is current
+	StepInstall   = "install"   // test: installs and turns healthy
+	StepRestart   = "restart"   // test: restarts healthy, data kept
+	StepBackup    = "backup"    // test: a backup is taken
+	StepRestore   = "restore"   // test: the restored app holds identical data
+	StepMove      = "move"      // test: healthy on another domain
+	StepUpdate    = "update"    // test: updates from the previous package version
+	StepUninstall = "uninstall" // test: nothing left
 )
 
 // Step is one part of a run.

@@ -30,12 +30,12 @@ import (
 // The steps, in order.
 const (
 	StepInstall   = cpk.StepInstall
-	StepRestart   = "restart"
+	StepRestart   = cpk.StepRestart
 	StepBackup    = cpk.StepBackup
 	StepRestore   = cpk.StepRestore
-	StepMove      = "move"
+	StepMove      = cpk.StepMove
 	StepUpdate    = cpk.StepUpdate
-	StepUninstall = "uninstall"
+	StepUninstall = cpk.StepUninstall
 )
 
 // StepNames lists the steps in the order they run.

@@ -82,7 +82,7 @@ func (h appHistory) stepPassed(hash, step string) bool {
 // content, in its newest test run that ran them, for it to be verified.
 // The update step is not among them: a package's first version has no
 // previous one (CI requires it with cpk test --require-update).
-var VerifiedSteps = []string{cpk.StepInstall, "restart", cpk.StepBackup, cpk.StepRestore, "move", "uninstall"}
+var VerifiedSteps = []string{cpk.StepInstall, cpk.StepRestart, cpk.StepBackup, cpk.StepRestore, cpk.StepMove, cpk.StepUninstall}
 
 // verified reports whether the newest test run of this content passed and
 // every step of VerifiedSteps passed on it: a run of some steps only

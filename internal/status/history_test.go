@@ -142,12 +142,12 @@ func TestVerifiedFrom(t *testing.T) {
 		testRunOf("a", "h2", 3, scenario()...),
 		lintRunOf("b", "h3", 1, true),
 		// Some steps only (cpk test --step): not verified by itself...
-		testRunOf("d", "h4", 1, passed(cpk.StepInstall), notSelected("restart"), notSelected(cpk.StepBackup),
-			notSelected(cpk.StepRestore), notSelected("move"), passed(cpk.StepUpdate), passed("uninstall")),
+		testRunOf("d", "h4", 1, passed(cpk.StepInstall), notSelected(cpk.StepRestart), notSelected(cpk.StepBackup),
+			notSelected(cpk.StepRestore), notSelected(cpk.StepMove), passed(cpk.StepUpdate), passed(cpk.StepUninstall)),
 		// ...but verified when the other steps passed in an earlier run.
 		testRunOf("e", "h5", 1, scenario()...),
-		testRunOf("e", "h5", 2, passed(cpk.StepInstall), notSelected("restart"), notSelected(cpk.StepBackup),
-			notSelected(cpk.StepRestore), notSelected("move"), passed(cpk.StepUpdate), passed("uninstall")),
+		testRunOf("e", "h5", 2, passed(cpk.StepInstall), notSelected(cpk.StepRestart), notSelected(cpk.StepBackup),
+			notSelected(cpk.StepRestore), notSelected(cpk.StepMove), passed(cpk.StepUpdate), passed(cpk.StepUninstall)),
 	})
 	for _, c := range []struct {
 		app, hash string

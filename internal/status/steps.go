@@ -9,7 +9,7 @@ import (
 // LifecycleSteps are the steps a package climbs on its way to verified, in
 // order: lint-clean, built, then each step of the lifecycle test (reference
 // §8; the names cpk test records).
-var LifecycleSteps = []string{"lint", "build", cpk.StepInstall, "restart", cpk.StepBackup, cpk.StepRestore, "move", cpk.StepUpdate, "uninstall"}
+var LifecycleSteps = []string{"lint", "build", cpk.StepInstall, cpk.StepRestart, cpk.StepBackup, cpk.StepRestore, cpk.StepMove, cpk.StepUpdate, cpk.StepUninstall}
 
 // StepRecord says whether one lifecycle step ever passed for an
 // application (on any content of the package) and whether it passed on the
