@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"cpk/internal/engine"
 	"cpk/internal/engine/enginetest"
+	"cpk/internal/fsx"
 	"cpk/internal/manifest"
 	"cpk/internal/testenv"
 )
@@ -23,27 +25,26 @@ func TestEarlierImage(t *testing.T) {
 	raw := func(version string) []byte {
 		return []byte(`{"id": "org.example.notes", "title": "Notes", "version": "` + version + `", "manifestVersion": 2, "httpPort": 8000, "healthCheckPath": "/"}`)
 	}
-	record := func(image, version string, ms int, exists bool) {
+	// Records as remember writes them, tested a minute apart, oldest first.
+	tested := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	record := func(image, version string, exists bool) {
 		t.Helper()
 		if exists {
 			e.AddImage(image, nil)
 		}
-		doc, errs := manifest.Decode(raw(version))
-		if len(errs) > 0 {
-			t.Fatal(errs)
-		}
-		v := &Version{Image: image, Manifest: doc.Manifest(), Raw: raw(version), Label: version}
-		if err := s.remember(s.StateDir+"/test/notes", v); err != nil {
+		tested = tested.Add(time.Minute)
+		data, _ := json.Marshal(versionRecord{Image: image, Label: version, Manifest: raw(version), Tested: tested})
+		name := filepath.Join(s.StateDir, "test", "notes", "versions", image[strings.LastIndex(image, ":")+1:]+".json")
+		if err := fsx.WriteFile(name, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(ms) * time.Millisecond) // remember stamps the test time: keep them apart
 	}
-	record("localhost/cpk/notes:a", "0.9.0", 2, true)
-	record("localhost/cpk/notes:b", "1.0.0", 2, true)
-	record("localhost/cpk/notes:c", "1.0.0", 2, false) // tested later, image removed since
-	record("localhost/cpk/notes:d", "1.0.1", 2, true)  // the same version as the current one
-	record("localhost/cpk/notes:e", "1.0.1", 2, true)  // the current image itself
-	record("localhost/cpk/notes:f", "1.2.0", 2, true)  // a later version
+	record("localhost/cpk/notes:a", "0.9.0", true)
+	record("localhost/cpk/notes:b", "1.0.0", true)
+	record("localhost/cpk/notes:c", "1.0.0", false) // tested later, image removed since
+	record("localhost/cpk/notes:d", "1.0.1", true)  // the same version as the current one
+	record("localhost/cpk/notes:e", "1.0.1", true)  // the current image itself
+	record("localhost/cpk/notes:f", "1.2.0", true)  // a later version
 	doc, _ := manifest.Decode(raw("1.0.1"))
 	cur := &Version{Image: "localhost/cpk/notes:e", Manifest: doc.Manifest()}
 	v, why := s.earlierImage(context.Background(), Package{ID: "notes"}, cur)
