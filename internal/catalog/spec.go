@@ -28,6 +28,10 @@ type App struct {
 	// every other state is derived.
 	State  cpk.State `yaml:"state,omitempty" json:"-"`
 	Reason string    `yaml:"reason,omitempty" json:"reason,omitempty"`
+	// NeedsNetwork names the release source that cannot be reached from the
+	// project's machines (GitHub releases, a vendor's download site…): the
+	// package waits only for network access to be built and verified.
+	NeedsNetwork string `yaml:"needsNetwork,omitempty" json:"needsNetwork,omitempty"`
 
 	Dir    string `yaml:"-" json:"-"` // the package folder
 	File   string `yaml:"-" json:"-"` // the cpk.yaml path
@@ -168,6 +172,9 @@ func decodeSpec(data []byte) (*App, []fieldError) {
 	default:
 		bad("state", "state %q cannot be set by hand: only blocked (with a reason) and retired; the others are derived", app.State)
 	}
+	if app.NeedsNetwork != "" && app.State == cpk.Blocked {
+		bad("needsNetwork", "needsNetwork is for a package that waits only for network access; a blocked one has its reason")
+	}
 	if app.Reason != "" && app.State == "" {
 		bad("reason", "reason is only for state: blocked or retired")
 	}
@@ -230,7 +237,7 @@ func positions(m *yaml.Node) map[string]*yaml.Node {
 
 // The keys of cpk.yaml and of its upstream block, as the struct tags name them.
 var (
-	appKeys      = []string{"id", "name", "tier", "phase", "category", "complexity", "estimate", "upstream", "tracker", "notes", "state", "reason"}
+	appKeys      = []string{"id", "name", "tier", "phase", "category", "complexity", "estimate", "upstream", "tracker", "notes", "state", "reason", "needsNetwork"}
 	upstreamKeys = cpk.UpstreamKeys
 )
 
