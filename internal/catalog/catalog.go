@@ -3,16 +3,15 @@
 package catalog
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"cpk/internal/evidence"
 )
 
 // SpecFile is the name of an application's catalog entry inside its folder.
@@ -129,63 +128,15 @@ func Load(dir string) (*Catalog, error) {
 }
 
 // PackageFiles lists the package's own files (everything in its folder but
-// cpk.yaml and hidden files), relative to the folder, sorted.
-func (a *App) PackageFiles() ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(a.Dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(d.Name(), ".") && path != a.Dir {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(a.Dir, path)
-		if err != nil {
-			return err
-		}
-		if rel != SpecFile {
-			files = append(files, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	return files, err
-}
+// cpk.yaml, its test evidence and hidden files), relative to the folder,
+// sorted.
+func (a *App) PackageFiles() ([]string, error) { return evidence.PackageFiles(a.Dir) }
 
-// ContentHash identifies the package's current content: a SHA-256 over the
-// names, modes and bytes of its files (cpk.yaml excluded, since planning
-// fields do not change what is built). A result recorded under one hash
-// no longer counts once any file changes.
-func (a *App) ContentHash() (string, error) {
-	files, err := a.PackageFiles()
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	for _, rel := range files {
-		path := filepath.Join(a.Dir, filepath.FromSlash(rel))
-		st, err := os.Stat(path)
-		if err != nil {
-			return "", err
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s\x00%o\x00%d\x00", rel, st.Mode().Perm()&0o111, st.Size())
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return "", err
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+// ContentHash identifies the package's current content (evidence.ContentHash):
+// planning fields in cpk.yaml and the evidence of a test do not change what
+// is built. A result recorded under one hash no longer counts once any file
+// changes.
+func (a *App) ContentHash() (string, error) { return evidence.ContentHash(a.Dir) }
 
 // FindRoot returns the nearest folder at or above start that holds an apps/
 // folder: the root of a cpk repository.

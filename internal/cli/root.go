@@ -77,7 +77,9 @@ error, 3 environment problem (e.g. no catalog found, no container engine),
 130 interrupted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       Version(),
 	}
+	root.SetVersionTemplate("cpk {{.Version}}\n")
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	root.PersistentFlags().StringVar(&g.Root, "root", "", "repository root holding apps/ (default: found from the working directory, or $CPK_ROOT)")
@@ -96,6 +98,7 @@ error, 3 environment problem (e.g. no catalog found, no container engine),
 	root.AddCommand(newTestCmd(g))
 	root.AddCommand(newGCCmd(g))
 	root.AddCommand(newNewCmd(g))
+	root.AddCommand(newVersionCmd(g))
 	return root
 }
 

@@ -17,6 +17,8 @@ import (
 	"cpk/internal/build"
 	"cpk/internal/catalog"
 	"cpk/internal/cpk"
+	"cpk/internal/engine"
+	"cpk/internal/evidence"
 	"cpk/internal/fsx"
 	"cpk/internal/scenario"
 )
@@ -137,6 +139,7 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 	if _, err := base.Inspect(ctx, e, baseRef); err != nil {
 		return engineError(err)
 	}
+	facts := testFacts(ctx, e, baseRef)
 	disp := &testDisplay{io: g.IO}
 	suite := &scenario.Suite{Engine: e, Runner: g.runner(), Root: root, StateDir: state, Mapping: mapping, BuildArgs: cfg.BuildArgs,
 		BaseImage: baseRef, From: opts.From, RequireUpdate: opts.RequireUpdate, Keep: opts.Keep, HealthTimeout: opts.HealthTimeout, Steps: opts.Steps,
@@ -160,7 +163,7 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 			}
 			results = append(results, res)
 			disp.done(res)
-			recordTest(ctx, g, root, p, res)
+			recordTest(ctx, g, root, p, res, facts)
 		}
 		if err != nil {
 			runErr = err
@@ -192,8 +195,9 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 }
 
 // recordTest keeps a test run of a catalog package in the results store,
-// under its catalog content hash (cpk status: verified).
-func recordTest(ctx context.Context, g *Globals, root string, p build.Package, res *scenario.Result) {
+// under its catalog content hash, and writes the package's evidence
+// (test/evidence.json) when the run verifies it.
+func recordTest(ctx context.Context, g *Globals, root string, p build.Package, res *scenario.Result, facts scenario.Facts) {
 	cat, _ := catalog.Load(filepath.Join(root, "apps"))
 	if cat == nil {
 		return
@@ -207,31 +211,34 @@ func recordTest(ctx context.Context, g *Globals, root string, p build.Package, r
 		fmt.Fprintf(g.IO.Err, "warning: %s: not recorded: %v\n", p.ID, err)
 		return
 	}
-	run := cpk.Run{App: p.ID, Kind: cpk.KindTest, Hash: hash, Started: res.Started, Finished: res.Finished, Outcome: res.Outcome,
-		Figures: map[string]float64{"seconds": res.Seconds, "appSeconds": res.AppSeconds}}
-	if run.Finished.Before(run.Started) {
-		run.Finished = run.Started
-	}
+	var log string
 	if rel, err := filepath.Rel(root, res.Log); err == nil && res.Log != "" {
-		run.Log = rel
+		log = rel
 	}
-	for _, s := range res.Steps {
-		msg := s.Message
-		if msg == "" {
-			var parts []string
-			for _, c := range s.Checks {
-				if c.Status != scenario.Passed {
-					parts = append(parts, c.Name+": "+c.Message)
-				}
-			}
-			msg = strings.Join(parts, "; ")
+	g.Record(context.WithoutCancel(ctx), res.Run(hash, log))
+	if ev := res.Evidence(hash, facts); ev != nil {
+		if err := evidence.Write(a.Dir, ev); err != nil {
+			fmt.Fprintf(g.IO.Err, "warning: %s: evidence not written: %v\n", p.ID, err)
+		} else {
+			fmt.Fprintf(g.IO.Err, "%s: evidence written to %s (commit it with the package)\n", p.ID, filepath.Join("apps", p.ID, evidence.File))
 		}
-		run.Steps = append(run.Steps, cpk.Step{Name: s.Name, Outcome: s.Outcome, Duration: time.Duration(s.Seconds * float64(time.Second)), Message: msg})
 	}
-	if res.Error != "" && len(run.Steps) == 0 {
-		run.Steps = []cpk.Step{{Name: "prepare", Outcome: res.Outcome, Message: res.Error}}
+}
+
+// testFacts are what the evidence records of this machine: cpk's version,
+// the engine and the base image.
+func testFacts(ctx context.Context, e engine.Engine, baseRef string) scenario.Facts {
+	f := scenario.Facts{Where: "emulated", CPK: Version(), Engine: evidence.Engine{Name: e.Name()}, Base: evidence.Image{Ref: baseRef}}
+	if info, err := e.Info(ctx); err == nil {
+		f.Engine.Version = info.Version
 	}
-	g.Record(context.WithoutCancel(ctx), run)
+	if img, err := e.InspectImage(ctx, baseRef); err == nil {
+		f.Base.Digest = img.ID
+		if img.Digest != "" {
+			f.Base.Digest = img.Digest
+		}
+	}
+	return f
 }
 
 // testDisplay shows the steps as they go, on stderr: one line per step,

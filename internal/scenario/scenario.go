@@ -118,18 +118,24 @@ type StepResult struct {
 
 // Result is one scenario's outcome.
 type Result struct {
-	App        string        `json:"app"`
-	Image      string        `json:"image"`
-	Previous   string        `json:"previous,omitempty"`
-	RunID      string        `json:"run"`
-	Outcome    cpk.Outcome   `json:"outcome"`
-	Started    time.Time     `json:"started"`
-	Finished   time.Time     `json:"finished"`
-	Seconds    float64       `json:"seconds"`
-	AppSeconds float64       `json:"appSeconds"`
-	Steps      []*StepResult `json:"steps"`
-	Kept       bool          `json:"kept,omitempty"`
-	Error      string        `json:"error,omitempty"`
+	App      string `json:"app"`
+	Image    string `json:"image"`
+	Version  string `json:"version,omitempty"` // the manifest version tested
+	Previous string `json:"previous,omitempty"`
+	// PreviousVersion and PreviousFrom say where the update step started:
+	// the previous manifest version and where it came from (a git commit, an
+	// earlier tested image).
+	PreviousVersion string        `json:"previousVersion,omitempty"`
+	PreviousFrom    string        `json:"previousFrom,omitempty"`
+	RunID           string        `json:"run"`
+	Outcome         cpk.Outcome   `json:"outcome"`
+	Started         time.Time     `json:"started"`
+	Finished        time.Time     `json:"finished"`
+	Seconds         float64       `json:"seconds"`
+	AppSeconds      float64       `json:"appSeconds"`
+	Steps           []*StepResult `json:"steps"`
+	Kept            bool          `json:"kept,omitempty"`
+	Error           string        `json:"error,omitempty"`
 	// Log is the path of the run's full log.
 	Log string `json:"log,omitempty"`
 }
@@ -173,9 +179,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	res := &Result{App: o.App, Image: o.Current.Image, Started: time.Now(), Outcome: cpk.OutcomePassed}
+	res := &Result{App: o.App, Image: o.Current.Image, Version: o.Current.Manifest.Version, Started: time.Now(), Outcome: cpk.OutcomePassed}
 	if o.Previous != nil {
 		res.Previous = o.Previous.Image
+		res.PreviousVersion, res.PreviousFrom = o.Previous.Manifest.Version, o.Previous.Label
 	}
 	defer func() {
 		res.Finished = time.Now()

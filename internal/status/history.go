@@ -6,6 +6,7 @@ import (
 
 	"cpk/internal/catalog"
 	"cpk/internal/cpk"
+	"cpk/internal/evidence"
 )
 
 // RunRef is a short reference to a recorded run.
@@ -78,21 +79,15 @@ func (h appHistory) stepPassed(hash, step string) bool {
 	return r.Outcome == cpk.OutcomePassed
 }
 
-// VerifiedSteps are the lifecycle steps that must each have passed on a
-// content, in its newest test run that ran them, for it to be verified.
-// The update step is not among them: a package's first version has no
-// previous one (CI requires it with cpk test --require-update).
-var VerifiedSteps = []string{cpk.StepInstall, cpk.StepRestart, cpk.StepBackup, cpk.StepRestore, cpk.StepMove, cpk.StepUninstall}
-
 // verified reports whether the newest test run of this content passed and
-// every step of VerifiedSteps passed on it: a run of some steps only
+// every step of evidence.VerifiedSteps passed on it: a run of some steps only
 // (cpk test --step) does not verify a package by itself.
 func (h appHistory) verified(hash string) bool {
 	r := h.latest(cpk.KindTest, hash, nil)
 	if r == nil || r.Outcome != cpk.OutcomePassed {
 		return false
 	}
-	for _, s := range VerifiedSteps {
+	for _, s := range evidence.VerifiedSteps {
 		if !h.stepPassed(hash, s) {
 			return false
 		}

@@ -8,6 +8,7 @@ import (
 
 	"cpk/internal/catalog"
 	"cpk/internal/cpk"
+	"cpk/internal/evidence"
 	"cpk/internal/lint/rules"
 )
 
@@ -20,7 +21,7 @@ func passed(name string) cpk.Step { return cpk.Step{Name: name, Outcome: cpk.Out
 // scenario is every step that verifies a content, passed.
 func scenario() []cpk.Step {
 	var steps []cpk.Step
-	for _, s := range VerifiedSteps {
+	for _, s := range evidence.VerifiedSteps {
 		steps = append(steps, passed(s))
 	}
 	return steps

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"cpk/internal/catalog"
 	"cpk/internal/cpk"
 	"cpk/internal/docs"
+	"cpk/internal/evidence"
 	"cpk/internal/lint"
 )
 
@@ -49,6 +51,11 @@ type App struct {
 	// right after that run): a drop since the last run.
 	Previous  *cpk.Level `json:"previousLevel,omitempty"`
 	Regressed bool       `json:"regressed"`
+	// TestEvidence is the state of the package's committed proof
+	// (test/evidence.json): current, stale, missing, invalid or tampered;
+	// EvidenceProblem says why it does not count.
+	TestEvidence    evidence.State `json:"evidence,omitempty"`
+	EvidenceProblem string         `json:"evidenceProblem,omitempty"`
 	// Lifecycle says which lifecycle steps ever passed, and which passed on
 	// the current content: the gap to verified, step by step.
 	Lifecycle []StepRecord `json:"lifecycle,omitempty"`
@@ -175,6 +182,7 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 	results := opts.Rules.RunAll(pkgs, opts.Workers)
 	// Content hashes and the docs check read every file again: in parallel.
 	hashes, current := make([]string, len(pkgs)), make([]bool, len(pkgs))
+	proofs := make([]evidence.Status, len(pkgs))
 	errs := make([]error, len(pkgs))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -186,6 +194,9 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 				a := cat.Apps[packaged[k]]
 				if current[k], errs[k] = docs.PackageCurrent(a); errs[k] == nil {
 					hashes[k], errs[k] = a.ContentHash()
+				}
+				if errs[k] == nil {
+					proofs[k] = evidence.Check(a.Dir, hashes[k])
 				}
 			}
 		}()
@@ -218,8 +229,13 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 		apps[i].DocsCurrent = current[k]
 		apps[i].Notes = apps[i].HasNotes && current[k]
 		apps[i].Hash = hash
-		ev := catalog.Evidence{HasFiles: true, LintErrors: apps[i].Errors}
-		if opts.Verified != nil {
+		proof := proofs[k]
+		apps[i].TestEvidence = proof.State
+		if !proof.Current() {
+			apps[i].EvidenceProblem = proof.Problem
+		}
+		ev := catalog.Evidence{HasFiles: true, LintErrors: apps[i].Errors, Verified: proof.Current()}
+		if opts.Verified != nil && !ev.Verified {
 			ev.Verified = opts.Verified(a.ID, hash)
 		}
 		apps[i].State = catalog.DeriveState(a, ev)
@@ -246,6 +262,9 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 			}
 		}
 		h.runEvidence(&app.Evidence, app.Hash)
+		if app.TestEvidence == evidence.Current {
+			proofEvidence(&app.Evidence, proofs[slices.Index(packaged, i)].Evidence)
+		}
 		app.Level = app.Evidence.Level()
 		if app.Hash == "" {
 			app.Level = 0
@@ -255,6 +274,9 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 		app.LastBuild = ref(h.latest(cpk.KindBuild, "", nil), app.Hash)
 		if app.Hash != "" {
 			app.Lifecycle = h.lifecycle(app.Hash, app.Errors == 0)
+			if app.TestEvidence == evidence.Current {
+				proofLifecycle(app.Lifecycle, proofs[slices.Index(packaged, i)].Evidence)
+			}
 		}
 		if len(h) > 0 {
 			before, after := h[:len(h)-1].level(), h.level()
@@ -265,6 +287,25 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 	r := summarise(apps)
 	r.freshness(cat, opts)
 	return r, nil
+}
+
+// proofEvidence adds what current committed evidence proves to the level's
+// evidence: it built, installed, was backed up and restored, and updated
+// when its update step passed.
+func proofEvidence(ev *cpk.LevelEvidence, e *evidence.Evidence) {
+	ev.Builds = true
+	ev.Installs = ev.Installs || e.StepPassed(cpk.StepInstall)
+	ev.BackupRestore = ev.BackupRestore || (e.StepPassed(cpk.StepBackup) && e.StepPassed(cpk.StepRestore))
+	ev.Updates = ev.Updates || e.StepPassed(cpk.StepUpdate)
+}
+
+// proofLifecycle marks the steps current committed evidence passed.
+func proofLifecycle(steps []StepRecord, e *evidence.Evidence) {
+	for i := range steps {
+		if steps[i].Step == "build" || e.StepPassed(steps[i].Step) {
+			steps[i].Ever, steps[i].Current = true, true
+		}
+	}
 }
 
 // ManifestRule reports whether a rule's error means the manifest is not

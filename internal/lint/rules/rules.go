@@ -12,6 +12,7 @@ func All() []*lint.Rule {
 	var all []*lint.Rule
 	all = append(all, manifestRules...)
 	all = append(all, packageRules...)
+	all = append(all, evidenceRules...)
 	all = append(all, dockerfileRules...)
 	all = append(all, shellRules...)
 	all = append(all, envRules...)
