@@ -43,6 +43,16 @@ var forbidden = map[string][]string{
 	"cpk/internal/scaffold": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest",
 		"cpk/internal/parse", "cpk/internal/docs", "cpk/internal/engine", "cpk/internal/base", "cpk/internal/build", "cpk/internal/upstream",
 		"cpk/internal/bump", "cpk/internal/store", "cpk/internal/web"},
+	// Evidence is a service of the domain: what a package's content is and what proves it; cpk and fsx only.
+	"cpk/internal/evidence": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest",
+		"cpk/internal/parse", "cpk/internal/docs", "cpk/internal/engine", "cpk/internal/base", "cpk/internal/build", "cpk/internal/scenario",
+		"cpk/internal/runtime", "cpk/internal/upstream", "cpk/internal/bump", "cpk/internal/store", "cpk/internal/web", "cpk/internal/git", "cpk/internal/ci"},
+	// git runs through the exec door (engine.Runner) and knows nothing else of cpk.
+	"cpk/internal/git": {"cpk/internal/catalog", "cpk/internal/lint", "cpk/internal/status", "cpk/internal/cli", "cpk/internal/manifest",
+		"cpk/internal/parse", "cpk/internal/docs", "cpk/internal/base", "cpk/internal/build", "cpk/internal/scenario", "cpk/internal/runtime",
+		"cpk/internal/upstream", "cpk/internal/bump", "cpk/internal/store", "cpk/internal/web", "cpk/internal/evidence", "cpk/internal/ci"},
+	// CI planning and gates: catalog, evidence, git, lint, docs; not the commands, the store or the dashboard.
+	"cpk/internal/ci": {"cpk/internal/cli", "cpk/internal/store", "cpk/internal/web"},
 	// The dashboard reads the report and the domain's Results interface; it knows no store, engine or command.
 	"cpk/internal/web": {"cpk/internal/cli", "cpk/internal/store", "cpk/internal/lint", "cpk/internal/manifest", "cpk/internal/parse",
 		"cpk/internal/docs", "cpk/internal/engine", "cpk/internal/base", "cpk/internal/build", "cpk/internal/upstream", "cpk/internal/bump"},
@@ -50,7 +60,7 @@ var forbidden = map[string][]string{
 
 // execDoor lists the packages that run subprocesses only through the
 // engine's Runner (the one exec door): none of them may import os/exec.
-var execDoor = []string{"cpk/internal/base", "cpk/internal/build", "cpk/internal/steps", "cpk/internal/runtime", "cpk/internal/scenario"}
+var execDoor = []string{"cpk/internal/git", "cpk/internal/ci", "cpk/internal/base", "cpk/internal/build", "cpk/internal/steps", "cpk/internal/runtime", "cpk/internal/scenario"}
 
 func TestDependencyDirection(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "cpk/...").Output()

@@ -99,6 +99,7 @@ error, 3 environment problem (e.g. no catalog found, no container engine),
 	root.AddCommand(newGCCmd(g))
 	root.AddCommand(newNewCmd(g))
 	root.AddCommand(newVersionCmd(g))
+	root.AddCommand(newCICmd(g))
 	return root
 }
 

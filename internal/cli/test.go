@@ -16,6 +16,7 @@ import (
 	"cpk/internal/base"
 	"cpk/internal/build"
 	"cpk/internal/catalog"
+	"cpk/internal/ci"
 	"cpk/internal/cpk"
 	"cpk/internal/engine"
 	"cpk/internal/evidence"
@@ -33,6 +34,9 @@ type testOptions struct {
 	HealthTimeout time.Duration
 	Timeout       time.Duration
 	Steps         []string
+	All           bool
+	Shard         string
+	Plan          planOptions
 }
 
 func newTestCmd(g *Globals) *cobra.Command {
@@ -66,6 +70,8 @@ success, failure, timeout and Ctrl-C; --keep leaves them for debugging and
 cpk gc removes what dead runs left. Results are recorded, so that cpk
 status marks a package verified for its exact content.`,
 		Example: `  cpk test webhook
+  cpk test --all --offline
+  cpk test --shard 2/4 --base origin/main --spot 2   one shard of cpk ci plan's tests
   cpk test webhook --from HEAD~3 --junit junit.xml
   cpk test --require-update --format json > results.json
   cpk test ./my-package --keep --step install --step restart`,
@@ -73,6 +79,14 @@ status marks a package verified for its exact content.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := checkFormat(opts.Format); err != nil {
 				return err
+			}
+			switch {
+			case opts.Shard != "" && (len(args) > 0 || opts.All):
+				return usageError("--shard runs the packages of cpk ci plan's shard: name no package and leave out --all")
+			case opts.Shard == "" && len(args) == 0 && !opts.All:
+				return usageError("name the packages to test, or test every package with --all, or one shard of cpk ci plan with --shard i/N")
+			case len(args) > 0 && opts.All:
+				return usageError("--all tests every package: name none")
 			}
 			for _, s := range opts.Steps {
 				if !contains(scenario.StepNames, s) {
@@ -92,6 +106,10 @@ status marks a package verified for its exact content.`,
 	f.DurationVar(&opts.HealthTimeout, "health-timeout", 3*time.Minute, "how long an app may take to turn healthy")
 	f.DurationVar(&opts.Timeout, "timeout", 45*time.Minute, "the longest one package's test may take")
 	f.StringArrayVar(&opts.Steps, "step", nil, "run only this step (repeatable; install and uninstall always run)")
+	f.BoolVar(&opts.All, "all", false, "test every package of the catalog that has a Dockerfile (the full sweep)")
+	f.StringVar(&opts.Shard, "shard", "", "test shard i/N of cpk ci plan (with the same --base and --spot; --offline leaves out packages that need the network)")
+	f.StringVar(&opts.Plan.Base, "base", "", "with --shard: the plan's git ref to compare with")
+	f.IntVar(&opts.Plan.Spot, "spot", 0, "with --shard: the plan's number of spot checks")
 	return c
 }
 
@@ -113,8 +131,16 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 	if err != nil {
 		return usageError("%v", err)
 	}
-	bopts := buildOptions{All: len(args) == 0}
-	pkgs, err := buildTargets(ctx, g, root, bopts, args)
+	if opts.Shard != "" {
+		if args, err = shardApps(ctx, g, opts); err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			fmt.Fprintf(g.IO.Err, "shard %s of the plan has nothing to test\n", opts.Shard)
+			return nil
+		}
+	}
+	pkgs, err := buildTargets(ctx, g, root, buildOptions{All: opts.All}, args)
 	if err != nil {
 		return err
 	}
@@ -192,6 +218,23 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 		}
 	}
 	return nil
+}
+
+// shardApps are the packages of one shard of the CI plan.
+func shardApps(ctx context.Context, g *Globals, opts testOptions) ([]string, error) {
+	i, n, err := ci.ParseShard(opts.Shard)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	popts := opts.Plan
+	popts.Shards, popts.Offline = n, opts.Offline
+	p, err := makePlan(ctx, g, popts)
+	if err != nil {
+		return nil, err
+	}
+	s, _ := p.Shard(i)
+	fmt.Fprintf(g.IO.Err, "shard %s of the plan at %s: %s\n", s.Name, short(p.Commit), strings.Join(append([]string{}, s.Apps...), " "))
+	return s.Apps, nil
 }
 
 // recordTest keeps a test run of a catalog package in the results store,
