@@ -72,6 +72,13 @@ Start with:
   cpk serve                      the dashboard: catalog, application pages, progress
   cpk docs                       regenerate package READMEs and reference pages
 
+The team's flow (feature/package-<app> → integration → main):
+  cpk branch APP                 start work on a package on its feature branch
+  cpk gate integration|main      is this branch ready to merge? (a checklist)
+  cpk ci plan                    what CI must test: changed, unproven, spot checks
+  cpk ci generate --provider P   the GitHub or Gitea workflows that run the plan
+  cpk release                    tag every verified package's new version on main
+
 Exit codes: 0 ok, 1 findings, invalid input, a failed build or test, 2 usage
 error, 3 environment problem (e.g. no catalog found, no container engine),
 130 interrupted.`,
@@ -99,7 +106,7 @@ error, 3 environment problem (e.g. no catalog found, no container engine),
 	root.AddCommand(newGCCmd(g))
 	root.AddCommand(newNewCmd(g))
 	root.AddCommand(newVersionCmd(g))
-	root.AddCommand(newCICmd(g))
+	root.AddCommand(newCICmd(g), newGateCmd(g), newBranchCmd(g), newReleaseCmd(g))
 	return root
 }
 

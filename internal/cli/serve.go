@@ -15,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"cpk/internal/catalog"
+	"cpk/internal/ci"
 	"cpk/internal/cpk"
+	"cpk/internal/git"
 	"cpk/internal/lint"
 	"cpk/internal/lint/rules"
 	"cpk/internal/status"
@@ -150,11 +152,16 @@ func (s *serveSource) Data(ctx context.Context) (*web.Data, error) {
 		return nil, err
 	}
 	s.cat = cat
+	timeline, source := progress(ctx, s.root, cat, s.reg, rep, now)
+	if timeline == nil {
+		timeline, source = status.Timeline(cat, runs, status.SampleTimes(runs, now, 60)), "the recorded runs"
+	}
 	s.cached = &web.Data{
-		Report:    rep,
-		Timeline:  status.Timeline(cat, runs, status.SampleTimes(runs, now, 60)),
-		HasStore:  len(runs) > 0,
-		Generated: now,
+		Report:         rep,
+		Timeline:       timeline,
+		TimelineSource: source,
+		HasStore:       len(runs) > 0,
+		Generated:      now,
 	}
 	return s.cached, nil
 }
@@ -170,4 +177,27 @@ func (s *serveSource) Findings(ctx context.Context, id string) ([]cpk.Finding, e
 		return nil, fmt.Errorf("no application %q", id)
 	}
 	return s.reg.Run(lint.Package{ID: a.ID, Dir: a.Dir}), nil
+}
+
+// progress is the catalog's states along main's git history (each commit's
+// packages and their evidence), ending with the report's counts now: the
+// same on every clone. nil when the root is not a git repository.
+func progress(ctx context.Context, root string, cat *catalog.Catalog, reg *lint.Registry, rep *status.Report, now time.Time) ([]status.Snapshot, string) {
+	repo, err := git.Open(ctx, root, nil)
+	if err != nil {
+		return nil, ""
+	}
+	ref := ci.Main
+	if !repo.HasBranch(ctx, ref) {
+		ref = "HEAD"
+	}
+	points, err := ci.Progress(ctx, repo, cat.Dir, ci.HistoryOptions{Ref: ref, Rules: reg, Cache: filepath.Join(root, ".cpk", "cache", "history")})
+	if err != nil {
+		return nil, ""
+	}
+	out := make([]status.Snapshot, 0, len(points)+1)
+	for _, p := range points {
+		out = append(out, p.Snapshot)
+	}
+	return append(out, status.Snapshot{At: now, States: rep.Total.States}), "the git history of " + ref
 }

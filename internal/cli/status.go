@@ -162,6 +162,9 @@ func printStatus(io *IO, r *status.Report, all bool) {
 	}
 	t.row("upstream freshness", fresh, freshNote)
 	t.flush()
+	if r.WaitingForNetwork > 0 {
+		fmt.Fprintf(io.Out, "\n%d application(s) wait only for network access to their release source (cpk.yaml needsNetwork; cpk status --all lists them)\n", r.WaitingForNetwork)
+	}
 
 	var listed []status.App
 	for _, a := range r.Apps {
@@ -200,8 +203,11 @@ func printStatus(io *IO, r *status.Report, all bool) {
 			}
 		}
 		state := io.paint(stateStyle[a.State], string(a.State))
-		if a.Reason != "" {
+		switch {
+		case a.Reason != "":
 			state += " (" + a.Reason + ")"
+		case a.NeedsNetwork != "" && a.State != cpk.Verified:
+			state += " (needs network: " + a.NeedsNetwork + ")"
 		}
 		t.row(a.ID, tier, strconv.Itoa(a.Phase), state, level, lintCell, notes)
 	}

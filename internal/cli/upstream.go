@@ -15,6 +15,7 @@ import (
 
 	"cpk/internal/bump"
 	"cpk/internal/catalog"
+	"cpk/internal/ci"
 	"cpk/internal/cpk"
 	"cpk/internal/upstream"
 )
@@ -293,16 +294,17 @@ func sourceError(err error) error {
 }
 
 type upstreamBumpOptions struct {
-	Format string
-	To     string
-	Branch bool
-	DryRun bool
+	Format   string
+	To       string
+	Branch   bool
+	DryRun   bool
+	Outdated bool
 }
 
 func newUpstreamBumpCmd(g *Globals) *cobra.Command {
 	var opts upstreamBumpOptions
 	c := &cobra.Command{
-		Use:   "bump APP",
+		Use:   "bump APP | --outdated",
 		Short: "Move a package to a new upstream version, with a verified checksum",
 		Long: `Move a package to the newest acceptable upstream version (or --to VERSION),
 editing in place and atomically:
@@ -323,11 +325,16 @@ else its patch (→ 1.4.3); for calendar versions a new year or second number
 is a minor.
 
 On any failure no file is changed. --branch commits the bump on a new branch
-feature/package-APP and returns to the current branch.`,
+feature/package-APP and returns to the current branch.
+
+--outdated bumps every package of the catalog that is behind upstream, each
+on its own (with --branch, each on its own feature/package-APP branch: what
+the scheduled upstream workflow of cpk ci generate runs); a package that
+fails is reported and the others go on.`,
 		Example: `  cpk upstream bump grist
   cpk upstream bump grist --to 1.2.3 --branch
-  cpk upstream bump grist --dry-run`,
-		Args:              cobra.ExactArgs(1),
+  cpk upstream bump grist --dry-run
+  cpk upstream bump --outdated --branch`,
 		ValidArgsFunction: appCompletion(g),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := checkFormat(opts.Format); err != nil {
@@ -336,37 +343,82 @@ feature/package-APP and returns to the current branch.`,
 			if opts.Branch && opts.DryRun {
 				return usageError("--branch and --dry-run do not go together")
 			}
-			return runUpstreamBump(c.Context(), g, args[0], opts)
+			switch {
+			case opts.Outdated && len(args) > 0:
+				return usageError("--outdated bumps every package behind upstream: name none")
+			case opts.Outdated && opts.To != "":
+				return usageError("--to names one package's version: leave out --outdated")
+			case !opts.Outdated && len(args) != 1:
+				return usageError("name one package to bump, or bump every outdated one with --outdated")
+			}
+			return runUpstreamBump(c.Context(), g, args, opts)
 		},
 	}
 	formatFlag(c, &opts.Format)
 	c.Flags().StringVar(&opts.To, "to", "", "the upstream version to move to (default: the newest acceptable)")
 	c.Flags().BoolVar(&opts.Branch, "branch", false, "commit on a new branch feature/package-APP")
 	c.Flags().BoolVar(&opts.DryRun, "dry-run", false, "show what would change without writing")
+	c.Flags().BoolVar(&opts.Outdated, "outdated", false, "bump every package that is behind upstream")
 	return c
 }
 
-func runUpstreamBump(ctx context.Context, g *Globals, id string, opts upstreamBumpOptions) error {
+func runUpstreamBump(ctx context.Context, g *Globals, ids []string, opts upstreamBumpOptions) error {
 	env, err := loadUpstreamEnv(g)
 	if err != nil {
 		return err
 	}
-	apps, err := env.pick([]string{id})
+	apps, err := env.pick(ids)
 	if err != nil {
 		return err
 	}
-	a := apps[0]
+	var results []any
+	var failed []string
+	for _, a := range apps {
+		if opts.Outdated && !ci.Testable(a) {
+			continue // no package files to bump yet, or blocked
+		}
+		r, err := bumpOne(ctx, g, env, a, opts)
+		if err != nil {
+			if !opts.Outdated || ctx.Err() != nil {
+				return err
+			}
+			fmt.Fprintf(g.IO.Err, "%s: %v\n", a.ID, err)
+			failed = append(failed, a.ID)
+			continue
+		}
+		results = append(results, r)
+	}
+	if opts.Format == "json" {
+		if !opts.Outdated {
+			return g.IO.writeJSON(results[0])
+		}
+		if results == nil {
+			results = []any{}
+		}
+		if err := g.IO.writeJSON(results); err != nil {
+			return err
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("bump failed for %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// bumpOne bumps one package, printing the text report; the JSON report is
+// returned.
+func bumpOne(ctx context.Context, g *Globals, env *upstreamEnv, a *catalog.App, opts upstreamBumpOptions) (any, error) {
+	text := opts.Format != "json"
 	fmt.Fprintf(g.IO.Err, "bumping %s (%s)…\n", a.ID, a.Upstream.Link())
 	e, err := bump.Plan(ctx, env.client, bump.Package{ID: a.ID, Dir: a.Dir, Upstream: a.Upstream}, bump.Options{To: opts.To})
 	if errors.Is(err, bump.ErrUpToDate) {
-		if opts.Format == "json" {
-			return g.IO.writeJSON(map[string]any{"app": a.ID, "upToDate": true, "version": e.Result.To})
+		if text {
+			fmt.Fprintf(g.IO.Out, "%s is up to date at %s\n", a.ID, e.Result.To)
 		}
-		fmt.Fprintf(g.IO.Out, "%s is up to date at %s\n", a.ID, e.Result.To)
-		return nil
+		return map[string]any{"app": a.ID, "upToDate": true, "version": e.Result.To}, nil
 	}
 	if err != nil {
-		return sourceError(fmt.Errorf("bump %s: %w", a.ID, err))
+		return nil, sourceError(fmt.Errorf("bump %s: %w", a.ID, err))
 	}
 	switch {
 	case opts.DryRun:
@@ -376,17 +428,18 @@ func runUpstreamBump(ctx context.Context, g *Globals, id string, opts upstreamBu
 		err = e.Apply()
 	}
 	if err != nil {
-		return fmt.Errorf("bump %s: %w", a.ID, err)
+		return nil, fmt.Errorf("bump %s: %w", a.ID, err)
 	}
 	r := e.Result
 	for _, w := range r.Warnings {
 		fmt.Fprintf(g.IO.Err, "warning: %s\n", w)
 	}
-	if opts.Format == "json" {
-		return g.IO.writeJSON(struct {
-			bump.Result
-			DryRun bool `json:"dryRun,omitempty"`
-		}{r, opts.DryRun})
+	report := struct {
+		bump.Result
+		DryRun bool `json:"dryRun,omitempty"`
+	}{r, opts.DryRun}
+	if !text {
+		return report, nil
 	}
 	verb := "bumped"
 	if opts.DryRun {
@@ -407,7 +460,7 @@ func runUpstreamBump(ctx context.Context, g *Globals, id string, opts upstreamBu
 	if r.Branch != "" {
 		fmt.Fprintf(g.IO.Out, "  committed %s on %s\n", r.Commit[:min(12, len(r.Commit))], r.Branch)
 	}
-	return nil
+	return report, nil
 }
 
 type upstreamCloneOptions struct {

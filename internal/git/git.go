@@ -152,16 +152,26 @@ func (r *Repo) Log(ctx context.Context, ref string, paths ...string) ([]Commit, 
 // Show returns a file's content at a commit; found is false when the file
 // does not exist there.
 func (r *Repo) Show(ctx context.Context, rev, path string) (data []byte, found bool, err error) {
-	if _, err := r.run(ctx, "cat-file", "-e", rev+":"+path); err != nil {
+	if !r.Exists(ctx, rev, path) {
 		return nil, false, nil
 	}
 	out, err := r.run(ctx, "show", rev+":"+path)
 	return out, err == nil, err
 }
 
+// Exists reports whether a path exists at a commit.
+func (r *Repo) Exists(ctx context.Context, rev, path string) bool {
+	_, err := r.run(ctx, "cat-file", "-e", rev+":"+path)
+	return err == nil
+}
+
 // Extract writes the files below path at a commit into dir (which must
 // exist), keeping their executable bits: a read-only view of the tree then.
+// A path that does not exist at the commit extracts nothing.
 func (r *Repo) Extract(ctx context.Context, rev, path, dir string) error {
+	if !r.Exists(ctx, rev, path) {
+		return nil
+	}
 	out, err := r.run(ctx, "archive", "--format=tar", rev, "--", path)
 	if err != nil {
 		return err

@@ -32,8 +32,11 @@ type App struct {
 	Tracker    int       `json:"tracker,omitempty"`
 	State      cpk.State `json:"state"`
 	Reason     string    `json:"reason,omitempty"`
-	Errors     int       `json:"lintErrors"`
-	Warnings   int       `json:"lintWarnings"`
+	// NeedsNetwork names the release source the package waits for, when it
+	// cannot be reached from the project's machines (cpk.yaml).
+	NeedsNetwork string `json:"needsNetwork,omitempty"`
+	Errors       int    `json:"lintErrors"`
+	Warnings     int    `json:"lintWarnings"`
 	// Notes is true when the package counts for build-notes coverage: it has
 	// NOTES.md and its generated README.md is current (cpk docs).
 	Notes bool `json:"buildNotes"`
@@ -120,11 +123,14 @@ type Metrics struct {
 
 // Report is the whole status.
 type Report struct {
-	Apps    []App   `json:"apps"`
-	Phases  []Group `json:"phases"`
-	Tiers   []Group `json:"tiers"`
-	Total   Group   `json:"total"`
-	Metrics Metrics `json:"metrics"`
+	Apps []App `json:"apps"`
+	// WaitingForNetwork counts the applications, not verified, whose only
+	// obstacle named in cpk.yaml is network access to their release source.
+	WaitingForNetwork int     `json:"waitingForNetwork"`
+	Phases            []Group `json:"phases"`
+	Tiers             []Group `json:"tiers"`
+	Total             Group   `json:"total"`
+	Metrics           Metrics `json:"metrics"`
 }
 
 // Options are the inputs beyond the catalog.
@@ -166,7 +172,7 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 	var pkgs []lint.Package
 	var packaged []int // indexes into apps of the entries in pkgs
 	for i, a := range cat.Apps {
-		apps[i] = App{ID: a.ID, Name: a.Name, Tier: a.Tier, Phase: a.Phase, Category: a.Category, Reason: a.Reason,
+		apps[i] = App{ID: a.ID, Name: a.Name, Tier: a.Tier, Phase: a.Phase, Category: a.Category, Reason: a.Reason, NeedsNetwork: a.NeedsNetwork,
 			Complexity: a.Complexity, Estimate: a.Estimate, Upstream: a.Upstream.Link(), Tracker: a.Tracker}
 		files, err := a.PackageFiles()
 		if err != nil {
@@ -397,6 +403,11 @@ func summarise(apps []App) *Report {
 			if a.Notes {
 				withNotes++
 			}
+		}
+	}
+	for _, a := range apps {
+		if a.NeedsNetwork != "" && a.State != cpk.Verified && a.State != cpk.Blocked && a.State != cpk.Retired {
+			r.WaitingForNetwork++
 		}
 	}
 	lintClean := r.Total.States[cpk.Packaged] + r.Total.States[cpk.Verified]

@@ -322,6 +322,7 @@ type progressPage struct {
 	Levels   []levelCount
 	Samples  int
 	HasStore bool
+	Source   string
 }
 
 type levelCount struct {
@@ -336,7 +337,7 @@ func (s *Server) progress(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep := data.Report
-	p := progressPage{page: page{Title: "Progress", Nav: "progress", Now: s.opts.Now()}, Samples: len(data.Timeline), HasStore: data.HasStore}
+	p := progressPage{page: page{Title: "Progress", Nav: "progress", Now: s.opts.Now()}, Samples: len(data.Timeline), HasStore: data.HasStore, Source: data.TimelineSource}
 	p.Chart = template.HTML(BurnUp(data.Timeline, rep.Total.Total)) // built from numbers and fixed text only
 	m := rep.Metrics
 	p.Metrics = []metricRow{

@@ -35,6 +35,9 @@ import (
 type Data struct {
 	Report   *status.Report
 	Timeline []status.Snapshot
+	// TimelineSource says where the timeline comes from ("the git history
+	// of main", "the recorded runs").
+	TimelineSource string
 	// HasStore is false when no results store is configured or created yet.
 	HasStore  bool
 	Generated time.Time
