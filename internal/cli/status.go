@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,8 +19,9 @@ import (
 )
 
 type statusOptions struct {
-	Format string
-	All    bool
+	Format   string
+	All      bool
+	Timeline bool
 }
 
 func newStatusCmd(g *Globals) *cobra.Command {
@@ -49,7 +51,8 @@ move, update and uninstall — and which passed on its current content: the
 gap to verified, step by step (--format json: "lifecycle" per app).`,
 		Example: `  cpk status
   cpk status --all              list every application
-  cpk status --format json      the whole report, every application included`,
+  cpk status --format json      the whole report, every application included
+  cpk status --timeline         …and how the counts grew along main's history`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := checkFormat(opts.Format); err != nil {
@@ -60,6 +63,7 @@ gap to verified, step by step (--format json: "lifecycle" per app).`,
 	}
 	formatFlag(c, &opts.Format)
 	c.Flags().BoolVar(&opts.All, "all", false, "list every application, not only those with package files")
+	c.Flags().BoolVar(&opts.Timeline, "timeline", false, "also show the counts per state along main's git history (each commit's packages and evidence), ending with now")
 	return c
 }
 
@@ -91,12 +95,29 @@ func runStatus(ctx context.Context, g *Globals, opts statusOptions) error {
 	if err != nil {
 		return err
 	}
+	var timeline []status.Snapshot
+	if opts.Timeline {
+		root, _ := g.rootDir()
+		if timeline, _ = progress(ctx, root, cat, reg, rep, time.Now()); timeline == nil {
+			fmt.Fprintln(g.IO.Err, "warning: no timeline: the catalog is not in a git repository")
+		}
+	}
 	if opts.Format == "json" {
-		if err := g.IO.writeJSON(rep); err != nil {
+		var out any = rep
+		if opts.Timeline {
+			out = struct {
+				*status.Report
+				Timeline []status.Snapshot `json:"timeline"`
+			}{rep, timeline}
+		}
+		if err := g.IO.writeJSON(out); err != nil {
 			return err
 		}
 	} else {
 		printStatus(g.IO, rep, opts.All)
+		if len(timeline) > 0 {
+			printTimeline(g.IO, timeline)
+		}
 	}
 	if le != nil {
 		fmt.Fprintln(g.IO.Err, le)
@@ -251,4 +272,26 @@ func loadHistory(ctx context.Context, g *Globals) ([]cpk.Run, error) {
 		runs = []cpk.Run{}
 	}
 	return runs, err
+}
+
+func printTimeline(io *IO, points []status.Snapshot) {
+	fmt.Fprintf(io.Out, "\n%s\n", io.paint(bold, "Along main's history"))
+	t := &table{io: io}
+	row := []string{io.paint(bold, "date")}
+	for _, s := range cpk.States {
+		row = append(row, io.paint(bold, string(s)))
+	}
+	t.row(row...)
+	for i, p := range points {
+		at := p.At.UTC().Format("2006-01-02 15:04")
+		if i == len(points)-1 {
+			at = "now"
+		}
+		row := []string{at}
+		for _, s := range cpk.States {
+			row = append(row, strconv.Itoa(p.States[s]))
+		}
+		t.row(row...)
+	}
+	t.flush()
 }

@@ -169,7 +169,7 @@ func TestCatalogPage(t *testing.T) {
 		"## Phase 2 — 1 applications, target 25",
 		"| [planned-one](planned-one/) | Planned \\| one | - | database | - | - | - | planned |",
 		"## Phase 3 — 1 applications, target 50",
-		"| [notes](notes/README.md) | Notes app | 2 | productivity | - | - | [github](https://github.com/example/notes) | package 1.2.0 (upstream 3.4.5) |",
+		"| [notes](notes/README.md) | Notes app | 2 | productivity | - | - | [github](https://github.com/example/notes) | package 1.2.0 (upstream 3.4.5), not verified: never tested (cpk test notes) |",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("index lacks %q:\n%s", want, text)
