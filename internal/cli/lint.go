@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -102,12 +101,11 @@ func runLint(ctx context.Context, g *Globals, opts lintOptions) error {
 	if err != nil {
 		return err
 	}
-	started := time.Now()
-	results := reg.RunAll(pkgs, runtime.GOMAXPROCS(0))
-	for _, fs := range results {
-		findings = append(findings, fs...)
+	results := reg.RunTimed(pkgs, runtime.GOMAXPROCS(0))
+	for _, r := range results {
+		findings = append(findings, r.Findings...)
 	}
-	recordLint(ctx, g, pkgs, results, started, time.Now())
+	runs := recordLint(ctx, g, pkgs, results)
 	if findings == nil {
 		findings = []cpk.Finding{}
 	}
@@ -128,7 +126,17 @@ func runLint(ctx context.Context, g *Globals, opts lintOptions) error {
 			fmt.Fprintln(g.IO.Out, githubAnnotation(f, path(f)))
 		}
 	default:
-		printFindings(g.IO, findings, path, len(pkgs))
+		dirs := map[string]string{}
+		for _, p := range pkgs {
+			dirs[p.ID] = p.Dir
+		}
+		printFindings(g.IO, findings, path, len(pkgs), func(f cpk.Finding) string {
+			if dir, ok := dirs[f.App]; ok && f.File != "" {
+				return filepath.Join(dir, filepath.FromSlash(f.File))
+			}
+			return ""
+		})
+		printFailedChecks(g.IO, runs)
 	}
 	if err != nil {
 		return err
@@ -225,10 +233,62 @@ func catalogFindings(appsDir string, le *catalog.LoadError) []cpk.Finding {
 	return out
 }
 
+// printExcerpt shows the finding's source line with a caret under its
+// column, as compilers do (on a terminal only).
+func printExcerpt(io *IO, f cpk.Finding, path string, cache map[string][]string) {
+	if path == "" {
+		return
+	}
+	text, ok := cache[path]
+	if !ok {
+		if data, err := readLimited(path, 1<<20); err == nil && len(data) <= 1<<20 {
+			text = strings.Split(string(data), "\n")
+		}
+		cache[path] = text
+	}
+	if f.Line > len(text) {
+		return
+	}
+	line := strings.TrimRight(text[f.Line-1], "\r")
+	if len(line) > 200 {
+		line = line[:200] + "…"
+	}
+	line = strings.Map(func(r rune) rune {
+		if r == '\t' {
+			return ' '
+		}
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, line)
+	gutter := fmt.Sprintf("%5d | ", f.Line)
+	fmt.Fprintf(io.Out, "%s%s\n", io.paint(dim, gutter), line)
+	if f.Column > 0 && f.Column <= len(line)+1 {
+		fmt.Fprintf(io.Out, "%s%s%s\n", io.paint(dim, "      | "), strings.Repeat(" ", len([]rune(line[:f.Column-1]))), io.paint(severityStyle[f.Severity], "^"))
+	}
+}
+
+// printFailedChecks names the recorded checks that failed without a
+// finding (the docs), so that the summary counts every failure a run
+// records.
+func printFailedChecks(io *IO, runs []cpk.Run) {
+	var docs []string
+	for _, r := range runs {
+		if s, ok := r.Step(cpk.StepDocs); ok && s.Outcome == cpk.OutcomeFailed && !strings.Contains(s.Message, "PK006") {
+			docs = append(docs, r.App)
+		}
+	}
+	if len(docs) > 0 {
+		fmt.Fprintf(io.Err, "%d package(s) with a missing or stale README.md (recorded as failed docs): %s; run cpk docs %s\n", len(docs), strings.Join(docs, ", "), strings.Join(docs, " "))
+	}
+}
+
 var severityStyle = map[cpk.Severity]string{cpk.Error: red, cpk.Warning: yellow, cpk.Info: cyan}
 
-func printFindings(io *IO, findings []cpk.Finding, path func(cpk.Finding) string, packages int) {
+func printFindings(io *IO, findings []cpk.Finding, path func(cpk.Finding) string, packages int, file func(cpk.Finding) string) {
 	var errs, warns int
+	lines := map[string][]string{} // file → its lines, read once
 	for _, f := range findings {
 		loc := path(f)
 		if f.Line > 0 {
@@ -238,6 +298,9 @@ func printFindings(io *IO, findings []cpk.Finding, path func(cpk.Finding) string
 			}
 		}
 		fmt.Fprintf(io.Out, "%s: %s %s: %s\n", io.paint(bold, loc), io.paint(dim, f.Rule), io.paint(severityStyle[f.Severity], f.Severity.String()), f.Message)
+		if io.OutTTY && f.Line > 0 {
+			printExcerpt(io, f, file(f), lines)
+		}
 		switch f.Severity {
 		case cpk.Error:
 			errs++
@@ -280,7 +343,7 @@ func explainRule(io *IO, reg *lint.Registry, opts lintOptions) error {
 		if s := cpk.Suggest(opts.Explain, codes); s != "" {
 			hint = fmt.Sprintf("did you mean %s? ", s)
 		}
-		return usageError("no rule %q: %scpk lint --rules lists them", opts.Explain, hint)
+		return usageError("no rule %q: %scpk lint --list-rules lists them", opts.Explain, hint)
 	}
 	if opts.Format != "text" {
 		return io.writeJSON(ruleInfo(reg, r))

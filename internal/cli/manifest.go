@@ -115,7 +115,12 @@ func checkManifestFile(io_ *IO, file string, appstore bool) manifestResult {
 	res.Valid = rep.Valid
 	res.Errors = append(res.Errors, rep.Errors...)
 	if rep.Appstore != nil {
-		res.Appstore = &appstoreResult{Valid: rep.Appstore.Valid, Errors: append([]manifest.Error{}, rep.Appstore.Errors...)}
+		// A manifest that is not valid cannot meet the App Store's
+		// requirements, whatever those checks alone say.
+		res.Appstore = &appstoreResult{Valid: rep.Appstore.Valid && rep.Valid, Errors: append([]manifest.Error{}, rep.Appstore.Errors...)}
+		if !rep.Valid && rep.Appstore.Valid {
+			res.Appstore.Errors = append(res.Appstore.Errors, manifest.Error{Message: "the manifest itself is not valid (see its errors)"})
+		}
 	}
 	return res
 }

@@ -67,7 +67,7 @@ title); for a new one cpk new writes cpk.yaml with --phase and --category.
 Existing files are never overwritten: --force regenerates them, printing a
 unified diff of each change first; --dry-run prints the diff and writes
 nothing.`,
-		Example: `  cpk new grist --archetype web --addons oidc
+		Example: `  cpk new healthchecks --archetype web --addons postgresql,sendmail
   cpk new my-api --archetype api --runtime go --addons postgresql,redis
   cpk new jobs --archetype worker --addons redis,scheduler --phase 3 --category dev-tools
   cpk new docs-site --archetype static

@@ -179,14 +179,14 @@ func upstreamRun(a *catalog.App, c cpk.UpstreamCheck, started, now time.Time) cp
 
 // recordLint keeps a lint run for each linted package of the catalog
 // (folders outside the catalog are not recorded).
-func recordLint(ctx context.Context, g *Globals, pkgs []lint.Package, results [][]cpk.Finding, started, finished time.Time) {
+func recordLint(ctx context.Context, g *Globals, pkgs []lint.Package, results []lint.Result) []cpk.Run {
 	dir, err := g.appsDir()
 	if err != nil {
-		return
+		return nil
 	}
 	cat, _ := catalog.Load(dir)
 	if cat == nil {
-		return
+		return nil
 	}
 	var runs []cpk.Run
 	for i, p := range pkgs {
@@ -194,7 +194,7 @@ func recordLint(ctx context.Context, g *Globals, pkgs []lint.Package, results []
 		if a == nil || i >= len(results) || !sameDir(a.Dir, p.Dir) {
 			continue
 		}
-		r, err := lintRun(a, results[i], started, finished)
+		r, err := lintRun(a, results[i].Findings, results[i].Started, results[i].Finished)
 		if err != nil {
 			fmt.Fprintf(g.IO.Err, "warning: %s: not recorded: %v\n", a.ID, err)
 			continue
@@ -202,6 +202,7 @@ func recordLint(ctx context.Context, g *Globals, pkgs []lint.Package, results []
 		runs = append(runs, r)
 	}
 	g.Record(ctx, runs...)
+	return runs
 }
 
 func sameDir(a, b string) bool {

@@ -129,7 +129,7 @@ pin is and the release notes of the newest. The results are recorded in
 Exits 0 even when packages are outdated or a source fails, unless
 --fail-outdated is given: then 1 when any package is outdated.`,
 		Example: `  cpk upstream check
-  cpk upstream check grist n8n --format json
+  cpk upstream check grist redmine --format json
   GITHUB_TOKEN=… cpk upstream check --stats`,
 		ValidArgsFunction: appCompletion(g),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -187,14 +187,23 @@ func runUpstreamCheck(ctx context.Context, g *Globals, opts upstreamCheckOptions
 	stats := env.client.Stats()
 	stats.Duration = time.Since(start)
 	stats.Millis = stats.Duration.Milliseconds()
+	if n := unreachable(checks); n > 0 && n == len(checks) {
+		// No source answered: the network is down, not every package.
+		// Nothing is recorded, so the freshness metric stays as it was.
+		return envError(fmt.Errorf("no upstream source could be reached (%d packages; the first: %s): check the network or the proxy (HTTPS_PROXY), then run again", n, checks[0].Error))
+	}
 	checks = append(checks, pinProblems...)
-	if err := upstream.SaveResults(resultsPath(env.root), checks); err != nil {
+	// A source that could not be reached says nothing of its packages: their
+	// last results stay, and no run is recorded for them.
+	if err := upstream.SaveResults(resultsPath(env.root), keepReached(resultsPath(env.root), checks)); err != nil {
 		fmt.Fprintf(g.IO.Err, "warning: cannot record the results for cpk status: %v\n", err)
 	}
 	now := time.Now()
 	runs := make([]cpk.Run, 0, len(checks))
 	for _, c := range checks {
-		runs = append(runs, upstreamRun(env.cat.App(c.App), c, start, now))
+		if !c.Unreachable {
+			runs = append(runs, upstreamRun(env.cat.App(c.App), c, start, now))
+		}
 	}
 	g.Record(ctx, runs...)
 	outdated := 0
@@ -220,10 +229,21 @@ func runUpstreamCheck(ctx context.Context, g *Globals, opts upstreamCheckOptions
 	} else {
 		printUpstreamChecks(g.IO, checks, now)
 	}
+	var cut []string
+	first := ""
 	for _, c := range checks {
-		if c.Error != "" {
+		switch {
+		case c.Unreachable:
+			cut = append(cut, c.App)
+			if first == "" {
+				first = c.Error
+			}
+		case c.Error != "":
 			fmt.Fprintf(g.IO.Err, "%s: %s\n", c.App, c.Error)
 		}
+	}
+	if len(cut) > 0 {
+		fmt.Fprintf(g.IO.Err, "%d package(s) not checked, their source could not be reached (nothing recorded for them): %s\n  the first: %s\n", len(cut), strings.Join(cut, ", "), first)
 	}
 	if opts.Stats {
 		fmt.Fprintf(g.IO.Err, "stats: %d requests (%d answered 304 Not Modified from the cache, free of rate limits), %.1f KiB received, %s\n",
@@ -233,6 +253,41 @@ func runUpstreamCheck(ctx context.Context, g *Globals, opts upstreamCheckOptions
 		return silentFailure
 	}
 	return nil
+}
+
+// keepReached merges the new checks into the saved ones: a package whose
+// source could not be reached keeps its last result.
+func keepReached(path string, checks []cpk.UpstreamCheck) []cpk.UpstreamCheck {
+	old, _ := upstream.LoadResults(path)
+	prev := map[string]cpk.UpstreamCheck{}
+	for _, c := range old {
+		prev[c.App] = c
+	}
+	out := make([]cpk.UpstreamCheck, 0, len(checks))
+	for _, c := range checks {
+		if p, ok := prev[c.App]; c.Unreachable && ok {
+			c = p
+		}
+		delete(prev, c.App)
+		out = append(out, c)
+	}
+	for _, c := range old {
+		if _, ok := prev[c.App]; ok {
+			out = append(out, c) // not asked this time
+		}
+	}
+	return out
+}
+
+// unreachable counts the checks whose source could not be reached.
+func unreachable(checks []cpk.UpstreamCheck) int {
+	n := 0
+	for _, c := range checks {
+		if c.Unreachable {
+			n++
+		}
+	}
+	return n
 }
 
 func pinAge(c cpk.UpstreamCheck, now time.Time) *int {
@@ -251,6 +306,8 @@ func printUpstreamChecks(io *IO, checks []cpk.UpstreamCheck, now time.Time) {
 	for _, c := range checks {
 		status, style := "current", green
 		switch {
+		case c.Unreachable:
+			status, style = "unreachable", yellow
 		case c.Error != "":
 			status, style = "error", red
 		case c.Pinned == "":
@@ -267,7 +324,7 @@ func printUpstreamChecks(io *IO, checks []cpk.UpstreamCheck, now time.Time) {
 	}
 	t.flush()
 	var parts []string
-	for _, k := range []string{"outdated", "current", "no pin", "error"} {
+	for _, k := range []string{"outdated", "current", "no pin", "error", "unreachable"} {
 		if counts[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 		}

@@ -147,12 +147,12 @@ func TestUpstreamCheck(t *testing.T) {
 	if !strings.Contains(errOut, "(1 answered 304 Not Modified") {
 		t.Errorf("stderr: %s", errOut)
 	}
-	for _, want := range []string{"app\t1.0.0\t1.1.0\toutdated\t", "lib\t1.0.0\t1.0.0\tcurrent\t", "planned\t-\t-\terror\t", "3 packages: 1 outdated, 1 current, 1 error"} {
+	for _, want := range []string{"app\t1.0.0\t1.1.0\toutdated\t", "lib\t1.0.0\t1.0.0\tcurrent\t", "planned\t-\t-\tunreachable\t", "3 packages: 1 outdated, 1 current, 1 unreachable"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(errOut, "planned: ") {
+	if !strings.Contains(errOut, "could not be reached (nothing recorded for them): planned\n  the first: ") {
 		t.Errorf("the failing source is not explained: %s", errOut)
 	}
 

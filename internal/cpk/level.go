@@ -41,14 +41,14 @@ func Levels() []Level {
 // LevelEvidence is what is known about a package's current content. Each
 // fact counts only for the content hash it was established on.
 type LevelEvidence struct {
-	ManifestValid bool // package files exist and the manifest has no error (1)
-	LintClean     bool // no error-level lint finding (2)
-	Builds        bool // the latest build of this content passed (3)
-	Installs      bool // a test installed it and it turned healthy (4)
-	BackupRestore bool // backup, then restore with identical data (5)
-	Updates       bool // updated from the previous package version (6)
-	DocsCurrent   bool // NOTES.md exists and README.md is generated and current (7)
-	UpstreamFresh bool // within a month of upstream (7)
+	ManifestValid bool `json:"manifestValid"` // package files exist and the manifest has no error (1)
+	LintClean     bool `json:"lintClean"`     // no error-level lint finding (2)
+	Builds        bool `json:"builds"`        // the latest build of this content passed (3)
+	Installs      bool `json:"installs"`      // a test installed it and it turned healthy (4)
+	BackupRestore bool `json:"backupRestore"` // backup, then restore with identical data (5)
+	Updates       bool `json:"updates"`       // updated from the previous package version (6)
+	DocsCurrent   bool `json:"docsCurrent"`   // NOTES.md exists and README.md is generated and current (7)
+	UpstreamFresh bool `json:"upstreamFresh"` // within a month of upstream (7)
 }
 
 // Level is the highest level whose needs, and those of every level below

@@ -208,7 +208,10 @@ type UpstreamCheck struct {
 	Notes      string     `json:"releaseNotes,omitempty"` // the newest release's notes link
 	Outdated   bool       `json:"outdated"`
 	Error      string     `json:"error,omitempty"`
-	CheckedAt  time.Time  `json:"checkedAt"`
+	// Unreachable is true when the error is that the source could not be
+	// reached at all (no route, no name, refused, timed out).
+	Unreachable bool      `json:"unreachable,omitempty"`
+	CheckedAt   time.Time `json:"checkedAt"`
 }
 
 // FreshWindow is how far a package may trail upstream and still count as

@@ -40,6 +40,10 @@ func Diagnose(ctx context.Context, choice string, r *Runner) *Diagnosis {
 	e, err := Detect(ctx, choice, r)
 	if err != nil {
 		fix := "apt-get install podman (then see the podman checks of cpk doctor), or set CPK_ENGINE"
+		if choice != "" && len(found) > 0 {
+			// The engine is installed, but the choice names another.
+			fix = fmt.Sprintf("--engine/CPK_ENGINE=%s names no working engine: unset it to use the one found (%s), or point it at an installed engine", choice, strings.Join(found, ", "))
+		}
 		if errors.Is(err, ErrNoEngine) {
 			add("engine", cpk.CheckFail, "no podman or docker on PATH", fix)
 		} else {

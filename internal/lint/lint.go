@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"cpk/internal/cpk"
 	"cpk/internal/manifest"
@@ -273,7 +274,23 @@ func (p *Pass) Dockerfile() *Dockerfile {
 // RunAll lints many packages concurrently (bounded by workers, at least 1)
 // and returns their findings in the order of pkgs.
 func (r *Registry) RunAll(pkgs []Package, workers int) [][]cpk.Finding {
+	timed := r.RunTimed(pkgs, workers)
 	out := make([][]cpk.Finding, len(pkgs))
+	for i, t := range timed {
+		out[i] = t.Findings
+	}
+	return out
+}
+
+// Result is one package's findings and when its lint ran.
+type Result struct {
+	Findings          []cpk.Finding
+	Started, Finished time.Time
+}
+
+// RunTimed is RunAll with each package's own start and finish.
+func (r *Registry) RunTimed(pkgs []Package, workers int) []Result {
+	out := make([]Result, len(pkgs))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range max(workers, 1) {
@@ -281,7 +298,9 @@ func (r *Registry) RunAll(pkgs []Package, workers int) [][]cpk.Finding {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				out[i] = r.Run(pkgs[i])
+				out[i].Started = time.Now()
+				out[i].Findings = r.Run(pkgs[i])
+				out[i].Finished = time.Now()
 			}
 		}()
 	}

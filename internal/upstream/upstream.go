@@ -14,7 +14,9 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -369,6 +371,8 @@ func evaluate(t Target, f fetched, now time.Time) cpk.UpstreamCheck {
 	r.Source = t.Upstream.Source
 	if f.err != nil {
 		r.Error = f.err.Error()
+		var ne net.Error
+		r.Unreachable = errors.As(f.err, &ne)
 		return r
 	}
 	acceptable := Select(f.releases, t.Upstream)

@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"cpk/internal/catalog"
+	"cpk/internal/testenv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+func TestExplainUnknownRuleNamesARealFlag(t *testing.T) {
+	_, errOut, code := run(t, repo, "", "lint", "--explain", "XX999")
+	if code != ExitUsage || !strings.Contains(errOut, "cpk lint --list-rules") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if out, _, code := run(t, repo, "", "lint", "--list-rules"); code != 0 || !strings.Contains(out, "PK001") {
+		t.Errorf("the flag it names: exit %d", code)
+	}
+}
+
+// A wrong CPK_ENGINE with an engine installed: the fix is to unset or
+// correct the variable, not to install podman.
+func TestDoctorWithAWrongEnginePath(t *testing.T) {
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "podman"), []byte("#!/bin/sh\nexit 1\n"), 0o755)
+	t.Setenv("PATH", bin)
+	t.Setenv("CPK_ENGINE", filepath.Join(t.TempDir(), "podman"))
+	out, _, code := run(t, repo, "", "doctor")
+	if code != ExitEnvironment || strings.Contains(out, "apt-get install podman") || !strings.Contains(out, "unset it") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, _, code := run(t, "", "", args...)
+		if code != 0 || !strings.HasPrefix(out, "cpk ") {
+			t.Errorf("%v: exit %d %q", args, code, out)
+		}
+	}
+	out, _, _ := run(t, "", "", "version", "--format", "json")
+	var v struct{ Version string }
+	if json.Unmarshal([]byte(out), &v) != nil || v.Version == "" {
+		t.Errorf("json: %s", out)
+	}
+}
+
+// An invalid manifest is not valid for the App Store either.
+func TestAppstoreOfAnInvalidManifest(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "CloudronManifest.json")
+	os.WriteFile(file, []byte(`{"manifestVersion": 2, "id": "io.example.app", "title": "App", "author": "A <a@example.org>", "description": "d", "tagline": "t", "version": "1.0", "healthCheckPath": "/", "httpPort": 8000, "website": "https://example.org", "contactEmail": "a@example.org", "icon": "file://icon.png", "tags": ["x"], "mediaLinks": ["https://example.org/a.png"], "changelog": "c", "postInstallMessage": "p", "minBoxVersion": "7.0.0"}`), 0o644)
+	out, _, code := run(t, "", "", "manifest", "check", "--appstore", "--format", "json", file)
+	var res []struct {
+		Valid    bool
+		Appstore struct{ Valid bool }
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res) != 1 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if code != 1 || res[0].Valid || res[0].Appstore.Valid {
+		t.Errorf("exit %d, valid %v, appstore.valid %v", code, res[0].Valid, res[0].Appstore.Valid)
+	}
+}
+
+// Without a network: one line, exit 3, nothing recorded.
+func TestUpstreamCheckWithoutNetwork(t *testing.T) {
+	root := t.TempDir()
+	for _, id := range []string{"one", "two", "three"} {
+		dir := filepath.Join(root, "apps", id)
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "cpk.yaml"), []byte("id: "+id+"\nname: "+id+"\nphase: 2\ncategory: dev-tools\nupstream:\n  source: github\n  repo: owner/"+id+"\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nARG UPSTREAM_VERSION=1.0.0\n"), 0o644)
+	}
+	t.Setenv("CPK_GITHUB_API", "http://127.0.0.1:9")
+	t.Setenv("GITHUB_TOKEN", "")
+	t.Setenv("GH_TOKEN", "")
+	out, errOut, code := run(t, root, "", "upstream", "check")
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	last := lines[len(lines)-1]
+	if code != ExitEnvironment || out != "" || !strings.Contains(last, "no upstream source could be reached (3 packages") || len(lines) != 2 {
+		t.Errorf("exit %d\nstdout %q\nstderr %s", code, out, errOut)
+	}
+	for _, f := range []string{".cpk/upstream.json", ".cpk/results.db"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err == nil {
+			t.Errorf("%s was written", f)
+		}
+	}
+}
+
+// camelKeys reports every object key of a JSON document that does not
+// start with a lower-case letter.
+func camelKeys(v any, path string, bad map[string]bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if k != "" && !(k[0] >= 'a' && k[0] <= 'z') {
+				bad[path+"."+k] = true
+			}
+			// Maps keyed by data (states, figures) are not field names.
+			if k == "states" || k == "figures" {
+				continue
+			}
+			camelKeys(e, path+"."+k, bad)
+		}
+	case []any:
+		for _, e := range x {
+			camelKeys(e, path+"[]", bad)
+		}
+	}
+}
+
+func TestJSONKeysAreCamelCase(t *testing.T) {
+	for _, args := range [][]string{
+		{"status", "--format", "json"},
+		{"lint", "--format", "json", "webhook"},
+		{"ci", "plan", "--format", "json"},
+		{"doctor", "--format", "json"},
+		{"version", "--format", "json"},
+	} {
+		out, errOut, _ := run(t, repo, "", args...)
+		var doc any
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Errorf("%v: %v\n%s", args, err, errOut)
+			continue
+		}
+		bad := map[string]bool{}
+		camelKeys(doc, "", bad)
+		if len(bad) > 0 {
+			var keys []string
+			for k := range bad {
+				keys = append(keys, k)
+			}
+			t.Errorf("%v: keys not in camelCase: %v", args, keys)
+		}
+	}
+}
+
+// A lint run that records failed docs says so in its summary.
+func TestLintSummaryCountsFailedDocs(t *testing.T) {
+	root := t.TempDir()
+	testenv.CopyTree(t, filepath.Join(repo, "apps", "webhook"), filepath.Join(root, "apps", "webhook"))
+	os.Remove(filepath.Join(root, "apps", "webhook", "README.md"))
+	_, errOut, _ := run(t, root, "", "lint", "webhook")
+	if !strings.Contains(errOut, "1 package(s) with a missing or stale README.md (recorded as failed docs): webhook; run cpk docs webhook") {
+		t.Errorf("summary: %s", errOut)
+	}
+}
+
+// Each package's lint run in the history has its own start and finish,
+// not the whole command's.
+func TestHistoryDurationsArePerPackage(t *testing.T) {
+	root := t.TempDir()
+	for _, id := range []string{"webhook", "mediawiki", "redmine"} {
+		testenv.CopyTree(t, filepath.Join(repo, "apps", id), filepath.Join(root, "apps", id))
+	}
+	if _, errOut, code := run(t, root, "", "lint"); code != 0 {
+		t.Fatalf("lint: exit %d %s", code, errOut)
+	}
+	out, _, _ := run(t, root, "", "history", "--format", "json")
+	var doc struct {
+		Runs []struct {
+			App               string
+			Started, Finished string
+		}
+	}
+	err := json.Unmarshal([]byte(out), &doc)
+	runs := doc.Runs
+	if err != nil || len(runs) != 3 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	spans := map[string]bool{}
+	for _, r := range runs {
+		spans[r.Started+" "+r.Finished] = true
+	}
+	if len(spans) != 3 {
+		t.Errorf("the runs share their times: %+v", runs)
+	}
+}
+
+// On a terminal a finding shows its source line with a caret under the
+// column; piped, only the finding.
+func TestFindingsShowTheSourceOnATerminal(t *testing.T) {
+	dir := t.TempDir()
+	testenv.CopyTree(t, filepath.Join("..", "lint", "rules", "testdata", "bad-manifest"), filepath.Join(dir, "pkg"))
+	var out, errb bytes.Buffer
+	io := Test(&out, &errb)
+	io.OutTTY = true
+	Main(context.Background(), io, []string{"lint", filepath.Join(dir, "pkg") + "/"})
+	text := out.String()
+	// CloudronManifest.json:3:14 is the "1.0" of "version".
+	if !strings.Contains(text, "    3 |   \"version\": \"1.0\",\n      |              ^\n") {
+		t.Errorf("no excerpt with a caret:\n%s", text)
+	}
+	piped, _, _ := run(t, "", "", "lint", filepath.Join(dir, "pkg")+"/")
+	if strings.Contains(piped, " | ") {
+		t.Errorf("an excerpt when piped:\n%s", piped)
+	}
+}
+
+// The help examples of cpk new and cpk upstream name applications as the
+// bundled catalog has them: upstream examples name packages that exist,
+// and cpk new (without --force) one that has no package files yet.
+func TestHelpExamplesWorkOnTheCatalog(t *testing.T) {
+	cat, err := catalog.Load(filepath.Join(repo, "apps"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := NewRoot(Test(&bytes.Buffer{}, &bytes.Buffer{}))
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, line := range strings.Split(c.Example, "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) > 2 && f[0] == "cpk" && f[1] == "new" && !strings.Contains(line, "--force"):
+				if a := cat.App(f[2]); a != nil {
+					if files, _ := a.PackageFiles(); len(files) > 0 {
+						t.Errorf("%q: %s has package files already", strings.TrimSpace(line), f[2])
+					}
+				}
+			case len(f) > 3 && f[0] == "cpk" && f[1] == "upstream" && (f[2] == "check" || f[2] == "bump" || f[2] == "clone"):
+				for _, id := range f[3:] {
+					if strings.HasPrefix(id, "-") || strings.Contains(id, "=") || strings.HasPrefix(id, "#") {
+						break
+					}
+					if cat.App(id) == nil {
+						t.Errorf("%q: no application %s in the catalog", strings.TrimSpace(line), id)
+					}
+				}
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+}
