@@ -29,19 +29,24 @@ if [[ ! -s /app/data/auth-key ]]; then
     openssl rand -hex 16 > /app/data/auth-key
 fi
 
-# Signing policy, on every start. Every profile needs the auth key, so only
-# the authenticated endpoint (authsign) signs.
-jq -n '{
-  signing: {
-    default: {
-      expiry: "8760h",
-      usages: ["signing", "key encipherment", "server auth", "client auth"],
-      # cpk:ignore SEC004 -- "cloudron" names the entry of auth_keys below; the key is /app/data/auth-key, made on the first start
-      auth_key: "cloudron"
-    }
-  },
-  auth_keys: {cloudron: {type: "standard", key: "file:/app/data/auth-key"}}
-}' > /run/cfssl/config.json
+# Signing policy, on every start: the default profile (TLS server and
+# client) and the profiles server, client and peer, each valid one year.
+# Every profile needs the auth key, so only the authenticated endpoint
+# (authsign) signs. "cloudron" names the entry of auth_keys: the key itself
+# is /app/data/auth-key, made on the first start.
+jq -n '
+  def profile(usages): {expiry: "8760h", usages: (["signing", "digital signature", "key encipherment"] + usages), auth_key: "cloudron"};
+  {
+    signing: {
+      default: profile(["server auth", "client auth"]),
+      profiles: {
+        server: profile(["server auth"]),
+        client: profile(["client auth"]),
+        peer: profile(["server auth", "client auth"])
+      }
+    },
+    auth_keys: {cloudron: {type: "standard", key: "file:/app/data/auth-key"}}
+  }' > /run/cfssl/config.json
 
 # The certificate database (issued and revoked certificates) on the
 # postgresql addon, on every start (the credentials may change).
