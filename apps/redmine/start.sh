@@ -80,7 +80,16 @@ if [[ ! -f /app/data/.initialized ]]; then
     chmod 0600 /app/data/admin-password
     setup_tasks+=(redmine:load_default_data cloudron:admin)
 fi
-run_rake "${setup_tasks[@]}" cloudron:settings
+# On every start: the platform settings and, with the ldap addon, the LDAP
+# authentication source (from CLOUDRON_LDAP_*, which may change on any
+# restart). An app installed without the addon keeps Redmine's own logins.
+setup_tasks+=(cloudron:settings)
+if [[ -n "${CLOUDRON_LDAP_SERVER:-}" ]]; then
+    setup_tasks+=(cloudron:ldap)
+else
+    echo "==> No ldap addon: Redmine's own accounts only"
+fi
+run_rake "${setup_tasks[@]}"
 touch /app/data/.initialized
 chown cloudron:cloudron /app/data/.initialized
 
