@@ -11,6 +11,7 @@ package build
 import (
 	"bufio"
 	"context"
+	"cpk/internal/cpk"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -44,11 +45,8 @@ const Repo = "localhost/cpk"
 // keyVersion changes when the content hash's recipe changes.
 const keyVersion = "cpk-build-1"
 
-// Package is one package to build: its id and folder.
-type Package struct {
-	ID  string
-	Dir string
-}
+// Package is the domain's package (cpk.Package): its id and folder.
+type Package = cpk.Package
 
 // Options configure a run.
 type Options struct {

@@ -29,12 +29,8 @@ import (
 
 type instructionsArg = instructions.ArgCommand
 
-// Package is the package to bump.
-type Package struct {
-	ID       string
-	Dir      string
-	Upstream *cpk.Upstream
-}
+// Package is the domain's package (cpk.Package): its id and folder.
+type Package = cpk.Package
 
 // Options choose the target version.
 type Options struct {

@@ -132,6 +132,9 @@ func Load(dir string) (*Catalog, error) {
 // sorted.
 func (a *App) PackageFiles() ([]string, error) { return evidence.PackageFiles(a.Dir) }
 
+// PackageFilesOf lists the package files of any folder (PackageFiles).
+func PackageFilesOf(dir string) ([]string, error) { return evidence.PackageFiles(dir) }
+
 // ContentHash identifies the package's current content (evidence.ContentHash):
 // planning fields in cpk.yaml and the evidence of a test do not change what
 // is built. A result recorded under one hash no longer counts once any file

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -162,25 +163,14 @@ func runBuild(ctx context.Context, g *Globals, opts buildOptions, args []string,
 
 // buildTargets resolves ids, folders, --all and --changed to packages.
 func buildTargets(ctx context.Context, g *Globals, root string, opts buildOptions, args []string) ([]build.Package, error) {
-	apps := filepath.Join(root, "apps")
-	cat, err := catalog.Load(apps)
-	var le *catalog.LoadError
-	if err != nil && !errors.As(err, &le) {
-		return nil, envError(err)
-	}
-	hasDockerfile := func(dir string) bool {
-		_, err := os.Stat(filepath.Join(dir, "Dockerfile"))
-		return err == nil
-	}
-	var pkgs []build.Package
+	dockerfile := catalog.Filter{Dockerfile: true}
 	switch {
 	case opts.All:
-		for _, a := range cat.Apps {
-			if hasDockerfile(a.Dir) {
-				pkgs = append(pkgs, build.Package{ID: a.ID, Dir: a.Dir})
-			}
+		sel, err := g.selectPackages(nil, dockerfile)
+		if err != nil {
+			return nil, err
 		}
-		return pkgs, nil
+		return sel.Packages, nil
 	case opts.Changed:
 		ids, err := build.Changed(ctx, g.runner(), root, opts.Since)
 		if err != nil {
@@ -189,9 +179,14 @@ func buildTargets(ctx context.Context, g *Globals, root string, opts buildOption
 			}
 			return nil, engineError(err)
 		}
-		for _, id := range ids {
-			if a := cat.App(id); a != nil && hasDockerfile(a.Dir) {
-				pkgs = append(pkgs, build.Package{ID: a.ID, Dir: a.Dir})
+		sel, err := g.selectPackages(nil, dockerfile)
+		if err != nil {
+			return nil, err
+		}
+		var pkgs []build.Package
+		for _, p := range sel.Packages {
+			if slices.Contains(ids, p.ID) {
+				pkgs = append(pkgs, p)
 			}
 		}
 		if len(ids) > 0 && len(pkgs) == 0 {
@@ -199,26 +194,11 @@ func buildTargets(ctx context.Context, g *Globals, root string, opts buildOption
 		}
 		return pkgs, nil
 	}
-	seen := map[string]bool{}
-	for _, t := range args {
-		var p build.Package
-		if st, err := os.Stat(t); err == nil && st.IsDir() && (strings.ContainsRune(t, os.PathSeparator) || t == ".") {
-			abs, _ := filepath.Abs(t)
-			p = build.Package{ID: filepath.Base(abs), Dir: abs}
-		} else if a := cat.App(t); a != nil {
-			p = build.Package{ID: a.ID, Dir: a.Dir}
-		} else {
-			return nil, usageError("%q is neither a catalog id nor a package folder", t)
-		}
-		if !hasDockerfile(p.Dir) {
-			return nil, usageError("%s has no Dockerfile", t)
-		}
-		if !seen[p.ID] {
-			seen[p.ID] = true
-			pkgs = append(pkgs, p)
-		}
+	sel, err := g.selectPackages(args, dockerfile)
+	if err != nil {
+		return nil, err
 	}
-	return pkgs, nil
+	return sel.Packages, nil
 }
 
 // printBuildResults writes the results (stdout) and, for failures, the log

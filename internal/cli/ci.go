@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -103,20 +102,11 @@ func (g *Globals) openRepo(ctx context.Context) (*git.Repo, error) {
 // loadCatalog loads the catalog; problems in some entries are warnings (the
 // valid entries are used).
 func (g *Globals) loadCatalog() (*catalog.Catalog, error) {
-	dir, err := g.appsDir()
-	if err != nil {
-		return nil, err
-	}
-	cat, err := catalog.Load(dir)
-	var le *catalog.LoadError
-	if errors.As(err, &le) {
+	cat, le, err := g.catalog()
+	if le != nil {
 		fmt.Fprintln(g.IO.Err, "warning:", le)
-		return cat, nil
 	}
-	if err != nil {
-		return nil, envError(err)
-	}
-	return cat, nil
+	return cat, err
 }
 
 func makePlan(ctx context.Context, g *Globals, opts planOptions) (*ci.Plan, error) {

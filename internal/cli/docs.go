@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"cpk/internal/catalog"
-	"cpk/internal/cpk"
 	"cpk/internal/docs"
 	"cpk/internal/lint/rules"
 )
@@ -73,31 +71,20 @@ func runDocs(g *Globals, opts docsOptions) error {
 		return err
 	}
 	root := filepath.Dir(appsDir)
-	cat, loadErr := catalog.Load(appsDir)
-	var le *catalog.LoadError
-	if loadErr != nil && !errors.As(loadErr, &le) {
-		return envError(loadErr)
+	sel, err := g.selectPackages(opts.Apps, catalog.Filter{})
+	if err != nil {
+		return err
 	}
-	if le != nil {
-		fmt.Fprintf(g.IO.Err, "warning: %v\n(the entries with problems get no docs)\n", le)
+	cat := sel.Catalog
+	if sel.Problems != nil {
+		fmt.Fprintf(g.IO.Err, "warning: %v\n(the entries with problems get no docs)\n", sel.Problems)
 	}
-	apps := cat.Apps
-	if len(opts.Apps) > 0 {
-		apps = nil
-		var ids []string
-		for _, a := range cat.Apps {
-			ids = append(ids, a.ID)
-		}
-		for _, id := range opts.Apps {
-			a := cat.App(id)
-			if a == nil {
-				hint := ""
-				if s := cpk.Suggest(id, ids); s != "" {
-					hint = fmt.Sprintf(" (did you mean %s?)", s)
-				}
-				return usageError("no application %q in the catalog%s", id, hint)
-			}
+	var apps []*catalog.App
+	for _, p := range sel.Packages {
+		if a := cat.App(p.ID); a != nil {
 			apps = append(apps, a)
+		} else {
+			return usageError("%s is not an application of the catalog: cpk docs writes the catalog's READMEs", p.Dir)
 		}
 	}
 	rel := func(p string) string {

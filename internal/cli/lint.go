@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -149,73 +148,53 @@ func runLint(ctx context.Context, g *Globals, opts lintOptions) error {
 	return nil
 }
 
-// lintTargets resolves the arguments into packages. display maps an app id
-// to the folder shown in text output. Problems of cpk.yaml files become
-// CY001 findings.
+// lintTargets resolves the arguments into packages (catalog.Select;
+// folders alone outside a repository). display maps an app id to the
+// folder shown in text output. Problems of the selected cpk.yaml files
+// become CY001 findings.
 func lintTargets(g *Globals, targets []string) (pkgs []lint.Package, display map[string]string, findings []cpk.Finding, err error) {
 	display = map[string]string{}
-	var cat *catalog.Catalog
-	loadCatalog := func() error {
-		if cat != nil {
-			return nil
-		}
-		dir, err := g.appsDir()
-		if err != nil {
-			return err
-		}
-		var le *catalog.LoadError
-		cat, err = catalog.Load(dir)
-		if errors.As(err, &le) {
-			findings = append(findings, catalogFindings(dir, le)...)
-		} else if err != nil {
-			return envError(err)
-		}
-		return nil
-	}
-	add := func(id, dir, shown string) {
-		pkgs = append(pkgs, lint.Package{ID: id, Dir: dir})
-		display[id] = shown
-	}
-	if len(targets) == 0 {
-		if err := loadCatalog(); err != nil {
-			return nil, nil, nil, err
-		}
-		for _, a := range cat.Apps {
-			files, err := a.PackageFiles()
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			if len(files) > 0 {
-				add(a.ID, a.Dir, "apps/"+a.ID)
-			}
-		}
-		return pkgs, display, findings, nil
-	}
+	shown := map[string]string{} // folder → as typed
 	for _, t := range targets {
-		if st, err := os.Stat(t); err == nil && st.IsDir() && (strings.ContainsRune(t, os.PathSeparator) || t == ".") {
-			abs, err := filepath.Abs(t)
-			if err != nil {
-				return nil, nil, nil, err
+		if st, err := os.Stat(t); err == nil && st.IsDir() {
+			if abs, err := filepath.Abs(t); err == nil {
+				shown[abs] = filepath.Clean(t)
 			}
-			add(filepath.Base(abs), abs, filepath.Clean(t))
-			continue
 		}
-		if err := loadCatalog(); err != nil {
-			return nil, nil, nil, err
+	}
+	dir, rootErr := g.appsDir()
+	if rootErr != nil {
+		// Outside a repository: package folders only.
+		if len(targets) == 0 || len(shown) < len(targets) {
+			return nil, nil, nil, rootErr
 		}
-		a := cat.App(t)
-		if a == nil {
-			var ids []string
-			for _, a := range cat.Apps {
-				ids = append(ids, a.ID)
+		for _, t := range targets {
+			abs, _ := filepath.Abs(t)
+			pkgs = append(pkgs, lint.Package{ID: filepath.Base(abs), Dir: abs})
+			display[filepath.Base(abs)] = shown[abs]
+		}
+		return pkgs, display, nil, nil
+	}
+	f := catalog.Filter{Files: len(targets) == 0}
+	sel, err := g.selectPackages(targets, f)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	selected := map[string]bool{}
+	for _, p := range sel.Packages {
+		pkgs = append(pkgs, p)
+		selected[filepath.Base(p.Dir)] = true
+		display[p.ID] = "apps/" + p.ID
+		if s, ok := shown[p.Dir]; ok {
+			display[p.ID] = s
+		}
+	}
+	if sel.Problems != nil {
+		for _, f := range catalogFindings(dir, sel.Problems) {
+			if len(targets) == 0 || selected[f.App] {
+				findings = append(findings, f)
 			}
-			hint := ""
-			if s := cpk.Suggest(t, ids); s != "" {
-				hint = fmt.Sprintf("did you mean %s? ", s)
-			}
-			return nil, nil, nil, usageError("%q is neither an application of the catalog nor a folder: %s(a folder needs a /, like ./%s)", t, hint, t)
 		}
-		add(a.ID, a.Dir, "apps/"+a.ID)
 	}
 	return pkgs, display, findings, nil
 }

@@ -125,10 +125,9 @@ func runNew(g *Globals, id string, opts newOptions, specFlags bool) error {
 	if err != nil {
 		return err
 	}
-	cat, err := catalog.Load(appsDir)
-	var le *catalog.LoadError
-	if err != nil && !errors.As(err, &le) {
-		return envError(err)
+	cat, le, err := g.catalog()
+	if err != nil {
+		return err
 	}
 	so := scaffold.Options{
 		ID: id, Title: opts.Name, Archetype: scaffold.Archetype(opts.Archetype), Runtime: scaffold.Runtime(opts.Runtime),

@@ -180,11 +180,7 @@ func upstreamRun(a *catalog.App, c cpk.UpstreamCheck, started, now time.Time) cp
 // recordLint keeps a lint run for each linted package of the catalog
 // (folders outside the catalog are not recorded).
 func recordLint(ctx context.Context, g *Globals, pkgs []lint.Package, results []lint.Result) []cpk.Run {
-	dir, err := g.appsDir()
-	if err != nil {
-		return nil
-	}
-	cat, _ := catalog.Load(dir)
+	cat, _, _ := g.catalog()
 	if cat == nil {
 		return nil
 	}

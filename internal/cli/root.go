@@ -48,6 +48,41 @@ func (g *Globals) appsDir() (string, error) {
 	return root + string(os.PathSeparator) + "apps", nil
 }
 
+// catalog loads the repository's catalog: the one place commands do. With
+// problems in some entries (le), the valid entries are returned.
+func (g *Globals) catalog() (cat *catalog.Catalog, le *catalog.LoadError, err error) {
+	dir, err := g.appsDir()
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err = catalog.Load(dir)
+	if errors.As(err, &le) {
+		return cat, le, nil
+	}
+	if err != nil {
+		return nil, nil, envError(err)
+	}
+	return cat, nil, nil
+}
+
+// selectPackages resolves ids and folders (catalog.Select): an argument
+// that names no package is a usage error.
+func (g *Globals) selectPackages(args []string, f catalog.Filter) (*catalog.Selection, error) {
+	dir, err := g.appsDir()
+	if err != nil {
+		return nil, err
+	}
+	sel, err := catalog.Select(dir, args, f)
+	var se *catalog.SelectError
+	switch {
+	case errors.As(err, &se):
+		return nil, usageError("%v", se)
+	case err != nil:
+		return nil, envError(err)
+	}
+	return sel, nil
+}
+
 // NewRoot builds the cpk command tree.
 func NewRoot(io *IO) *cobra.Command {
 	g := &Globals{IO: io}
@@ -126,11 +161,7 @@ func checkFormat(f string) error {
 // appCompletion completes application ids from the catalog.
 func appCompletion(g *Globals) cobra.CompletionFunc {
 	return func(_ *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-		dir, err := g.appsDir()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveDefault
-		}
-		cat, _ := catalog.Load(dir)
+		cat, _, _ := g.catalog()
 		if cat == nil {
 			return nil, cobra.ShellCompDirectiveDefault
 		}

@@ -75,7 +75,10 @@ func runServe(ctx context.Context, g *Globals, opts serveOptions) error {
 		return err
 	}
 	defer st.Close()
-	src := &serveSource{root: root, reg: reg, store: st, ttl: 3 * time.Second}
+	src := &serveSource{root: root, reg: reg, store: st, ttl: 3 * time.Second, load: func() (*catalog.Catalog, error) {
+		cat, _, err := g.catalog() // entries with problems are left out; the others are shown
+		return cat, err
+	}}
 	handler, err := web.New(web.Options{
 		Source: src, Results: st, Root: root, LogRoot: filepath.Join(root, ".cpk"),
 		ErrorLog: log.New(g.IO.Err, "serve: ", log.LstdFlags),
@@ -124,6 +127,7 @@ type serveSource struct {
 	reg   *lint.Registry
 	store *store.Store
 	ttl   time.Duration
+	load  func() (*catalog.Catalog, error)
 
 	mu     sync.Mutex
 	cached *web.Data
@@ -137,9 +141,8 @@ func (s *serveSource) Data(ctx context.Context) (*web.Data, error) {
 	if s.cached != nil && now.Sub(s.cached.Generated) < s.ttl {
 		return s.cached, nil
 	}
-	cat, err := catalog.Load(filepath.Join(s.root, "apps"))
-	var le *catalog.LoadError
-	if err != nil && !errors.As(err, &le) {
+	cat, err := s.load()
+	if err != nil {
 		return nil, err
 	}
 	checks, _ := upstream.LoadResults(resultsPath(s.root))

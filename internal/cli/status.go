@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -68,15 +67,11 @@ gap to verified, step by step (--format json: "lifecycle" per app).`,
 }
 
 func runStatus(ctx context.Context, g *Globals, opts statusOptions) error {
-	dir, err := g.appsDir()
+	cat, le, err := g.catalog()
 	if err != nil {
 		return err
 	}
-	cat, loadErr := catalog.Load(dir)
-	var le *catalog.LoadError
-	if loadErr != nil && !errors.As(loadErr, &le) {
-		return envError(loadErr)
-	}
+	dir := cat.Dir
 	reg, err := rules.Registry()
 	if err != nil {
 		return err

@@ -15,7 +15,6 @@ import (
 
 	"cpk/internal/base"
 	"cpk/internal/build"
-	"cpk/internal/catalog"
 	"cpk/internal/ci"
 	"cpk/internal/cpk"
 	"cpk/internal/engine"
@@ -241,7 +240,7 @@ func shardApps(ctx context.Context, g *Globals, opts testOptions) ([]string, err
 // under its catalog content hash, and writes the package's evidence
 // (test/evidence.json) when the run verifies it.
 func recordTest(ctx context.Context, g *Globals, root string, p build.Package, res *scenario.Result, facts scenario.Facts) {
-	cat, _ := catalog.Load(filepath.Join(root, "apps"))
+	cat, _, _ := g.catalog()
 	if cat == nil {
 		return
 	}

@@ -50,57 +50,38 @@ check, which cpk status reads for its upstream freshness metric).`,
 // upstreamEnv is what the upstream commands share: the catalog, the
 // repository root and a client with the persistent cache.
 type upstreamEnv struct {
+	g      *Globals
 	cat    *catalog.Catalog
 	root   string
 	client *upstream.Client
 }
 
 func loadUpstreamEnv(g *Globals) (*upstreamEnv, error) {
-	dir, err := g.appsDir()
+	cat, le, err := g.catalog()
 	if err != nil {
 		return nil, err
-	}
-	cat, loadErr := catalog.Load(dir)
-	var le *catalog.LoadError
-	if loadErr != nil && !errors.As(loadErr, &le) {
-		return nil, envError(loadErr)
 	}
 	if le != nil {
 		fmt.Fprintf(g.IO.Err, "warning: %v\n(the entries with problems are skipped)\n", le)
 	}
-	root := filepath.Dir(dir)
+	root := filepath.Dir(cat.Dir)
 	c := upstream.NewClient(upstream.EndpointsFromEnv(os.Getenv), upstream.TokensFromEnv(os.Getenv),
 		upstream.NewCache(filepath.Join(root, ".cpk", "cache", "upstream")))
-	return &upstreamEnv{cat: cat, root: root, client: c}, nil
+	return &upstreamEnv{g: g, cat: cat, root: root, client: c}, nil
 }
 
-// pick returns the named applications, or every one with an upstream.
+// pick returns the named applications (catalog.Select), or every one with
+// an upstream.
 func (env *upstreamEnv) pick(ids []string) ([]*catalog.App, error) {
-	if len(ids) == 0 {
-		var apps []*catalog.App
-		for _, a := range env.cat.Apps {
-			if a.Upstream != nil {
-				apps = append(apps, a)
-			}
-		}
-		return apps, nil
+	sel, err := env.g.selectPackages(ids, catalog.Filter{Upstream: true})
+	if err != nil {
+		return nil, err
 	}
 	var apps []*catalog.App
-	known := make([]string, 0, len(env.cat.Apps))
-	for _, a := range env.cat.Apps {
-		known = append(known, a.ID)
-	}
-	for _, id := range ids {
-		a := env.cat.App(id)
+	for _, p := range sel.Packages {
+		a := env.cat.App(p.ID)
 		if a == nil {
-			hint := ""
-			if s := cpk.Suggest(id, known); s != "" {
-				hint = fmt.Sprintf(" (did you mean %s?)", s)
-			}
-			return nil, usageError("no application %q in the catalog%s", id, hint)
-		}
-		if a.Upstream == nil {
-			return nil, usageError("%s declares no upstream: add an upstream: block to %s", id, a.File)
+			return nil, usageError("%s is not an application of the catalog: upstream commands work on the catalog's packages", p.Dir)
 		}
 		apps = append(apps, a)
 	}

@@ -166,7 +166,7 @@ func TestUpstreamCheck(t *testing.T) {
 	}
 
 	_, errOut, code = run(t, root, "", "upstream", "check", "nope")
-	if code != ExitUsage || !strings.Contains(errOut, `no application "nope"`) {
+	if code != ExitUsage || !strings.Contains(errOut, `"nope" is neither an application of the catalog nor a folder`) {
 		t.Errorf("unknown app: exit %d %s", code, errOut)
 	}
 	_, errOut, code = run(t, root, "", "upstream", "check", "none")

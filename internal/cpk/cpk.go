@@ -78,3 +78,13 @@ const (
 
 // States lists every state in the order reports show them.
 var States = []State{Planned, Draft, Packaged, Verified, Blocked, Retired}
+
+// Package is a package folder as every service sees it: its catalog id (the
+// folder's name outside the catalog), its folder, and where its releases
+// come from (nil when it declares none). catalog.Select makes them from the
+// command line.
+type Package struct {
+	ID       string
+	Dir      string
+	Upstream *Upstream
+}

@@ -31,11 +31,8 @@ type Rule struct {
 	Run func(*Pass)
 }
 
-// Package is what a pass looks at: a folder of package files.
-type Package struct {
-	ID  string // catalog id, or the folder name outside the catalog
-	Dir string
-}
+// Package is the domain's package (cpk.Package): its id and folder.
+type Package = cpk.Package
 
 // ManifestFile is the manifest's name at the package root.
 const ManifestFile = "CloudronManifest.json"

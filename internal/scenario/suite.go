@@ -49,11 +49,8 @@ type Suite struct {
 	Built func(p Package, r *build.Result, started, finished time.Time)
 }
 
-// Package is one package to test.
-type Package struct {
-	ID  string
-	Dir string
-}
+// Package is the domain's package (cpk.Package): its id and folder.
+type Package = cpk.Package
 
 func (s *Suite) progress(app, format string, args ...any) {
 	if s.Progress != nil {

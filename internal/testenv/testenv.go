@@ -22,9 +22,24 @@ func Unavailable(t testing.TB, reason string) {
 	t.Skip(reason)
 }
 
+// SkipShort skips a test that needs an outside service (an engine, a
+// browser, node) in the quick tier, go test -short; CI runs the full suite.
+func SkipShort(t testing.TB, reason string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(reason + " (skipped by -short)")
+	}
+}
+
+// slow are the programs whose tests the quick tier leaves out.
+var slow = map[string]bool{"podman": true, "docker": true, "buildah": true, "chromium": true, "node": true, "npm": true, "debootstrap": true}
+
 // LookPath returns the path of a program, or skips (fails under CI) when it is missing.
 func LookPath(t testing.TB, name string) string {
 	t.Helper()
+	if slow[name] {
+		SkipShort(t, "needs "+name)
+	}
 	p, err := exec.LookPath(name)
 	if err != nil {
 		Unavailable(t, name+" is not installed")

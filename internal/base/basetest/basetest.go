@@ -18,6 +18,7 @@ import (
 // Engine returns podman, or skips the test (fails it when CPK_REQUIRE_ENGINE=1).
 func Engine(t testing.TB) engine.Engine {
 	t.Helper()
+	testenv.SkipShort(t, "needs a container engine")
 	testenv.LookPath(t, "podman")
 	e, err := engine.New(engine.Podman, "", nil)
 	if err != nil {
