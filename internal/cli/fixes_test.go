@@ -156,6 +156,7 @@ func TestLintSummaryCountsFailedDocs(t *testing.T) {
 // Each package's lint run in the history has its own start and finish,
 // not the whole command's.
 func TestHistoryDurationsArePerPackage(t *testing.T) {
+	t.Setenv("CPK_DB", "") // this repository's own store, not the tests' shared one
 	root := t.TempDir()
 	for _, id := range []string{"webhook", "mediawiki", "redmine"} {
 		testenv.CopyTree(t, filepath.Join(repo, "apps", id), filepath.Join(root, "apps", id))
@@ -173,7 +174,7 @@ func TestHistoryDurationsArePerPackage(t *testing.T) {
 	err := json.Unmarshal([]byte(out), &doc)
 	runs := doc.Runs
 	if err != nil || len(runs) != 3 {
-		t.Fatalf("%v: %s", err, out)
+		t.Fatalf("%v: %d runs: %+v", err, len(runs), runs)
 	}
 	spans := map[string]bool{}
 	for _, r := range runs {

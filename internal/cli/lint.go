@@ -104,7 +104,7 @@ func runLint(ctx context.Context, g *Globals, opts lintOptions) error {
 	for _, r := range results {
 		findings = append(findings, r.Findings...)
 	}
-	runs := recordLint(ctx, g, pkgs, results)
+	runs := recordLint(ctx, g, reg, pkgs, results)
 	if findings == nil {
 		findings = []cpk.Finding{}
 	}
@@ -254,7 +254,7 @@ func printExcerpt(io *IO, f cpk.Finding, path string, cache map[string][]string)
 func printFailedChecks(io *IO, runs []cpk.Run) {
 	var docs []string
 	for _, r := range runs {
-		if s, ok := r.Step(cpk.StepDocs); ok && s.Outcome == cpk.OutcomeFailed && !strings.Contains(s.Message, "PK006") {
+		if s, ok := r.Step(cpk.StepDocs); ok && s.Outcome == cpk.OutcomeFailed && s.Message != "no NOTES.md" {
 			docs = append(docs, r.App)
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"cpk/internal/cpk"
 	"cpk/internal/docs"
 	"cpk/internal/lint"
-	"cpk/internal/status"
 	"cpk/internal/store"
 )
 
@@ -88,29 +87,13 @@ func (g *Globals) Record(ctx context.Context, runs ...cpk.Run) {
 // lintRun is the record of one package's lint: passed without error-level
 // findings; steps for the manifest (quality level 1), the docs (NOTES.md
 // and a current README.md, level 7) and the rules.
-func lintRun(a *catalog.App, findings []cpk.Finding, started, finished time.Time) (cpk.Run, error) {
+func lintRun(reg *lint.Registry, a *catalog.App, findings []cpk.Finding, started, finished time.Time) (cpk.Run, error) {
 	hash, err := a.ContentHash()
 	if err != nil {
 		return cpk.Run{}, err
 	}
-	var errs, warns, infos, manifestErrs int
-	notes := true
-	for _, f := range findings {
-		switch f.Severity {
-		case cpk.Error:
-			errs++
-			if status.ManifestRule(f.Rule) {
-				manifestErrs++
-			}
-		case cpk.Warning:
-			warns++
-		default:
-			infos++
-		}
-		if f.Rule == status.NotesRule {
-			notes = false
-		}
-	}
+	t := reg.Tally(findings)
+	errs, warns, infos, manifestErrs, notes := t.Errors, t.Warnings, t.Infos, t.ManifestErrors, !t.NotesMissing
 	outcome := func(ok bool) cpk.Outcome {
 		if ok {
 			return cpk.OutcomePassed
@@ -124,7 +107,7 @@ func lintRun(a *catalog.App, findings []cpk.Finding, started, finished time.Time
 	docsMsg := "NOTES.md and a current README.md"
 	switch {
 	case !notes:
-		docsMsg = "no NOTES.md (PK006)"
+		docsMsg = "no NOTES.md"
 	case !current:
 		docsMsg = "README.md is missing or stale: run cpk docs " + a.ID
 	}
@@ -179,7 +162,7 @@ func upstreamRun(a *catalog.App, c cpk.UpstreamCheck, started, now time.Time) cp
 
 // recordLint keeps a lint run for each linted package of the catalog
 // (folders outside the catalog are not recorded).
-func recordLint(ctx context.Context, g *Globals, pkgs []lint.Package, results []lint.Result) []cpk.Run {
+func recordLint(ctx context.Context, g *Globals, reg *lint.Registry, pkgs []lint.Package, results []lint.Result) []cpk.Run {
 	cat, _, _ := g.catalog()
 	if cat == nil {
 		return nil
@@ -190,7 +173,7 @@ func recordLint(ctx context.Context, g *Globals, pkgs []lint.Package, results []
 		if a == nil || i >= len(results) || !sameDir(a.Dir, p.Dir) {
 			continue
 		}
-		r, err := lintRun(a, results[i].Findings, results[i].Started, results[i].Finished)
+		r, err := lintRun(reg, a, results[i].Findings, results[i].Started, results[i].Finished)
 		if err != nil {
 			fmt.Fprintf(g.IO.Err, "warning: %s: not recorded: %v\n", a.ID, err)
 			continue

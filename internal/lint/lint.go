@@ -29,6 +29,56 @@ type Rule struct {
 	// (Markdown; sections "Bad:" and "Good:" are required).
 	Doc string
 	Run func(*Pass)
+	// Counts says which evidence of the package, beyond being lint-clean,
+	// an error of this rule counts against.
+	Counts Counts
+}
+
+// Counts is what a rule's errors count against.
+type Counts int
+
+const (
+	CountsLint     Counts = iota // lint-clean only
+	CountsManifest               // the manifest is valid (quality level 1)
+	CountsNotes                  // the package has build notes (build-notes coverage)
+)
+
+// Tally is what a package's findings say: how many of each severity, and
+// whether the manifest is valid and the build notes exist, by the rules'
+// Counts.
+type Tally struct {
+	Errors, Warnings, Infos int
+	ManifestErrors          int
+	NotesMissing            bool
+}
+
+// ManifestValid reports whether no error counts against the manifest.
+func (t Tally) ManifestValid() bool { return t.ManifestErrors == 0 }
+
+// Tally counts a package's findings by the registry's rules.
+func (r *Registry) Tally(findings []cpk.Finding) Tally {
+	var t Tally
+	for _, f := range findings {
+		counts := CountsLint
+		if rule := r.Rule(f.Rule); rule != nil {
+			counts = rule.Counts
+		}
+		switch f.Severity {
+		case cpk.Error:
+			t.Errors++
+			if counts == CountsManifest {
+				t.ManifestErrors++
+			}
+		case cpk.Warning:
+			t.Warnings++
+		default:
+			t.Infos++
+		}
+		if counts == CountsNotes {
+			t.NotesMissing = true
+		}
+	}
+	return t
 }
 
 // Package is the domain's package (cpk.Package): its id and folder.

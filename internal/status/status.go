@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -217,20 +216,9 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 	}
 	for k, findings := range results {
 		i, a := packaged[k], cat.Apps[packaged[k]]
-		apps[i].HasNotes = true
-		manifestValid := true
-		for _, f := range findings {
-			switch f.Severity {
-			case cpk.Error:
-				apps[i].Errors++
-				manifestValid = manifestValid && !ManifestRule(f.Rule)
-			case cpk.Warning:
-				apps[i].Warnings++
-			}
-			if f.Rule == NotesRule {
-				apps[i].HasNotes = false
-			}
-		}
+		tally := opts.Rules.Tally(findings)
+		apps[i].Errors, apps[i].Warnings, apps[i].HasNotes = tally.Errors, tally.Warnings, !tally.NotesMissing
+		manifestValid := tally.ManifestValid()
 		hash := hashes[k]
 		apps[i].DocsCurrent = current[k]
 		apps[i].Notes = apps[i].HasNotes && current[k]
@@ -314,10 +302,6 @@ func proofLifecycle(steps []StepRecord, e *evidence.Evidence) {
 	}
 }
 
-// ManifestRule reports whether a rule's error means the manifest is not
-// valid (quality level 1).
-func ManifestRule(code string) bool { return strings.HasPrefix(code, "MF") }
-
 // freshness computes the upstream freshness metric from recorded checks of
 // applications of the catalog.
 func (r *Report) freshness(cat *catalog.Catalog, opts Options) {
@@ -367,9 +351,6 @@ func (r *Report) storedFreshness() {
 		m.Value = &v
 	}
 }
-
-// NotesRule is the lint rule whose findings mean the build notes are missing.
-const NotesRule = "PK006"
 
 // summarise counts the applications per phase, per tier and in all, and
 // computes the metrics.

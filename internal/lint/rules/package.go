@@ -126,7 +126,7 @@ Good:
 
     # Grist build notes
     The upstream tarball is pinned by version and SHA-256 in the Dockerfile …`,
-		Run: checkNotes,
+		Run: checkNotes, Counts: lint.CountsNotes,
 	},
 }
 

@@ -5,7 +5,11 @@
 // docs), CY (cpk.yaml). Codes are stable and never reused.
 package rules
 
-import "cpk/internal/lint"
+import (
+	"strings"
+
+	"cpk/internal/lint"
+)
 
 // All returns every rule.
 func All() []*lint.Rule {
@@ -26,3 +30,13 @@ func All() []*lint.Rule {
 
 // Registry returns the validated registry of every rule.
 func Registry() (*lint.Registry, error) { return lint.NewRegistry(All()...) }
+
+// Every rule of the MF family judges the manifest: its errors mean the
+// manifest is not valid (the family is the code's prefix, by design).
+func init() {
+	for _, r := range All() {
+		if strings.HasPrefix(r.Code, "MF") {
+			r.Counts = lint.CountsManifest
+		}
+	}
+}
