@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
 
@@ -21,8 +20,6 @@ import (
 	"cpk/internal/lint"
 	"cpk/internal/lint/rules"
 	"cpk/internal/status"
-	"cpk/internal/store"
-	"cpk/internal/upstream"
 	"cpk/internal/web"
 )
 
@@ -75,13 +72,16 @@ func runServe(ctx context.Context, g *Globals, opts serveOptions) error {
 		return err
 	}
 	defer st.Close()
-	src := &serveSource{root: root, reg: reg, store: st, ttl: 3 * time.Second, load: func() (*catalog.Catalog, error) {
+	errLog := log.New(g.IO.Err, "serve: ", log.LstdFlags)
+	reports := g.reportService(reg, func(err error) { errLog.Printf("warning: %v", err) })
+	reports.Runs = func(ctx context.Context) ([]cpk.Run, error) { return st.Runs(ctx, cpk.RunQuery{}) }
+	src := &serveSource{root: root, reg: reg, reports: reports, ttl: 3 * time.Second, load: func() (*catalog.Catalog, error) {
 		cat, _, err := g.catalog() // entries with problems are left out; the others are shown
 		return cat, err
 	}}
 	handler, err := web.New(web.Options{
 		Source: src, Results: st, Root: root, LogRoot: filepath.Join(root, ".cpk"),
-		ErrorLog: log.New(g.IO.Err, "serve: ", log.LstdFlags),
+		ErrorLog: errLog,
 	})
 	if err != nil {
 		return err
@@ -123,11 +123,11 @@ func runServe(ctx context.Context, g *Globals, opts serveOptions) error {
 // serveSource builds the dashboard's data from the catalog, the last
 // upstream check and the store, at most once every ttl.
 type serveSource struct {
-	root  string
-	reg   *lint.Registry
-	store *store.Store
-	ttl   time.Duration
-	load  func() (*catalog.Catalog, error)
+	root    string
+	reg     *lint.Registry
+	reports status.Service
+	ttl     time.Duration
+	load    func() (*catalog.Catalog, error)
 
 	mu     sync.Mutex
 	cached *web.Data
@@ -145,12 +145,7 @@ func (s *serveSource) Data(ctx context.Context) (*web.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	checks, _ := upstream.LoadResults(resultsPath(s.root))
-	runs, err := s.store.Runs(ctx, cpk.RunQuery{})
-	if err != nil {
-		return nil, err
-	}
-	rep, err := status.Build(cat, status.Options{Rules: s.reg, Upstream: checks, History: runs, Now: now, Workers: runtime.GOMAXPROCS(0)})
+	rep, runs, err := s.reports.Report(ctx, cat, now)
 	if err != nil {
 		return nil, err
 	}

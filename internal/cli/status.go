@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"cpk/internal/catalog"
 	"cpk/internal/cpk"
+	"cpk/internal/lint"
 	"cpk/internal/lint/rules"
 	"cpk/internal/status"
 	"cpk/internal/upstream"
@@ -71,22 +71,13 @@ func runStatus(ctx context.Context, g *Globals, opts statusOptions) error {
 	if err != nil {
 		return err
 	}
-	dir := cat.Dir
 	reg, err := rules.Registry()
 	if err != nil {
 		return err
 	}
-	// The last upstream check, when there is one, gives the freshness metric.
-	checks, err := upstream.LoadResults(resultsPath(filepath.Dir(dir)))
-	if err != nil {
+	rep, _, err := g.reportService(reg, func(err error) {
 		fmt.Fprintf(g.IO.Err, "warning: %v\n", err)
-	}
-	// The recorded runs give verified, the quality levels and regressions.
-	history, err := loadHistory(ctx, g)
-	if err != nil {
-		fmt.Fprintf(g.IO.Err, "warning: %v\n(levels and verified states need the results store)\n", err)
-	}
-	rep, err := status.Build(cat, status.Options{Rules: reg, Upstream: checks, History: history})
+	}).Report(ctx, cat, time.Now())
 	if err != nil {
 		return err
 	}
@@ -253,6 +244,27 @@ func nextUp(r *status.Report) (int, []string) {
 		}
 	}
 	return 0, nil
+}
+
+// reportService is the report's sources for this repository: the last
+// upstream checks and the results store (status and the dashboard share it).
+func (g *Globals) reportService(reg *lint.Registry, warn func(error)) status.Service {
+	return status.Service{Rules: reg, Warn: warn,
+		Upstream: func() ([]cpk.UpstreamCheck, error) {
+			root, err := g.rootDir()
+			if err != nil {
+				return nil, err
+			}
+			return upstream.LoadResults(resultsPath(root))
+		},
+		Runs: func(ctx context.Context) ([]cpk.Run, error) {
+			runs, err := loadHistory(ctx, g)
+			if err != nil {
+				err = fmt.Errorf("%w (levels and verified states need the results store)", err)
+			}
+			return runs, err
+		},
+	}
 }
 
 // loadHistory reads every recorded run; nil when there is no store yet.
