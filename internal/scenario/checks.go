@@ -36,12 +36,16 @@ type PackageChecks struct {
 
 // Action is one request, command or mail expectation.
 type Action struct {
-	Name  string      `yaml:"name"`
-	HTTP  *HTTPAction `yaml:"http"`
-	Exec  []string    `yaml:"exec"`
-	User  string      `yaml:"user"`
-	Mail  *MailAction `yaml:"mail"`
-	Steps []string    `yaml:"steps"`
+	Name string      `yaml:"name"`
+	HTTP *HTTPAction `yaml:"http"`
+	Exec []string    `yaml:"exec"`
+	User string      `yaml:"user"`
+	Mail *MailAction `yaml:"mail"`
+	// Task runs the manifest's scheduler task of this name now, as the
+	// platform does on its schedule: in a container of the app's image
+	// with its volumes and add-ons; it must exit 0 (and print contains).
+	Task  string   `yaml:"task"`
+	Steps []string `yaml:"steps"`
 	// Contains is text the exec output must hold.
 	Contains string `yaml:"contains"`
 }
@@ -72,13 +76,13 @@ func LoadChecks(dir string) (*PackageChecks, error) {
 	}
 	for i, a := range append(append([]Action(nil), pc.Data...), pc.Checks...) {
 		n := 0
-		for _, set := range []bool{a.HTTP != nil, len(a.Exec) > 0, a.Mail != nil} {
+		for _, set := range []bool{a.HTTP != nil, len(a.Exec) > 0, a.Mail != nil, a.Task != ""} {
 			if set {
 				n++
 			}
 		}
 		if n != 1 {
-			return nil, fmt.Errorf("%s: entry %d (%q): give exactly one of http, exec, mail", path, i+1, a.Name)
+			return nil, fmt.Errorf("%s: entry %d (%q): give exactly one of http, exec, mail, task", path, i+1, a.Name)
 		}
 		for _, s := range a.Steps {
 			if !slices.Contains(StepNames, s) {
@@ -97,6 +101,8 @@ func (a Action) title() string {
 		return strings.TrimSpace(a.HTTP.Method + " " + a.HTTP.Path)
 	case a.Mail != nil:
 		return "mail " + a.Mail.Subject
+	case a.Task != "":
+		return "scheduler task " + a.Task
 	}
 	return strings.Join(a.Exec, " ")
 }
@@ -105,7 +111,7 @@ func (a Action) title() string {
 // Requests and mail checks are asked again for up to 10 s: an app may
 // apply a change (a reloaded file, a queued mail) a moment later.
 func (a Action) run(ctx context.Context, app *runtime.App) error {
-	if len(a.Exec) > 0 {
+	if len(a.Exec) > 0 || a.Task != "" {
 		return a.once(ctx, app)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -152,6 +158,30 @@ func (a Action) once(ctx context.Context, app *runtime.App) error {
 		}
 		if a.Contains != "" && !strings.Contains(out, a.Contains) {
 			return fmt.Errorf("%s: the output does not contain %q: %s", strings.Join(a.Exec, " "), a.Contains, snippet(out))
+		}
+	case a.Task != "":
+		var task *runtime.Task
+		for _, t := range app.Tasks() {
+			if t.Name == a.Task {
+				task = &t
+			}
+		}
+		if task == nil {
+			var names []string
+			for _, t := range app.Tasks() {
+				names = append(names, t.Name)
+			}
+			return fmt.Errorf("the manifest's scheduler add-on has no task %q (it has: %s)", a.Task, strings.Join(names, ", "))
+		}
+		res, err := app.RunTask(ctx, *task, 5*time.Minute)
+		if err != nil {
+			return err
+		}
+		if res.ExitCode != 0 {
+			return fmt.Errorf("scheduler task %s exited with %d: %s", a.Task, res.ExitCode, snippet(res.Output))
+		}
+		if a.Contains != "" && !strings.Contains(res.Output, a.Contains) {
+			return fmt.Errorf("scheduler task %s: the output does not contain %q: %s", a.Task, a.Contains, snippet(res.Output))
 		}
 	case a.Mail != nil:
 		mails, err := app.Box().Mails(ctx)

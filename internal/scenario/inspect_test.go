@@ -48,7 +48,11 @@ func TestLoadChecks(t *testing.T) {
 	if pc, err := LoadChecks(dir); err != nil || len(pc.Checks) != 1 || pc.Checks[0].HTTP.Path != "/" {
 		t.Errorf("%+v %v", pc, err)
 	}
-	for _, bad := range []string{"checks:\n  - name: x\n    htp: {}\n", "checks:\n  - name: x\n", "checks:\n  - http: {path: /}\n    exec: [true]\n", "checks:\n  - http: {path: /}\n    steps: [deploy]\n"} {
+	write("checks:\n  - task: reminders\n    contains: sent\n")
+	if pc, err := LoadChecks(dir); err != nil || pc.Checks[0].Task != "reminders" || pc.Checks[0].title() != "scheduler task reminders" {
+		t.Errorf("a task check: %+v %v", pc, err)
+	}
+	for _, bad := range []string{"checks:\n  - name: x\n    htp: {}\n", "checks:\n  - name: x\n", "checks:\n  - http: {path: /}\n    exec: [true]\n", "checks:\n  - http: {path: /}\n    steps: [deploy]\n", "checks:\n  - task: t\n    exec: [true]\n"} {
 		write(bad)
 		if _, err := LoadChecks(dir); err == nil {
 			t.Errorf("accepted %q", bad)
