@@ -42,7 +42,7 @@ var allowed = map[string][]string{
 	"base/basetest": {"base", "engine", "testenv"},
 	"build":         {"base", "cpk", "engine", "fsx", "steps"},
 	"runtime":       {"engine", "fsx", "manifest"},
-	"scenario":      {"base", "build", "cpk", "engine", "evidence", "fsx", "manifest", "runtime", "steps"},
+	"scenario":      {"base", "build", "cpk", "engine", "evidence", "fsx", "git", "manifest", "runtime", "steps"},
 	"ci":            {"catalog", "cpk", "docs", "evidence", "fsx", "git", "lint", "manifest", "status"},
 	"web":           {"catalog", "cpk", "status"},
 	// The command layer may use every service; only cmd/cpk uses it.

@@ -303,13 +303,6 @@ func TestPackagesOfOtherBases(t *testing.T) {
 	}
 }
 
-func TestAppsOf(t *testing.T) {
-	got := appsOf("apps/grist/Dockerfile\napps/grist/start.sh\nREADME.md\napps/netbox/cpk.yaml\napps/x\n\napps/alpha/a/b\n")
-	if !reflect.DeepEqual(got, []string{"alpha", "grist", "netbox"}) {
-		t.Errorf("%v", got)
-	}
-}
-
 func TestLoadConfig(t *testing.T) {
 	dir := t.TempDir()
 	if c, err := LoadConfig(dir); err != nil || c.Offline {

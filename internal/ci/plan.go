@@ -132,6 +132,44 @@ func Testable(a *catalog.App) bool {
 	return err == nil
 }
 
+// AppsOf maps repository paths apps/<id>/… (appsRel is the catalog's
+// folder relative to the repository) to sorted, distinct ids; others is
+// true when a path lies outside the catalog.
+func AppsOf(files []string, appsRel string) (ids []string, others bool) {
+	seen := map[string]bool{}
+	for _, f := range files {
+		rest, ok := strings.CutPrefix(f, appsRel+"/")
+		if !ok {
+			others = true
+			continue
+		}
+		id, _, found := strings.Cut(rest, "/")
+		if found && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, others
+}
+
+// ChangedApps lists the ids of the packages whose files differ from the
+// git revision since: committed, staged, unstaged and untracked (ignored
+// files excepted).
+func ChangedApps(ctx context.Context, repo *git.Repo, appsDir, since string) ([]string, error) {
+	appsRel, err := filepath.Rel(repo.Dir, appsDir)
+	if err != nil {
+		return nil, err
+	}
+	appsRel = filepath.ToSlash(appsRel)
+	files, err := repo.Changed(ctx, since, appsRel)
+	if err != nil {
+		return nil, fmt.Errorf("files changed since %s: %w", since, err)
+	}
+	ids, _ := AppsOf(files, appsRel)
+	return ids, nil
+}
+
 // Make computes the plan for a catalog in a repository.
 func Make(ctx context.Context, repo *git.Repo, cat *catalog.Catalog, o Options) (*Plan, error) {
 	if o.Shards < 1 {
@@ -163,13 +201,10 @@ func Make(ctx context.Context, repo *git.Repo, cat *catalog.Catalog, o Options) 
 		if err != nil {
 			return nil, fmt.Errorf("changes since %s: %w", o.Base, err)
 		}
-		for _, f := range files {
-			if rest, ok := strings.CutPrefix(f, appsRel+"/"); ok {
-				id, _, _ := strings.Cut(rest, "/")
-				changed[id] = true
-			} else {
-				shared = true
-			}
+		var ids []string
+		ids, shared = AppsOf(files, appsRel)
+		for _, id := range ids {
+			changed[id] = true
 		}
 	}
 	var proven []Item

@@ -225,3 +225,10 @@ func BenchmarkPlan100(b *testing.B) {
 		}
 	}
 }
+
+func TestAppsOf(t *testing.T) {
+	ids, others := AppsOf([]string{"apps/grist/Dockerfile", "apps/grist/start.sh", "README.md", "apps/netbox/cpk.yaml", "apps/x", "", "apps/alpha/a/b"}, "apps")
+	if !slices.Equal(ids, []string{"alpha", "grist", "netbox"}) || !others {
+		t.Errorf("%v %v", ids, others)
+	}
+}

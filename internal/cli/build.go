@@ -19,6 +19,7 @@ import (
 	"cpk/internal/base"
 	"cpk/internal/build"
 	"cpk/internal/catalog"
+	"cpk/internal/ci"
 	"cpk/internal/cpk"
 )
 
@@ -172,7 +173,11 @@ func buildTargets(ctx context.Context, g *Globals, root string, opts buildOption
 		}
 		return sel.Packages, nil
 	case opts.Changed:
-		ids, err := build.Changed(ctx, g.runner(), root, opts.Since)
+		repo, err := g.openRepo(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ids, err := ci.ChangedApps(ctx, repo, filepath.Join(root, "apps"), opts.Since)
 		if err != nil {
 			if strings.Contains(err.Error(), "unknown revision") || strings.Contains(err.Error(), "bad revision") || strings.Contains(err.Error(), "ambiguous argument") {
 				return nil, usageError("--since %s: not a git revision here", opts.Since)

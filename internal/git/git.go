@@ -149,6 +149,16 @@ func (r *Repo) Log(ctx context.Context, ref string, paths ...string) ([]Commit, 
 	return commits, nil
 }
 
+// Commits lists the commits of ref that touched the paths, newest first
+// (all parents).
+func (r *Repo) Commits(ctx context.Context, ref string, paths ...string) ([]string, error) {
+	out, err := r.run(ctx, append([]string{"log", "--format=%H", ref, "--"}, paths...)...)
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(out)), nil
+}
+
 // Show returns a file's content at a commit; found is false when the file
 // does not exist there.
 func (r *Repo) Show(ctx context.Context, rev, path string) (data []byte, found bool, err error) {

@@ -1,13 +1,10 @@
 package scenario
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -19,6 +16,7 @@ import (
 	"cpk/internal/cpk"
 	"cpk/internal/engine"
 	"cpk/internal/fsx"
+	"cpk/internal/git"
 	"cpk/internal/manifest"
 )
 
@@ -241,9 +239,7 @@ func (s *Suite) earlierImage(ctx context.Context, p Package, cur *Version) (v *V
 	return nil, why
 }
 
-func (s *Suite) git(ctx context.Context, args ...string) ([]byte, error) {
-	return s.Runner.Run(ctx, engine.Command{Name: "git", Dir: s.Root, Args: args})
-}
+func (s *Suite) repo() *git.Repo { return &git.Repo{Dir: s.Root, Runner: s.Runner} }
 
 // previousCommit is the newest commit in which the package has a lower
 // manifest version than the current one (the working tree's): the version
@@ -255,13 +251,14 @@ func (s *Suite) previousCommit(ctx context.Context, p Package, cur *Version) (st
 		return "", nil
 	}
 	rel = filepath.ToSlash(rel)
-	log, err := s.git(ctx, "log", "--format=%H", "--", rel)
+	repo := s.repo()
+	commits, err := repo.Commits(ctx, "HEAD", rel)
 	if err != nil {
 		return "", err
 	}
-	for _, c := range strings.Fields(string(log)) {
-		raw, err := s.git(ctx, "show", c+":"+rel+"/CloudronManifest.json")
-		if err != nil {
+	for _, c := range commits {
+		raw, found, err := repo.Show(ctx, c, rel+"/CloudronManifest.json")
+		if err != nil || !found {
 			continue // the package did not have a manifest there
 		}
 		doc, errs := manifest.Decode(raw)
@@ -269,7 +266,7 @@ func (s *Suite) previousCommit(ctx context.Context, p Package, cur *Version) (st
 			continue
 		}
 		if cmp, ok := manifest.CompareVersions(doc.Manifest().Version, cur.Manifest.Version); ok && cmp < 0 {
-			if _, err := s.git(ctx, "cat-file", "-e", c+":"+rel+"/Dockerfile"); err == nil {
+			if repo.Exists(ctx, c, rel+"/Dockerfile") {
 				return c, nil
 			}
 		}
@@ -283,69 +280,19 @@ func (s *Suite) atRef(ctx context.Context, p Package, ref string) (*Version, err
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return nil, fmt.Errorf("%s is outside the repository", p.Dir)
 	}
-	out, err := s.git(ctx, "archive", "--format=tar", ref, "--", filepath.ToSlash(rel))
-	if err != nil {
+	repo := s.repo()
+	if !repo.Exists(ctx, ref, filepath.ToSlash(rel)) {
+		return nil, fmt.Errorf("%s has no %s", ref, filepath.ToSlash(rel))
+	}
+	tree := filepath.Join(s.StateDir, "test", p.ID, "from", strings.NewReplacer("/", "_", "^", "-parent", "~", "-").Replace(ref))
+	if err := os.RemoveAll(tree); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(s.StateDir, "test", p.ID, "from", strings.NewReplacer("/", "_", "^", "-parent", "~", "-").Replace(ref))
-	if err := os.RemoveAll(dir); err != nil {
+	if err := os.MkdirAll(tree, 0o755); err != nil {
 		return nil, err
 	}
-	if err := untar(out, filepath.ToSlash(rel)+"/", dir); err != nil {
+	if err := repo.Extract(ctx, ref, filepath.ToSlash(rel), tree); err != nil {
 		return nil, err
 	}
-	return s.version(ctx, Package{ID: p.ID, Dir: dir}, ref, nil)
-}
-
-// untar writes the entries below prefix of a tar archive into dir.
-func untar(data []byte, prefix, dir string) error {
-	tr := tar.NewReader(bytes.NewReader(data))
-	n := 0
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		name := strings.TrimPrefix(h.Name, prefix)
-		if name == h.Name || name == "" || strings.Contains(name, "..") {
-			continue
-		}
-		target := filepath.Join(dir, filepath.FromSlash(name))
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, os.FileMode(h.Mode)&0o777)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-			n++
-		case tar.TypeSymlink:
-			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-				return err
-			}
-			if err := os.Symlink(h.Linkname, target); err != nil {
-				return err
-			}
-		}
-	}
-	if n == 0 {
-		return errors.New("the package is not in that revision")
-	}
-	return nil
+	return s.version(ctx, Package{ID: p.ID, Dir: filepath.Join(tree, rel)}, ref, nil)
 }
