@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"catalog":       {"cpk", "evidence"},
 	"lint":          {"cpk", "fsx", "manifest", "parse/dockerfile"},
 	"lint/rules":    {"cpk", "evidence", "lint", "manifest", "parse/dockerfile", "parse/nginx", "parse/shell", "parse/supervisor"},
-	"bump":          {"cpk", "manifest", "parse/dockerfile", "upstream", "upstream/version"},
+	"bump":          {"cpk", "git", "manifest", "parse/dockerfile", "upstream", "upstream/version"},
 	"docs":          {"bump", "catalog", "evidence", "fsx", "lint", "manifest"},
 	"status":        {"catalog", "cpk", "docs", "evidence", "lint"},
 	"scaffold":      {"cpk", "fsx"},

@@ -2,11 +2,10 @@ package bump
 
 import (
 	"context"
+	gitrepo "cpk/internal/git"
 	"fmt"
 	"path/filepath"
 	"strings"
-
-	"cpk/internal/upstream"
 )
 
 // BranchName is the plan's branch for work on one package.
@@ -18,8 +17,9 @@ func BranchName(app string) string { return "feature/package-" + app }
 // have no uncommitted changes. On any failure the repository is as before:
 // files restored, the original branch checked out, the new branch deleted.
 func ApplyOnBranch(ctx context.Context, root string, e *Edit) error {
+	repo := &gitrepo.Repo{Dir: root}
 	git := func(args ...string) (string, error) {
-		out, err := upstream.RunGit(ctx, root, args...)
+		out, err := repo.Run(ctx, args...)
 		return strings.TrimSpace(string(out)), err
 	}
 	if len(e.files) == 0 {

@@ -17,6 +17,7 @@ import (
 	"cpk/internal/catalog"
 	"cpk/internal/ci"
 	"cpk/internal/cpk"
+	"cpk/internal/git"
 	"cpk/internal/upstream"
 )
 
@@ -67,6 +68,9 @@ func loadUpstreamEnv(g *Globals) (*upstreamEnv, error) {
 	root := filepath.Dir(cat.Dir)
 	c := upstream.NewClient(upstream.EndpointsFromEnv(os.Getenv), upstream.TokensFromEnv(os.Getenv),
 		upstream.NewCache(filepath.Join(root, ".cpk", "cache", "upstream")))
+	c.Git = func(ctx context.Context, dir string, args ...string) ([]byte, error) {
+		return (&git.Repo{Dir: dir, Runner: g.runner()}).Run(ctx, args...)
+	}
 	return &upstreamEnv{g: g, cat: cat, root: root, client: c}, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,8 +39,20 @@ func Open(ctx context.Context, dir string, r *engine.Runner) (*Repo, error) {
 	return repo, nil
 }
 
+// run runs git without prompts and with untranslated messages; passwords
+// in URL arguments never reach a message.
 func (r *Repo) run(ctx context.Context, args ...string) ([]byte, error) {
-	return r.Runner.Run(ctx, engine.Command{Name: "git", Dir: r.Dir, Args: args})
+	var secrets []string
+	for _, a := range args {
+		if u, err := url.Parse(a); err == nil && u.User != nil {
+			if p, ok := u.User.Password(); ok {
+				secrets = append(secrets, p)
+			} else if name := u.User.Username(); name != "" {
+				secrets = append(secrets, name) // a token given as the user
+			}
+		}
+	}
+	return r.Runner.Run(ctx, engine.Command{Name: "git", Dir: r.Dir, Args: args, Env: []string{"GIT_TERMINAL_PROMPT=0", "LC_ALL=C"}, Secrets: secrets})
 }
 
 // Run runs a git command in the work tree and returns its output.

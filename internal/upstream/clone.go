@@ -65,7 +65,7 @@ func (c *Client) Clone(ctx context.Context, u *cpk.Upstream, pinned, dest string
 	}
 	res := CloneResult{Tag: rel.Tag, Dir: dest}
 	git := func(dir string, args ...string) (string, error) {
-		out, err := RunGit(ctx, dir, args...)
+		out, err := c.git(ctx, dir, args...)
 		return strings.TrimSpace(string(out)), err
 	}
 	if _, err := os.Stat(filepath.Join(dest, ".git")); errors.Is(err, fs.ErrNotExist) {

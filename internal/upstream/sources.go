@@ -301,7 +301,7 @@ func DebianUpstream(v string) string {
 // request; no dates).
 func (c *Client) gitTags(ctx context.Context, remote string) ([]Release, error) {
 	c.counters.requests.Add(1)
-	out, err := c.git(ctx, "ls-remote", "--tags", "--refs", remote)
+	out, err := c.git(ctx, "", "ls-remote", "--tags", "--refs", remote)
 	if err != nil {
 		return nil, err
 	}
@@ -315,11 +315,11 @@ func (c *Client) gitTags(ctx context.Context, remote string) ([]Release, error) 
 	return rs, nil
 }
 
-func (c *Client) git(ctx context.Context, args ...string) ([]byte, error) {
+func (c *Client) git(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	if c.Git != nil {
-		return c.Git(ctx, args...)
+		return c.Git(ctx, dir, args...)
 	}
-	return RunGit(ctx, "", args...)
+	return RunGit(ctx, dir, args...)
 }
 
 // RunGit runs git in dir (the working directory when "") without prompts

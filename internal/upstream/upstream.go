@@ -91,9 +91,10 @@ type Client struct {
 	Concurrency, GitHubConcurrency int
 	// BatchSize is how many repositories one GraphQL query names (default 50).
 	BatchSize int
-	// Git runs git with args and returns its standard output (default: the
-	// git program).
-	Git func(ctx context.Context, args ...string) ([]byte, error)
+	// Git runs git in dir ("" for any) and returns its standard output: the
+	// command line wires it to the one exec door (internal/git); RunGit
+	// when nil.
+	Git func(ctx context.Context, dir string, args ...string) ([]byte, error)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
