@@ -24,6 +24,9 @@ type Filter struct {
 	// Upstream keeps packages that declare an upstream; a named one
 	// without is an error.
 	Upstream bool
+	// Broken also selects, without arguments, the folders whose cpk.yaml
+	// has problems, with them as EntryProblems (lint reports them).
+	Broken bool
 }
 
 // Selection is what a command works on: the packages, and the catalog they
@@ -62,6 +65,9 @@ func Select(appsDir string, args []string, f Filter) (*Selection, error) {
 				sel.Packages = append(sel.Packages, a.Package())
 			}
 		}
+		if f.Broken {
+			sel.Packages = append(sel.Packages, sel.broken()...)
+		}
 		return sel, nil
 	}
 	seen := map[string]bool{}
@@ -93,6 +99,11 @@ func (s *Selection) resolve(arg string) (cpk.Package, error) {
 				return a.Package(), nil
 			}
 		}
+		for _, p := range s.broken() {
+			if same, _ := filepath.Abs(p.Dir); same == abs {
+				return p, nil
+			}
+		}
 		return cpk.Package{ID: filepath.Base(abs), Dir: abs}, nil
 	}
 	if a := s.Catalog.App(arg); a != nil {
@@ -109,13 +120,37 @@ func (s *Selection) resolve(arg string) (cpk.Package, error) {
 	if s.Problems != nil {
 		// An application whose cpk.yaml is broken stays addressable by its
 		// folder's name (its problems are reported as such).
-		for _, p := range s.Problems.Problems {
-			if dir := filepath.Dir(p.File); filepath.Base(dir) == arg && filepath.Dir(dir) == s.Catalog.Dir {
-				return cpk.Package{ID: arg, Dir: dir}, nil
+		for _, p := range s.broken() {
+			if p.ID == arg {
+				return p, nil
 			}
 		}
 	}
 	return cpk.Package{}, &SelectError{arg, fmt.Sprintf("%q is neither an application of the catalog nor a folder: %s(a folder needs a /, like ./%s)", arg, hint, arg)}
+}
+
+// broken are the folders whose cpk.yaml has problems, as packages named
+// after their folder, each with its problems.
+func (s *Selection) broken() []cpk.Package {
+	if s.Problems == nil {
+		return nil
+	}
+	var out []cpk.Package
+	at := map[string]int{}
+	for _, p := range s.Problems.Problems {
+		dir := filepath.Dir(p.File)
+		if filepath.Dir(dir) != s.Catalog.Dir {
+			continue
+		}
+		i, ok := at[dir]
+		if !ok {
+			i = len(out)
+			at[dir] = i
+			out = append(out, cpk.Package{ID: filepath.Base(dir), Dir: dir})
+		}
+		out[i].EntryProblems = append(out[i].EntryProblems, cpk.EntryProblem{File: filepath.Base(p.File), Line: p.Line, Column: p.Column, Message: p.Message})
+	}
+	return out
 }
 
 // keep applies the filter to one package; why says what it lacks.

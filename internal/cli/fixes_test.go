@@ -242,3 +242,23 @@ func TestHelpExamplesWorkOnTheCatalog(t *testing.T) {
 	}
 	walk(root)
 }
+
+// CY001 goes through the lint pass: the same verdict by id, by folder and
+// for the whole catalog, and the configuration applies to it.
+func TestCatalogProblemsGoThroughThePass(t *testing.T) {
+	root := t.TempDir()
+	testenv.CopyTree(t, filepath.Join(repo, "apps", "webhook"), filepath.Join(root, "apps", "webhook"))
+	spec := filepath.Join(root, "apps", "webhook", "cpk.yaml")
+	data, _ := os.ReadFile(spec)
+	os.WriteFile(spec, append(data, []byte("tire: 1\n")...), 0o644)
+	for _, args := range [][]string{{"lint"}, {"lint", "webhook"}, {"lint", filepath.Join(root, "apps", "webhook") + "/"}} {
+		out, _, code := run(t, root, "", append(args, "--format", "json")...)
+		if code != 1 || !strings.Contains(out, `"rule": "CY001"`) || !strings.Contains(out, "unknown key tire") {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+	os.WriteFile(filepath.Join(root, "cpk-lint.yaml"), []byte("severity:\n  CY001: warning\n"), 0o644)
+	if out, _, code := run(t, root, "", "lint", "webhook", "--format", "json"); code != 0 || !strings.Contains(out, `"severity": "warning"`) {
+		t.Errorf("configured as a warning: exit %d\n%s", code, out)
+	}
+}

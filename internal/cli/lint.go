@@ -175,41 +175,21 @@ func lintTargets(g *Globals, targets []string) (pkgs []lint.Package, display map
 		}
 		return pkgs, display, nil, nil
 	}
-	f := catalog.Filter{Files: len(targets) == 0}
+	// Entries whose cpk.yaml is broken are linted too: CY001 reports their
+	// problems in the pass, like every rule.
+	f := catalog.Filter{Files: len(targets) == 0, Broken: true}
 	sel, err := g.selectPackages(targets, f)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	selected := map[string]bool{}
 	for _, p := range sel.Packages {
 		pkgs = append(pkgs, p)
-		selected[filepath.Base(p.Dir)] = true
-		display[p.ID] = "apps/" + p.ID
+		display[p.ID] = filepath.ToSlash(filepath.Join(filepath.Base(dir), filepath.Base(p.Dir)))
 		if s, ok := shown[p.Dir]; ok {
 			display[p.ID] = s
 		}
 	}
-	if sel.Problems != nil {
-		for _, f := range catalogFindings(dir, sel.Problems) {
-			if len(targets) == 0 || selected[f.App] {
-				findings = append(findings, f)
-			}
-		}
-	}
-	return pkgs, display, findings, nil
-}
-
-func catalogFindings(appsDir string, le *catalog.LoadError) []cpk.Finding {
-	var out []cpk.Finding
-	for _, p := range le.Problems {
-		rel, err := filepath.Rel(appsDir, p.File)
-		if err != nil {
-			rel = p.File
-		}
-		app, file, _ := strings.Cut(filepath.ToSlash(rel), "/")
-		out = append(out, cpk.Finding{Rule: rules.CatalogRule, Severity: cpk.Error, App: app, File: file, Line: p.Line, Column: p.Column, Message: p.Message})
-	}
-	return out
+	return pkgs, display, nil, nil
 }
 
 // printExcerpt shows the finding's source line with a caret under its

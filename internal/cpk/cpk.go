@@ -87,4 +87,15 @@ type Package struct {
 	ID       string
 	Dir      string
 	Upstream *Upstream
+	// EntryProblems are the problems of its catalog entry (cpk.yaml) found
+	// when the catalog loaded; lint reports them as CY001.
+	EntryProblems []EntryProblem
+}
+
+// EntryProblem is one problem of a cpk.yaml, at a position of the file
+// (File is relative to the package folder).
+type EntryProblem struct {
+	File         string
+	Line, Column int
+	Message      string
 }

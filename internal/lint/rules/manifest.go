@@ -6,8 +6,11 @@ import (
 	"cpk/internal/manifest"
 )
 
-// CatalogRule is the code under which problems of cpk.yaml are reported; the
-// catalog loader finds them, so the rule itself checks nothing per package.
+// CatalogRule is the code under which problems of cpk.yaml are reported:
+// the catalog loader finds them (strict decoding needs the whole catalog,
+// for duplicate ids), and the package carries them into the pass, where
+// this rule reports them like any other, suppressions and configuration
+// included.
 const CatalogRule = "CY001"
 
 var manifestRules = []*lint.Rule{
@@ -82,7 +85,11 @@ Good:
     id: grist
     tier: 1
     phase: 2`,
-		Run: func(*lint.Pass) {},
+		Run: func(p *lint.Pass) {
+			for _, e := range p.EntryProblems {
+				p.Reportf(e.File, e.Line, e.Column, "%s", e.Message)
+			}
+		},
 	},
 }
 
