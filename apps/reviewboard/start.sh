@@ -1,61 +1,83 @@
 #!/bin/bash
 set -eu
 
-# Review Board's site lives in /app/data/site. Its settings_local.py is the
-# package's, linked on every start, and reads the platform's variables (which
-# may change on any restart) when Review Board starts; the site configuration
-# kept in the database (login, mail, domain) is set from them on every start.
+# Review Board's site directory is /app/data/site: uploaded files, the
+# static files of this version, extensions' data. Its settings_local.py is a
+# link to /run/reviewboard/settings_local.py, written on every start from the
+# platform's variables; the site configuration Review Board keeps in its
+# database (address, mail, login) is set from them on every start too.
 
-site=/app/data/site
-rbsite() { gosu cloudron:cloudron /app/code/venv/bin/rb-site "$@"; }
+readonly site=/app/data/site
+readonly settings=/run/reviewboard/settings_local.py
 
-mkdir -p /run/reviewboard/cache /run/nginx
+mkdir -p /run/reviewboard/cache /run/reviewboard/home /run/nginx
+chown -R cloudron:cloudron /run/reviewboard
 
-if [[ ! -f /app/data/.initialized ]]; then
-    echo "==> First run: creating the site, its secret and the admin account"
-    openssl rand -hex 32 > /app/data/secret_key
-    openssl rand -hex 12 > /app/data/admin_password
-    chown -R cloudron:cloudron /app/data
-    rbsite install --noinput --domain-name="${CLOUDRON_APP_DOMAIN}" --site-root=/ \
+# As the app user; HOME in /run, where Python, git and ssh may write.
+as_cloudron() {
+    gosu cloudron:cloudron env HOME=/run/reviewboard/home "$@"
+}
+rbsite() {
+    as_cloudron /app/code/venv/bin/rb-site "$@"
+}
+
+# The secret key signs sessions and encrypts stored repository passwords:
+# made once and kept with the data.
+if [[ ! -s /app/data/secret_key ]]; then
+    echo "==> First start: generating the secret key"
+    openssl rand -base64 48 | tr -d '\n/+=' | cut -c1-50 > /app/data/secret_key
+fi
+chown cloudron:cloudron /app/data/secret_key
+chmod 0600 /app/data/secret_key
+
+echo "==> Waiting for the database"
+export PGPASSWORD="${CLOUDRON_POSTGRESQL_PASSWORD}"
+for _ in $(seq 1 60); do
+    if psql -h "${CLOUDRON_POSTGRESQL_HOST}" -p "${CLOUDRON_POSTGRESQL_PORT}" -U "${CLOUDRON_POSTGRESQL_USERNAME}" \
+        -d "${CLOUDRON_POSTGRESQL_DATABASE}" -c "SELECT 1" >/dev/null 2>&1; then
+        break
+    fi
+    sleep 1
+done
+tables=$(psql -h "${CLOUDRON_POSTGRESQL_HOST}" -p "${CLOUDRON_POSTGRESQL_PORT}" -U "${CLOUDRON_POSTGRESQL_USERNAME}" \
+    -d "${CLOUDRON_POSTGRESQL_DATABASE}" -tAc "SELECT count(*) FROM information_schema.tables WHERE table_name = 'siteconfig_siteconfiguration'")
+unset PGPASSWORD
+
+# First start (an empty database): rb-site install
+# creates the site directory, the tables and the administrator "admin",
+# whose generated password is kept in /app/data/admin_password.
+if [[ "${tables}" != "1" ]]; then
+    echo "==> Installing the Review Board site"
+    if [[ ! -s /app/data/admin_password ]]; then
+        openssl rand -base64 18 | tr -d '\n/+=' > /app/data/admin_password
+    fi
+    chown cloudron:cloudron /app/data/admin_password
+    chmod 0600 /app/data/admin_password
+    rbsite install --noinput --opt-out-support-data \
+        --domain-name="${CLOUDRON_APP_DOMAIN}" --site-root=/ \
         --static-url=static/ --media-url=media/ \
-        --db-type=postgresql --db-name="${CLOUDRON_POSTGRESQL_DATABASE}" --db-host="${CLOUDRON_POSTGRESQL_HOST}" \
+        --db-type=postgresql --db-name="${CLOUDRON_POSTGRESQL_DATABASE}" \
+        --db-host="${CLOUDRON_POSTGRESQL_HOST}" \
         --db-user="${CLOUDRON_POSTGRESQL_USERNAME}" --db-pass="${CLOUDRON_POSTGRESQL_PASSWORD}" \
         --cache-type=file --cache-info=/run/reviewboard/cache \
-        --web-server-type=apache --python-loader=wsgi \
-        --admin-user=admin --admin-password="$(cat /app/data/admin_password)" --admin-email="admin@${CLOUDRON_APP_DOMAIN}" \
+        --secret-key="$(cat /app/data/secret_key)" \
+        --admin-user=admin --admin-password="$(cat /app/data/admin_password)" \
+        --admin-email="${CLOUDRON_MAIL_FROM:-admin@${CLOUDRON_APP_DOMAIN}}" \
+        --allow-non-empty-sitedir --sitelist=/run/reviewboard/sites \
         "${site}"
-    touch /app/data/.initialized
 fi
 
-ln -sf /app/pkg/settings_local.py "${site}/conf/settings_local.py"
-chown -R cloudron:cloudron /app/data /run/reviewboard
+echo "==> Writing ${settings}"
+as_cloudron /app/code/venv/bin/python /app/pkg/write_settings.py "${settings}"
+ln -sfn "${settings}" "${site}/conf/settings_local.py"
+chown -R cloudron:cloudron /app/data
 
-# Migrations (and static files) for the installed version, on every start.
+# Migrations and the static files of this version, on every start.
 echo "==> Upgrading the site"
-rbsite upgrade --noinput "${site}"
+rbsite upgrade --noinput --sitelist=/run/reviewboard/sites "${site}"
 
 echo "==> Site configuration from the environment"
-setconf() { rbsite manage "${site}" set-siteconfig -- --key="$1" --value="$2"; }
-setconf site_domain_method https
-setconf mail_host "${CLOUDRON_MAIL_SMTP_SERVER}"
-setconf mail_port "${CLOUDRON_MAIL_SMTP_PORT}"
-setconf mail_host_user "${CLOUDRON_MAIL_SMTP_USERNAME}"
-setconf mail_host_password "${CLOUDRON_MAIL_SMTP_PASSWORD}"
-setconf mail_use_tls false
-setconf mail_default_from "${CLOUDRON_MAIL_FROM}"
-if [[ -n "${CLOUDRON_LDAP_URL:-}" ]]; then
-    setconf auth_backend ldap
-    setconf auth_ldap_uri "${CLOUDRON_LDAP_URL:-}"
-    setconf auth_ldap_base_dn "${CLOUDRON_LDAP_USERS_BASE_DN:-}"
-    setconf auth_ldap_uid username
-    setconf auth_ldap_uid_mask ""
-    setconf auth_ldap_anon_bind_uid "${CLOUDRON_LDAP_BIND_DN:-}"
-    setconf auth_ldap_anon_bind_passwd "${CLOUDRON_LDAP_BIND_PASSWORD:-}"
-    setconf auth_ldap_email_attribute mail
-    setconf auth_ldap_full_name_attribute displayname
-fi
-# The site's domain follows the app's location (moves change it).
-rbsite manage "${site}" shell -- -c "from django.contrib.sites.models import Site; Site.objects.filter(pk=1).update(domain='${CLOUDRON_APP_DOMAIN}', name='${CLOUDRON_APP_DOMAIN}')"
+rbsite manage "${site}" shell -- -c "exec(open('/app/pkg/configure.py').read())"
 
 echo "==> Starting nginx and gunicorn"
-exec /usr/bin/supervisord --configuration /etc/supervisor/supervisord.conf --nodaemon -i reviewboard
+exec /usr/bin/supervisord --configuration /etc/supervisor/supervisord.conf
