@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import yaml
+from flask import send_file
 from werkzeug.exceptions import BadRequest
 
 import wireviz_web.server as server
@@ -77,4 +78,18 @@ server.wireviz_render = confined_render
 
 setup_logging()
 app = create_app()
+
+INDEX = Path(__file__).with_name("index.html")
+
+
+@app.route(URL_PREFIX + "/")
+def index():
+    """The package's front page: a form that posts YAML to render (upstream has none).
+
+    Added before the blueprint: flask-restx claims "/" for its API root too
+    (a 404 here, since its documentation is at /doc), and the first rule wins.
+    """
+    return send_file(INDEX, mimetype="text/html", max_age=0)
+
+
 app.register_blueprint(server.app, url_prefix=URL_PREFIX)
