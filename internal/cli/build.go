@@ -34,16 +34,19 @@ type buildOptions struct {
 	BuildArgs []string
 }
 
+// newBuildCmdLong is the help text of the command.
+const newBuildCmdLong = `Build the images of packages (catalog ids or package folders), of the whole
+catalog (--all: every package with a Dockerfile) or of the packages whose
+files changed since a git revision (--changed, --since).
+
+Each image is tagged `
+
 func newBuildCmd(g *Globals) *cobra.Command {
 	var opts buildOptions
 	c := &cobra.Command{
 		Use:   "build [APP|DIR...]",
 		Short: "Build package images; unchanged packages are not rebuilt",
-		Long: `Build the images of packages (catalog ids or package folders), of the whole
-catalog (--all: every package with a Dockerfile) or of the packages whose
-files changed since a git revision (--changed, --since).
-
-Each image is tagged ` + build.Repo + `/<app>:<hash>, the hash covering the
+		Long: newBuildCmdLong + build.Repo + `/<app>:<hash>, the hash covering the
 package's files, its base images and the build args: a package whose tag
 exists is up to date and is skipped without asking the engine to build.
 Images carry the labels io.cpk.app, io.cpk.content and io.cpk.base-digest.
@@ -104,16 +107,9 @@ func runBuild(ctx context.Context, g *Globals, opts buildOptions, args []string,
 	if err != nil {
 		return usageError("%v", err)
 	}
-	buildArgs := map[string]string{}
-	for k, v := range cfg.BuildArgs {
-		buildArgs[k] = v
-	}
-	for _, kv := range opts.BuildArgs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return usageError("--build-arg %q: use KEY=VALUE", kv)
-		}
-		buildArgs[k] = v
+	buildArgs, err := mergeBuildArgs(cfg.BuildArgs, opts.BuildArgs)
+	if err != nil {
+		return err
 	}
 	jobs := opts.Jobs
 	if !jobsSet && cfg.Jobs > 0 {
@@ -160,6 +156,23 @@ func runBuild(ctx context.Context, g *Globals, opts buildOptions, args []string,
 		return silentFailure
 	}
 	return nil
+}
+
+// mergeBuildArgs lays the --build-arg KEY=VALUE flags over the
+// configuration's build arguments.
+func mergeBuildArgs(configured map[string]string, flags []string) (map[string]string, error) {
+	out := map[string]string{}
+	for k, v := range configured {
+		out[k] = v
+	}
+	for _, kv := range flags {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageError("--build-arg %q: use KEY=VALUE", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
 }
 
 // buildTargets resolves ids, folders, --all and --changed to packages.

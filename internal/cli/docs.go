@@ -75,17 +75,8 @@ func runDocs(g *Globals, opts docsOptions) error {
 	if err != nil {
 		return err
 	}
-	cat := sel.Catalog
 	if sel.Problems != nil {
 		fmt.Fprintf(g.IO.Err, "warning: %v\n(the entries with problems get no docs)\n", sel.Problems)
-	}
-	var apps []*catalog.App
-	for _, p := range sel.Packages {
-		if a := cat.App(p.ID); a != nil {
-			apps = append(apps, a)
-		} else {
-			return usageError("%s is not an application of the catalog: cpk docs writes the catalog's READMEs", p.Dir)
-		}
 	}
 	rel := func(p string) string {
 		if r, err := filepath.Rel(root, p); err == nil {
@@ -93,58 +84,18 @@ func runDocs(g *Globals, opts docsOptions) error {
 		}
 		return p
 	}
-	var stale []string
-	packages := 0
-	for _, a := range apps {
-		want, ok, err := docs.PackageReadme(a)
-		if err != nil {
-			return fmt.Errorf("%s: %w", a.ID, err)
-		}
-		if !ok {
-			continue
-		}
-		packages++
-		s, err := docs.SyncFiles(map[string][]byte{filepath.Join(a.Dir, docs.ReadmeFile): want}, opts.Check)
-		if err != nil {
-			return err
-		}
-		for _, p := range s {
-			stale = append(stale, rel(p))
-		}
+	stale, packages, err := syncReadmes(sel, opts.Check, rel)
+	if err != nil {
+		return err
 	}
 	summary := fmt.Sprintf("%d package README(s)", packages)
 	if len(opts.Apps) == 0 {
-		index, err := docs.CatalogPage(cat)
+		more, what, err := syncReferences(g, sel.Catalog, root, opts.Check, rel)
 		if err != nil {
 			return err
 		}
-		s, err := docs.SyncFiles(map[string][]byte{filepath.Join(appsDir, docs.CatalogIndex): index}, opts.Check)
-		if err != nil {
-			return err
-		}
-		for _, p := range s {
-			stale = append(stale, rel(p))
-		}
-		reg, err := rules.Registry()
-		if err != nil {
-			return err
-		}
-		for _, set := range []struct {
-			dir   string
-			pages map[string][]byte
-		}{
-			{docs.RulesDir, docs.RulePages(reg.Rules())},
-			{docs.CLIDir, docs.CLIPages(docTree(g.IO))},
-		} {
-			s, err := docs.Sync(filepath.Join(root, filepath.FromSlash(set.dir)), set.pages, opts.Check)
-			if err != nil {
-				return err
-			}
-			for _, p := range s {
-				stale = append(stale, set.dir+"/"+p)
-			}
-		}
-		summary += fmt.Sprintf(", apps/%s, %s (%d rules), %s", docs.CatalogIndex, docs.RulesDir, len(reg.Rules()), docs.CLIDir)
+		stale = append(stale, more...)
+		summary += ", " + what
 	}
 	switch {
 	case len(stale) == 0:
@@ -156,4 +107,67 @@ func runDocs(g *Globals, opts docsOptions) error {
 		fmt.Fprintf(g.IO.Err, "wrote %d file(s): %s\n", len(stale), strings.Join(stale, ", "))
 	}
 	return nil
+}
+
+// syncReadmes writes (or with check, compares) the selected packages'
+// READMEs; it returns the stale ones and how many packages have one.
+func syncReadmes(sel *catalog.Selection, check bool, rel func(string) string) (stale []string, packages int, err error) {
+	for _, p := range sel.Packages {
+		a := sel.Catalog.App(p.ID)
+		if a == nil {
+			return nil, 0, usageError("%s is not an application of the catalog: cpk docs writes the catalog's READMEs", p.Dir)
+		}
+		want, ok, err := docs.PackageReadme(a)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", a.ID, err)
+		}
+		if !ok {
+			continue
+		}
+		packages++
+		s, err := docs.SyncFiles(map[string][]byte{filepath.Join(a.Dir, docs.ReadmeFile): want}, check)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, p := range s {
+			stale = append(stale, rel(p))
+		}
+	}
+	return stale, packages, nil
+}
+
+// syncReferences writes (or compares) the catalog index, the rule pages
+// and the CLI reference; what names them for the summary.
+func syncReferences(g *Globals, cat *catalog.Catalog, root string, check bool, rel func(string) string) (stale []string, what string, err error) {
+	index, err := docs.CatalogPage(cat)
+	if err != nil {
+		return nil, "", err
+	}
+	s, err := docs.SyncFiles(map[string][]byte{filepath.Join(cat.Dir, docs.CatalogIndex): index}, check)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, p := range s {
+		stale = append(stale, rel(p))
+	}
+	reg, err := rules.Registry()
+	if err != nil {
+		return nil, "", err
+	}
+	for _, set := range []struct {
+		dir   string
+		pages map[string][]byte
+	}{
+		{docs.RulesDir, docs.RulePages(reg.Rules())},
+		{docs.CLIDir, docs.CLIPages(docTree(g.IO))},
+	} {
+		s, err := docs.Sync(filepath.Join(root, filepath.FromSlash(set.dir)), set.pages, check)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, p := range s {
+			stale = append(stale, set.dir+"/"+p)
+		}
+	}
+	return stale, fmt.Sprintf("apps/%s, %s (%d rules), %s", docs.CatalogIndex, docs.RulesDir, len(reg.Rules()), docs.CLIDir), nil
 }

@@ -96,48 +96,17 @@ func runLint(ctx context.Context, g *Globals, opts lintOptions) error {
 	case opts.List:
 		return listRules(g.IO, reg, opts.Format)
 	}
-	pkgs, display, findings, err := lintTargets(g, opts.Targets)
+	pkgs, display, err := lintTargets(g, opts.Targets)
 	if err != nil {
 		return err
 	}
 	results := reg.RunTimed(pkgs, runtime.GOMAXPROCS(0))
+	findings := []cpk.Finding{}
 	for _, r := range results {
 		findings = append(findings, r.Findings...)
 	}
 	runs := recordLint(ctx, g, reg, pkgs, results)
-	if findings == nil {
-		findings = []cpk.Finding{}
-	}
-	path := func(f cpk.Finding) string {
-		dir, ok := display[f.App]
-		if !ok {
-			dir = "apps/" + f.App
-		}
-		return dir + "/" + f.File
-	}
-	switch opts.Format {
-	case "json":
-		err = g.IO.writeJSON(lintReport{findings})
-	case "sarif":
-		err = g.IO.writeJSON(toSARIF(reg, findings, path))
-	case "github":
-		for _, f := range findings {
-			fmt.Fprintln(g.IO.Out, githubAnnotation(f, path(f)))
-		}
-	default:
-		dirs := map[string]string{}
-		for _, p := range pkgs {
-			dirs[p.ID] = p.Dir
-		}
-		printFindings(g.IO, findings, path, len(pkgs), func(f cpk.Finding) string {
-			if dir, ok := dirs[f.App]; ok && f.File != "" {
-				return filepath.Join(dir, filepath.FromSlash(f.File))
-			}
-			return ""
-		})
-		printFailedChecks(g.IO, runs)
-	}
-	if err != nil {
+	if err := writeFindings(g.IO, reg, opts.Format, findings, pkgs, display, runs); err != nil {
 		return err
 	}
 	for _, f := range findings {
@@ -148,11 +117,46 @@ func runLint(ctx context.Context, g *Globals, opts lintOptions) error {
 	return nil
 }
 
+// writeFindings reports the findings in the chosen format; display names
+// each package's folder as the user knows it.
+func writeFindings(io *IO, reg *lint.Registry, format string, findings []cpk.Finding, pkgs []lint.Package, display map[string]string, runs []cpk.Run) error {
+	path := func(f cpk.Finding) string {
+		dir, ok := display[f.App]
+		if !ok {
+			dir = "apps/" + f.App
+		}
+		return dir + "/" + f.File
+	}
+	switch format {
+	case "json":
+		return io.writeJSON(lintReport{findings})
+	case "sarif":
+		return io.writeJSON(toSARIF(reg, findings, path))
+	case "github":
+		for _, f := range findings {
+			fmt.Fprintln(io.Out, githubAnnotation(f, path(f)))
+		}
+		return nil
+	}
+	dirs := map[string]string{}
+	for _, p := range pkgs {
+		dirs[p.ID] = p.Dir
+	}
+	printFindings(io, findings, path, len(pkgs), func(f cpk.Finding) string {
+		if dir, ok := dirs[f.App]; ok && f.File != "" {
+			return filepath.Join(dir, filepath.FromSlash(f.File))
+		}
+		return ""
+	})
+	printFailedChecks(io, runs)
+	return nil
+}
+
 // lintTargets resolves the arguments into packages (catalog.Select;
 // folders alone outside a repository). display maps an app id to the
 // folder shown in text output. Problems of the selected cpk.yaml files
 // become CY001 findings.
-func lintTargets(g *Globals, targets []string) (pkgs []lint.Package, display map[string]string, findings []cpk.Finding, err error) {
+func lintTargets(g *Globals, targets []string) (pkgs []lint.Package, display map[string]string, err error) {
 	display = map[string]string{}
 	shown := map[string]string{} // folder → as typed
 	for _, t := range targets {
@@ -166,21 +170,21 @@ func lintTargets(g *Globals, targets []string) (pkgs []lint.Package, display map
 	if rootErr != nil {
 		// Outside a repository: package folders only.
 		if len(targets) == 0 || len(shown) < len(targets) {
-			return nil, nil, nil, rootErr
+			return nil, nil, rootErr
 		}
 		for _, t := range targets {
 			abs, _ := filepath.Abs(t)
 			pkgs = append(pkgs, lint.Package{ID: filepath.Base(abs), Dir: abs})
 			display[filepath.Base(abs)] = shown[abs]
 		}
-		return pkgs, display, nil, nil
+		return pkgs, display, nil
 	}
 	// Entries whose cpk.yaml is broken are linted too: CY001 reports their
 	// problems in the pass, like every rule.
 	f := catalog.Filter{Files: len(targets) == 0, Broken: true}
 	sel, err := g.selectPackages(targets, f)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	for _, p := range sel.Packages {
 		pkgs = append(pkgs, p)
@@ -189,7 +193,7 @@ func lintTargets(g *Globals, targets []string) (pkgs []lint.Package, display map
 			display[p.ID] = s
 		}
 	}
-	return pkgs, display, nil, nil
+	return pkgs, display, nil
 }
 
 // printExcerpt shows the finding's source line with a caret under its

@@ -29,12 +29,8 @@ type newOptions struct {
 	Format     string
 }
 
-func newNewCmd(g *Globals) *cobra.Command {
-	var opts newOptions
-	c := &cobra.Command{
-		Use:   "new APP --archetype web|api|worker|static [--addons A,B] [--runtime R]",
-		Short: "Write a new package from a template: lint-clean, buildable, with a placeholder app",
-		Long: `Write a complete package into apps/<APP>/: the manifest with the addons and
+// newNewCmdLong is the help text of the command.
+const newNewCmdLong = `Write a complete package into apps/<APP>/: the manifest with the addons and
 a health check, a Dockerfile on the digest-pinned base image with a pinned,
 checksummed upstream step, a start script following the platform's
 conventions (first-run setup, configuration written into /run from the
@@ -66,7 +62,14 @@ An application of the catalog keeps its cpk.yaml (its name becomes the
 title); for a new one cpk new writes cpk.yaml with --phase and --category.
 Existing files are never overwritten: --force regenerates them, printing a
 unified diff of each change first; --dry-run prints the diff and writes
-nothing.`,
+nothing.`
+
+func newNewCmd(g *Globals) *cobra.Command {
+	var opts newOptions
+	c := &cobra.Command{
+		Use:   "new APP --archetype web|api|worker|static [--addons A,B] [--runtime R]",
+		Short: "Write a new package from a template: lint-clean, buildable, with a placeholder app",
+		Long:  newNewCmdLong,
 		Example: `  cpk new healthchecks --archetype web --addons postgresql,sendmail
   cpk new my-api --archetype api --runtime go --addons postgresql,redis
   cpk new jobs --archetype worker --addons redis,scheduler --phase 3 --category dev-tools
@@ -125,42 +128,9 @@ func runNew(g *Globals, id string, opts newOptions, specFlags bool) error {
 	if err != nil {
 		return err
 	}
-	cat, le, err := g.catalog()
+	so, err := newScaffoldOptions(g, appsDir, id, opts, specFlags)
 	if err != nil {
 		return err
-	}
-	so := scaffold.Options{
-		ID: id, Title: opts.Name, Archetype: scaffold.Archetype(opts.Archetype), Runtime: scaffold.Runtime(opts.Runtime),
-		Addons: opts.Addons, ManifestID: opts.ManifestID,
-	}
-	dir := filepath.Join(appsDir, id)
-	if app := cat.App(id); app != nil {
-		if specFlags {
-			return usageError("%s is in the catalog already: --phase and --category are for new entries (edit apps/%s/cpk.yaml)", id, id)
-		}
-		if so.Title == "" {
-			so.Title = app.Name
-		}
-		so.Website = app.Upstream.Link()
-	} else {
-		if _, err := os.Stat(filepath.Join(dir, catalog.SpecFile)); err == nil {
-			// The entry exists but does not load: say why rather than overwrite it.
-			if le != nil {
-				for _, p := range le.Problems {
-					if filepath.Dir(p.File) == dir {
-						return usageError("apps/%s/%s has problems; fix them first:\n  %v", id, catalog.SpecFile, p)
-					}
-				}
-			}
-			return usageError("apps/%s/%s exists but is not in the catalog; fix it first (cpk lint %s)", id, catalog.SpecFile, id)
-		}
-		if !slices.Contains(catalog.Phases, opts.Phase) {
-			return usageError("--phase %d: the plan's phases are 2, 3 and 4", opts.Phase)
-		}
-		if !slices.Contains(catalog.Categories, opts.Category) {
-			return usageError("--category %q: use one of %s", opts.Category, strings.Join(catalog.Categories, ", "))
-		}
-		so.Spec = &scaffold.Spec{Phase: opts.Phase, Category: opts.Category}
 	}
 	if so, err = scaffold.Normalize(so); err != nil {
 		return usageError("%v", err)
@@ -170,7 +140,7 @@ func runNew(g *Globals, id string, opts newOptions, specFlags bool) error {
 		return err
 	}
 	var diff bytes.Buffer
-	written, err := scaffold.Write(dir, files, scaffold.WriteOptions{Force: opts.Force, DryRun: opts.DryRun, Diff: &diff})
+	written, err := scaffold.Write(filepath.Join(appsDir, id), files, scaffold.WriteOptions{Force: opts.Force, DryRun: opts.DryRun, Diff: &diff})
 	var ee *scaffold.ExistsError
 	switch {
 	case errors.As(err, &ee):
@@ -178,9 +148,7 @@ func runNew(g *Globals, id string, opts newOptions, specFlags bool) error {
 	case err != nil:
 		return envError(err)
 	}
-
-	rt := so.Runtime
-	rep := newReport{App: id, Dir: "apps/" + id, Archetype: string(so.Archetype), Runtime: string(rt), Addons: so.Addons, DryRun: opts.DryRun, Files: written, Diff: diff.String()}
+	rep := newReport{App: id, Dir: "apps/" + id, Archetype: string(so.Archetype), Runtime: string(so.Runtime), Addons: so.Addons, DryRun: opts.DryRun, Files: written, Diff: diff.String()}
 	if rep.Addons == nil {
 		rep.Addons = []string{}
 	}
@@ -190,29 +158,79 @@ func runNew(g *Globals, id string, opts newOptions, specFlags bool) error {
 	if opts.Format == "json" {
 		return g.IO.writeJSON(rep)
 	}
-	g.IO.Out.Write(diff.Bytes())
-	t := &table{io: g.IO}
-	for _, w := range written {
+	printNew(g.IO, so, rep, diff.Bytes())
+	return nil
+}
+
+// newScaffoldOptions says what to write: an entry of the catalog keeps its
+// cpk.yaml (its name is the title, its upstream the website); a new one
+// gets a cpk.yaml from --phase and --category.
+func newScaffoldOptions(g *Globals, appsDir, id string, opts newOptions, specFlags bool) (scaffold.Options, error) {
+	so := scaffold.Options{
+		ID: id, Title: opts.Name, Archetype: scaffold.Archetype(opts.Archetype), Runtime: scaffold.Runtime(opts.Runtime),
+		Addons: opts.Addons, ManifestID: opts.ManifestID,
+	}
+	cat, le, err := g.catalog()
+	if err != nil {
+		return so, err
+	}
+	if app := cat.App(id); app != nil {
+		if specFlags {
+			return so, usageError("%s is in the catalog already: --phase and --category are for new entries (edit apps/%s/cpk.yaml)", id, id)
+		}
+		if so.Title == "" {
+			so.Title = app.Name
+		}
+		so.Website = app.Upstream.Link()
+		return so, nil
+	}
+	dir := filepath.Join(appsDir, id)
+	if _, err := os.Stat(filepath.Join(dir, catalog.SpecFile)); err == nil {
+		// The entry exists but does not load: say why rather than overwrite it.
+		if le != nil {
+			for _, p := range le.Problems {
+				if filepath.Dir(p.File) == dir {
+					return so, usageError("apps/%s/%s has problems; fix them first:\n  %v", id, catalog.SpecFile, p)
+				}
+			}
+		}
+		return so, usageError("apps/%s/%s exists but is not in the catalog; fix it first (cpk lint %s)", id, catalog.SpecFile, id)
+	}
+	if !slices.Contains(catalog.Phases, opts.Phase) {
+		return so, usageError("--phase %d: the plan's phases are 2, 3 and 4", opts.Phase)
+	}
+	if !slices.Contains(catalog.Categories, opts.Category) {
+		return so, usageError("--category %q: use one of %s", opts.Category, strings.Join(catalog.Categories, ", "))
+	}
+	so.Spec = &scaffold.Spec{Phase: opts.Phase, Category: opts.Category}
+	return so, nil
+}
+
+// printNew shows what cpk new wrote (or would write) and what comes next.
+func printNew(io *IO, so scaffold.Options, rep newReport, diff []byte) {
+	id := rep.App
+	io.Out.Write(diff)
+	t := &table{io: io}
+	for _, w := range rep.Files {
 		action := string(w.Action)
-		if opts.DryRun && w.Action != scaffold.Unchanged {
+		if rep.DryRun && w.Action != scaffold.Unchanged {
 			action = "would be " + action
 		}
-		t.row(g.IO.paint(newActionStyle[w.Action], action), "apps/"+id+"/"+w.Path)
+		t.row(io.paint(newActionStyle[w.Action], action), "apps/"+id+"/"+w.Path)
 	}
 	t.flush()
-	if opts.DryRun {
-		fmt.Fprintln(g.IO.Err, "dry run: nothing written")
-		return nil
+	if rep.DryRun {
+		fmt.Fprintln(io.Err, "dry run: nothing written")
+		return
 	}
 	desc := string(so.Archetype) + " archetype"
-	if rt != scaffold.None {
-		desc += ", " + string(rt) + " runtime"
+	if so.Runtime != scaffold.None {
+		desc += ", " + string(so.Runtime) + " runtime"
 	}
 	if so.Spec != nil {
-		fmt.Fprintf(g.IO.Err, "new catalog entry: phase %s, category %s (edit apps/%s/cpk.yaml)\n", strconv.Itoa(so.Spec.Phase), so.Spec.Category, id)
+		fmt.Fprintf(io.Err, "new catalog entry: phase %s, category %s (edit apps/%s/cpk.yaml)\n", strconv.Itoa(so.Spec.Phase), so.Spec.Category, id)
 	}
-	fmt.Fprintf(g.IO.Err, "apps/%s: %s, with a placeholder app in place of the release (NOTES.md says how to put the real one in)\nnext: cpk lint %s && cpk build %s --offline\n", id, desc, id, id)
-	return nil
+	fmt.Fprintf(io.Err, "apps/%s: %s, with a placeholder app in place of the release (NOTES.md says how to put the real one in)\nnext: cpk lint %s && cpk build %s --offline\n", id, desc, id, id)
 }
 
 var newActionStyle = map[scaffold.Action]string{scaffold.Created: green, scaffold.Replaced: yellow, scaffold.Unchanged: dim}

@@ -83,13 +83,8 @@ func (g *Globals) selectPackages(args []string, f catalog.Filter) (*catalog.Sele
 	return sel, nil
 }
 
-// NewRoot builds the cpk command tree.
-func NewRoot(io *IO) *cobra.Command {
-	g := &Globals{IO: io}
-	root := &cobra.Command{
-		Use:   "cpk",
-		Short: "The Cloudron packaging kit: lint, build, test and track a catalog of Cloudron packages",
-		Long: `cpk turns a catalog of application packages (apps/<id>/) into verified
+// rootLong is the help text of the command.
+const rootLong = `cpk turns a catalog of application packages (apps/<id>/) into verified
 Cloudron apps. It validates manifests exactly as the platform does, lints
 packages against the platform's rules and shows the catalog's progress
 against the plan.
@@ -116,7 +111,15 @@ The team's flow (feature/package-<app> → integration → main):
 
 Exit codes: 0 ok, 1 findings, invalid input, a failed build or test, 2 usage
 error, 3 environment problem (e.g. no catalog found, no container engine),
-130 interrupted.`,
+130 interrupted.`
+
+// NewRoot builds the cpk command tree.
+func NewRoot(io *IO) *cobra.Command {
+	g := &Globals{IO: io}
+	root := &cobra.Command{
+		Use:           "cpk",
+		Short:         "The Cloudron packaging kit: lint, build, test and track a catalog of Cloudron packages",
+		Long:          rootLong,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       Version(),

@@ -94,6 +94,13 @@ func runServe(ctx context.Context, g *Globals, opts serveOptions) error {
 	if !addr.IP.IsLoopback() {
 		fmt.Fprintf(g.IO.Err, "warning: listening on %s, beyond this machine: the dashboard has no authentication\n", addr)
 	}
+	fmt.Fprintf(g.IO.Err, "cpk dashboard on http://%s/ (results: %s; Ctrl-C stops it)\n", addr, st)
+	return serveUntilDone(ctx, g.IO, ln, handler, errLog)
+}
+
+// serveUntilDone serves until the context ends (Ctrl-C), then shuts down
+// gracefully.
+func serveUntilDone(ctx context.Context, io *IO, ln net.Listener, handler http.Handler, errLog *log.Logger) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -101,9 +108,8 @@ func runServe(ctx context.Context, g *Globals, opts serveOptions) error {
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          log.New(g.IO.Err, "serve: ", log.LstdFlags),
+		ErrorLog:          errLog,
 	}
-	fmt.Fprintf(g.IO.Err, "cpk dashboard on http://%s/ (results: %s; Ctrl-C stops it)\n", addr, st)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -116,7 +122,7 @@ func runServe(ctx context.Context, g *Globals, opts serveOptions) error {
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	fmt.Fprintln(g.IO.Err, "dashboard stopped")
+	fmt.Fprintln(io.Err, "dashboard stopped")
 	return ctx.Err()
 }
 

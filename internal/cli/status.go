@@ -117,6 +117,13 @@ var stateStyle = map[cpk.State]string{
 }
 
 func printStatus(io *IO, r *status.Report, all bool) {
+	printGroups(io, r)
+	printMetrics(io, r)
+	printApps(io, r, all)
+}
+
+// printGroups prints the counts per state, per phase and per tier.
+func printGroups(io *IO, r *status.Report) {
 	h := func(s string) string { return io.paint(bold, s) }
 	fmt.Fprintf(io.Out, "%s — %d applications in the catalog, plan target %d\n\n", h("cpk status"), r.Total.Total, r.Total.Target)
 
@@ -157,6 +164,12 @@ func printStatus(io *IO, r *status.Report, all bool) {
 	}
 	t.flush()
 
+}
+
+// printMetrics prints the plan's four success metrics.
+func printMetrics(io *IO, r *status.Report) {
+	h := func(s string) string { return io.paint(bold, s) }
+	t := &table{io: io}
 	m := r.Metrics
 	fmt.Fprintf(io.Out, "\n%s\n", h("Success metrics"))
 	t.row("packages", fmt.Sprintf("%d of %d", m.Packages.Count, m.Packages.Target), "lint-clean packages (packaged or verified)")
@@ -173,6 +186,13 @@ func printStatus(io *IO, r *status.Report, all bool) {
 		fmt.Fprintf(io.Out, "\n%d application(s) wait only for network access to their release source (cpk.yaml needsNetwork; cpk status --all lists them)\n", r.WaitingForNetwork)
 	}
 
+}
+
+// printApps lists the applications (with package files, or all) and their
+// lifecycle steps.
+func printApps(io *IO, r *status.Report, all bool) {
+	h := func(s string) string { return io.paint(bold, s) }
+	t := &table{io: io}
 	var listed []status.App
 	for _, a := range r.Apps {
 		if all || a.State != cpk.Planned {

@@ -38,12 +38,8 @@ type testOptions struct {
 	Plan          planOptions
 }
 
-func newTestCmd(g *Globals) *cobra.Command {
-	var opts testOptions
-	c := &cobra.Command{
-		Use:   "test [APP|DIR...]",
-		Short: "Run the lifecycle test of packages in an emulated Cloudron",
-		Long: `Build each package (unchanged packages are not rebuilt; the build is
+// newTestCmdLong is the help text of the command.
+const newTestCmdLong = `Build each package (unchanged packages are not rebuilt; the build is
 recorded as cpk build records it) and run the platform's lifecycle test on
 it in an emulated Cloudron: install (first start healthy), restart (data
 persists), backup, uninstall + restore into a fresh app with fresh add-ons
@@ -67,7 +63,14 @@ in containers built once from the local base image (cpk base build). Every
 container, network and volume carries io.cpk.* labels and is removed on
 success, failure, timeout and Ctrl-C; --keep leaves them for debugging and
 cpk gc removes what dead runs left. Results are recorded, so that cpk
-status marks a package verified for its exact content.`,
+status marks a package verified for its exact content.`
+
+func newTestCmd(g *Globals) *cobra.Command {
+	var opts testOptions
+	c := &cobra.Command{
+		Use:   "test [APP|DIR...]",
+		Short: "Run the lifecycle test of packages in an emulated Cloudron",
+		Long:  newTestCmdLong,
 		Example: `  cpk test webhook
   cpk test --all --offline
   cpk test --shard 2/4 --base origin/main --spot 2   one shard of cpk ci plan's tests
@@ -126,10 +129,6 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 	if err != nil {
 		return err
 	}
-	cfg, err := build.LoadConfig(root)
-	if err != nil {
-		return usageError("%v", err)
-	}
 	if opts.Shard != "" {
 		if args, err = shardApps(ctx, g, opts); err != nil {
 			return err
@@ -147,45 +146,16 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 		fmt.Fprintln(g.IO.Err, "nothing to test: no package with a Dockerfile among those selected")
 		return nil
 	}
-	state := filepath.Join(root, ".cpk")
-	mapping, err := baseMapping(state, opts.Offline, cfg)
-	if err != nil {
-		return err
-	}
-	// The add-on images are built FROM the local base, online or not.
-	baseRef, err := base.LocalRef(state)
-	if err != nil {
-		return envError(err)
-	}
-	e, err := g.openEngine(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := base.Inspect(ctx, e, baseRef); err != nil {
-		return engineError(err)
-	}
-	facts := testFacts(ctx, e, baseRef)
 	disp := &testDisplay{io: g.IO}
-	suite := &scenario.Suite{Engine: e, Runner: g.runner(), Root: root, StateDir: state, Mapping: mapping, BuildArgs: cfg.BuildArgs,
-		BaseImage: baseRef, From: opts.From, RequireUpdate: opts.RequireUpdate, Keep: opts.Keep, HealthTimeout: opts.HealthTimeout, Steps: opts.Steps,
-		Observer: disp, Progress: disp.progress,
-		Built: func(p scenario.Package, r *build.Result, started, finished time.Time) {
-			// The build cpk test made counts as one (cpk status: build).
-			pkg := build.Package{ID: p.ID, Dir: p.Dir}
-			g.Record(context.WithoutCancel(ctx), buildRuns(root, []build.Package{pkg}, []*build.Result{r}, started, finished)...)
-		}}
+	suite, facts, err := testSuite(ctx, g, root, opts, disp)
+	if err != nil {
+		return err
+	}
 	var results []*scenario.Result
 	var runErr error
 	for _, p := range pkgs {
-		pctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-		res, err := suite.Test(pctx, scenario.Package{ID: p.ID, Dir: p.Dir})
-		timedOut := pctx.Err() == context.DeadlineExceeded && ctx.Err() == nil
-		cancel()
+		res, err := testOne(ctx, suite, p, opts.Timeout)
 		if res != nil {
-			if timedOut {
-				res.Outcome, res.Error = cpk.OutcomeFailed, fmt.Sprintf("timed out after %s (--timeout)", opts.Timeout)
-				err = nil
-			}
 			results = append(results, res)
 			disp.done(res)
 			recordTest(ctx, g, root, p, res, facts)
@@ -195,18 +165,8 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 			break
 		}
 	}
-	if opts.Format == "json" {
-		if results == nil {
-			results = []*scenario.Result{}
-		}
-		_ = g.IO.writeJSON(results)
-	} else {
-		printTestResults(g.IO, results)
-	}
-	if opts.JUnit != "" {
-		if err := writeJUnit(opts.JUnit, results); err != nil {
-			return envError(fmt.Errorf("--junit: %w", err))
-		}
+	if err := reportTests(g.IO, opts, results); err != nil {
+		return err
 	}
 	if runErr != nil {
 		return engineError(runErr)
@@ -217,6 +177,72 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 		}
 	}
 	return nil
+}
+
+// reportTests prints the results (or JSON) and writes the JUnit file.
+func reportTests(io *IO, opts testOptions, results []*scenario.Result) error {
+	if opts.Format == "json" {
+		if results == nil {
+			results = []*scenario.Result{}
+		}
+		_ = io.writeJSON(results)
+	} else {
+		printTestResults(io, results)
+	}
+	if opts.JUnit != "" {
+		if err := writeJUnit(opts.JUnit, results); err != nil {
+			return envError(fmt.Errorf("--junit: %w", err))
+		}
+	}
+	return nil
+}
+
+// testSuite prepares the lifecycle test: the build configuration, the base
+// image mapping, the local base image the add-ons are built from, the
+// engine, and the facts the evidence records.
+func testSuite(ctx context.Context, g *Globals, root string, opts testOptions, disp *testDisplay) (*scenario.Suite, scenario.Facts, error) {
+	cfg, err := build.LoadConfig(root)
+	if err != nil {
+		return nil, scenario.Facts{}, usageError("%v", err)
+	}
+	state := filepath.Join(root, ".cpk")
+	mapping, err := baseMapping(state, opts.Offline, cfg)
+	if err != nil {
+		return nil, scenario.Facts{}, err
+	}
+	// The add-on images are built FROM the local base, online or not.
+	baseRef, err := base.LocalRef(state)
+	if err != nil {
+		return nil, scenario.Facts{}, envError(err)
+	}
+	e, err := g.openEngine(ctx)
+	if err != nil {
+		return nil, scenario.Facts{}, err
+	}
+	if _, err := base.Inspect(ctx, e, baseRef); err != nil {
+		return nil, scenario.Facts{}, engineError(err)
+	}
+	suite := &scenario.Suite{Engine: e, Runner: g.runner(), Root: root, StateDir: state, Mapping: mapping, BuildArgs: cfg.BuildArgs,
+		BaseImage: baseRef, From: opts.From, RequireUpdate: opts.RequireUpdate, Keep: opts.Keep, HealthTimeout: opts.HealthTimeout, Steps: opts.Steps,
+		Observer: disp, Progress: disp.progress,
+		Built: func(p scenario.Package, r *build.Result, started, finished time.Time) {
+			// The build cpk test made counts as one (cpk status: build).
+			g.Record(context.WithoutCancel(ctx), buildRuns(root, []build.Package{p}, []*build.Result{r}, started, finished)...)
+		}}
+	return suite, testFacts(ctx, e, baseRef), nil
+}
+
+// testOne tests one package within its time limit; running out of time is
+// a failed test, not an error of the run.
+func testOne(ctx context.Context, suite *scenario.Suite, p build.Package, timeout time.Duration) (*scenario.Result, error) {
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	res, err := suite.Test(pctx, p)
+	if res != nil && pctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		res.Outcome, res.Error = cpk.OutcomeFailed, fmt.Sprintf("timed out after %s (--timeout)", timeout)
+		err = nil
+	}
+	return res, err
 }
 
 // shardApps are the packages of one shard of the CI plan.

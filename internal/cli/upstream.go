@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -146,19 +147,7 @@ func runUpstreamCheck(ctx context.Context, g *Globals, opts upstreamCheckOptions
 	if err != nil {
 		return err
 	}
-	targets := make([]upstream.Target, 0, len(apps))
-	var pinProblems []cpk.UpstreamCheck
-	for _, a := range apps {
-		pin, err := bump.ReadPin(a.Dir)
-		if err != nil {
-			pinProblems = append(pinProblems, cpk.UpstreamCheck{App: a.ID, Source: a.Upstream.Source, Error: "read the pin: " + err.Error()})
-			continue
-		}
-		if pin.Mismatch != "" {
-			fmt.Fprintf(g.IO.Err, "warning: %s: the manifest's upstreamVersion %s differs from %s (%s)\n", a.ID, pin.Mismatch, pin.Version, pin.From)
-		}
-		targets = append(targets, upstream.Target{App: a.ID, Upstream: a.Upstream, Pinned: pin.Version, PinnedFrom: pin.From})
-	}
+	targets, pinProblems := pinTargets(g, apps)
 	auth := "without a token: one conditional request per GitHub project"
 	if env.client.Tokens.GitHub != "" {
 		auth = "with a GitHub token: GraphQL batches"
@@ -178,25 +167,8 @@ func runUpstreamCheck(ctx context.Context, g *Globals, opts upstreamCheckOptions
 		return envError(fmt.Errorf("no upstream source could be reached (%d packages; the first: %s): check the network or the proxy (HTTPS_PROXY), then run again", n, checks[0].Error))
 	}
 	checks = append(checks, pinProblems...)
-	// A source that could not be reached says nothing of its packages: their
-	// last results stay, and no run is recorded for them.
-	if err := upstream.SaveResults(resultsPath(env.root), keepReached(resultsPath(env.root), checks)); err != nil {
-		fmt.Fprintf(g.IO.Err, "warning: cannot record the results for cpk status: %v\n", err)
-	}
 	now := time.Now()
-	runs := make([]cpk.Run, 0, len(checks))
-	for _, c := range checks {
-		if !c.Unreachable {
-			runs = append(runs, upstreamRun(env.cat.App(c.App), c, start, now))
-		}
-	}
-	g.Record(ctx, runs...)
-	outdated := 0
-	for _, c := range checks {
-		if c.Outdated {
-			outdated++
-		}
-	}
+	recordChecks(ctx, g, env, checks, start, now)
 	if opts.Format == "json" {
 		out := struct {
 			Checks []checkJSON     `json:"checks"`
@@ -214,6 +186,55 @@ func runUpstreamCheck(ctx context.Context, g *Globals, opts upstreamCheckOptions
 	} else {
 		printUpstreamChecks(g.IO, checks, now)
 	}
+	printCheckErrors(g.IO, checks)
+	if opts.Stats {
+		fmt.Fprintf(g.IO.Err, "stats: %d requests (%d answered 304 Not Modified from the cache, free of rate limits), %.1f KiB received, %s\n",
+			stats.Requests, stats.NotModified, float64(stats.Bytes)/1024, stats.Duration.Round(time.Millisecond))
+	}
+	if opts.FailOutdated && slices.ContainsFunc(checks, func(c cpk.UpstreamCheck) bool { return c.Outdated }) {
+		return silentFailure
+	}
+	return nil
+}
+
+// pinTargets reads each package's pin; a pin that cannot be read is a
+// failed check of its own.
+func pinTargets(g *Globals, apps []*catalog.App) ([]upstream.Target, []cpk.UpstreamCheck) {
+	targets := make([]upstream.Target, 0, len(apps))
+	var problems []cpk.UpstreamCheck
+	for _, a := range apps {
+		pin, err := bump.ReadPin(a.Dir)
+		if err != nil {
+			problems = append(problems, cpk.UpstreamCheck{App: a.ID, Source: a.Upstream.Source, Error: "read the pin: " + err.Error()})
+			continue
+		}
+		if pin.Mismatch != "" {
+			fmt.Fprintf(g.IO.Err, "warning: %s: the manifest's upstreamVersion %s differs from %s (%s)\n", a.ID, pin.Mismatch, pin.Version, pin.From)
+		}
+		targets = append(targets, upstream.Target{App: a.ID, Upstream: a.Upstream, Pinned: pin.Version, PinnedFrom: pin.From})
+	}
+	return targets, problems
+}
+
+// recordChecks keeps the checks for cpk status and the history. A source
+// that could not be reached says nothing of its packages: their last
+// results stay, and no run is recorded for them.
+func recordChecks(ctx context.Context, g *Globals, env *upstreamEnv, checks []cpk.UpstreamCheck, start, now time.Time) {
+	if err := upstream.SaveResults(resultsPath(env.root), keepReached(resultsPath(env.root), checks)); err != nil {
+		fmt.Fprintf(g.IO.Err, "warning: cannot record the results for cpk status: %v\n", err)
+	}
+	runs := make([]cpk.Run, 0, len(checks))
+	for _, c := range checks {
+		if !c.Unreachable {
+			runs = append(runs, upstreamRun(env.cat.App(c.App), c, start, now))
+		}
+	}
+	g.Record(ctx, runs...)
+}
+
+// printCheckErrors says why checks failed: each error on its line, and the
+// packages whose source could not be reached named once.
+func printCheckErrors(io *IO, checks []cpk.UpstreamCheck) {
 	var cut []string
 	first := ""
 	for _, c := range checks {
@@ -224,20 +245,12 @@ func runUpstreamCheck(ctx context.Context, g *Globals, opts upstreamCheckOptions
 				first = c.Error
 			}
 		case c.Error != "":
-			fmt.Fprintf(g.IO.Err, "%s: %s\n", c.App, c.Error)
+			fmt.Fprintf(io.Err, "%s: %s\n", c.App, c.Error)
 		}
 	}
 	if len(cut) > 0 {
-		fmt.Fprintf(g.IO.Err, "%d package(s) not checked, their source could not be reached (nothing recorded for them): %s\n  the first: %s\n", len(cut), strings.Join(cut, ", "), first)
+		fmt.Fprintf(io.Err, "%d package(s) not checked, their source could not be reached (nothing recorded for them): %s\n  the first: %s\n", len(cut), strings.Join(cut, ", "), first)
 	}
-	if opts.Stats {
-		fmt.Fprintf(g.IO.Err, "stats: %d requests (%d answered 304 Not Modified from the cache, free of rate limits), %.1f KiB received, %s\n",
-			stats.Requests, stats.NotModified, float64(stats.Bytes)/1024, stats.Duration.Round(time.Millisecond))
-	}
-	if opts.FailOutdated && outdated > 0 {
-		return silentFailure
-	}
-	return nil
 }
 
 // keepReached merges the new checks into the saved ones: a package whose
@@ -343,12 +356,8 @@ type upstreamBumpOptions struct {
 	Outdated bool
 }
 
-func newUpstreamBumpCmd(g *Globals) *cobra.Command {
-	var opts upstreamBumpOptions
-	c := &cobra.Command{
-		Use:   "bump APP | --outdated",
-		Short: "Move a package to a new upstream version, with a verified checksum",
-		Long: `Move a package to the newest acceptable upstream version (or --to VERSION),
+// newUpstreamBumpCmdLong is the help text of the command.
+const newUpstreamBumpCmdLong = `Move a package to the newest acceptable upstream version (or --to VERSION),
 editing in place and atomically:
 
   Dockerfile              every ARG UPSTREAM_VERSION default; ARG UPSTREAM_SHA256
@@ -372,7 +381,14 @@ feature/package-APP and returns to the current branch.
 --outdated bumps every package of the catalog that is behind upstream, each
 on its own (with --branch, each on its own feature/package-APP branch: what
 the scheduled upstream workflow of cpk ci generate runs); a package that
-fails is reported and the others go on.`,
+fails is reported and the others go on.`
+
+func newUpstreamBumpCmd(g *Globals) *cobra.Command {
+	var opts upstreamBumpOptions
+	c := &cobra.Command{
+		Use:   "bump APP | --outdated",
+		Short: "Move a package to a new upstream version, with a verified checksum",
+		Long:  newUpstreamBumpCmdLong,
 		Example: `  cpk upstream bump grist
   cpk upstream bump grist --to 1.2.3 --branch
   cpk upstream bump grist --dry-run
@@ -559,6 +575,35 @@ func runUpstreamClone(ctx context.Context, g *Globals, opts upstreamCloneOptions
 	if dir == "" {
 		dir = filepath.Join(env.root, ".cpk", "src")
 	}
+	results := cloneAll(ctx, g, env, apps, dir)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if opts.Format == "json" {
+		if err := g.IO.writeJSON(results); err != nil {
+			return err
+		}
+	} else {
+		t := &table{io: g.IO}
+		t.row(g.IO.paint(bold, "app"), g.IO.paint(bold, "tag"), g.IO.paint(bold, "action"), g.IO.paint(bold, "folder or reason"))
+		for _, r := range results {
+			where := r.Dir
+			if r.Error != "" {
+				where = r.Error
+			}
+			t.row(r.App, valueOrDash(r.Tag), r.Action, where)
+		}
+		t.flush()
+	}
+	if slices.ContainsFunc(results, func(r cloneJSON) bool { return r.Action == "failed" }) {
+		return silentFailure
+	}
+	return nil
+}
+
+// cloneAll clones (or updates) each package's upstream at its pinned tag
+// into dir/<id>, four at a time.
+func cloneAll(ctx context.Context, g *Globals, env *upstreamEnv, apps []*catalog.App, dir string) []cloneJSON {
 	results := make([]cloneJSON, len(apps))
 	sem := make(chan struct{}, 4)
 	var wg sync.WaitGroup
@@ -590,33 +635,5 @@ func runUpstreamClone(ctx context.Context, g *Globals, opts upstreamCloneOptions
 		}()
 	}
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	failed := 0
-	for _, r := range results {
-		if r.Action == "failed" {
-			failed++
-		}
-	}
-	if opts.Format == "json" {
-		if err := g.IO.writeJSON(results); err != nil {
-			return err
-		}
-	} else {
-		t := &table{io: g.IO}
-		t.row(g.IO.paint(bold, "app"), g.IO.paint(bold, "tag"), g.IO.paint(bold, "action"), g.IO.paint(bold, "folder or reason"))
-		for _, r := range results {
-			where := r.Dir
-			if r.Error != "" {
-				where = r.Error
-			}
-			t.row(r.App, valueOrDash(r.Tag), r.Action, where)
-		}
-		t.flush()
-	}
-	if failed > 0 {
-		return silentFailure
-	}
-	return nil
+	return results
 }
