@@ -143,7 +143,14 @@ func syncReferences(g *Globals, cat *catalog.Catalog, root string, check bool, r
 	if err != nil {
 		return nil, "", err
 	}
-	s, err := docs.SyncFiles(map[string][]byte{filepath.Join(cat.Dir, docs.CatalogIndex): index}, check)
+	files := map[string][]byte{filepath.Join(cat.Dir, docs.CatalogIndex): index}
+	readme := filepath.Join(root, "README.md")
+	if content, ok, err := docs.RepoReadme(cat, readme); err != nil {
+		return nil, "", fmt.Errorf("%s: %w", readme, err)
+	} else if ok {
+		files[readme] = content
+	}
+	s, err := docs.SyncFiles(files, check)
 	if err != nil {
 		return nil, "", err
 	}

@@ -134,3 +134,58 @@ func packageCell(a *catalog.App) (string, error) {
 	}
 	return strings.Join(parts, " "), nil
 }
+
+// RepoReadme returns the repository's README.md with the catalog table
+// (every application of the plan, its state and, when not verified, why)
+// written between the cpk markers; ok is false when the README has no
+// markers (then it is not cpk's to write).
+func RepoReadme(cat *catalog.Catalog, path string) (content []byte, ok bool, err error) {
+	old, err := os.ReadFile(path)
+	if err != nil || !bytes.Contains(old, []byte(BeginMarker)) {
+		return nil, false, nil
+	}
+	var b bytes.Buffer
+	b.WriteString("<!-- Written by `cpk docs` from apps/*/cpk.yaml and the packages' committed evidence. -->\n\n")
+	b.WriteString("| app | name | tier | phase | state | why not verified |\n|---|---|---|---|---|---|\n")
+	counts := map[string]int{}
+	for _, a := range cat.Apps {
+		pkg, err := packageCell(a)
+		if err != nil {
+			return nil, false, err
+		}
+		state, why := appStanding(a, pkg != "")
+		counts[state]++
+		tier := "-"
+		if a.Tier > 0 {
+			tier = fmt.Sprint(a.Tier)
+		}
+		fmt.Fprintf(&b, "| [%s](apps/%s/) | %s | %s | %d | %s | %s |\n", a.ID, a.ID, cell(a.Name), tier, a.Phase, state, dash(cell(why)))
+	}
+	fmt.Fprintf(&b, "\n%d applications: %d verified, %d packaged but not verified, %d planned, %d blocked, %d retired.\n",
+		len(cat.Apps), counts["verified"], counts["package"], counts["planned"], counts["blocked"], counts["retired"])
+	out, err := splice(old, b.Bytes())
+	return out, err == nil, err
+}
+
+// appStanding is an application's state as its files show it, and the
+// reason it is not verified.
+func appStanding(a *catalog.App, hasPkg bool) (state, why string) {
+	switch {
+	case a.State != "":
+		return string(a.State), a.Reason
+	case !hasPkg && a.NeedsNetwork != "":
+		return "planned", "its release source cannot be reached from the project's machines: " + a.NeedsNetwork
+	case !hasPkg:
+		return "planned", "not packaged yet"
+	}
+	st := evidence.Check(a.Dir, "")
+	switch {
+	case st.Current():
+		return "verified", ""
+	case a.NeedsNetwork != "":
+		return "package", "never built here: its release source cannot be reached from the project's machines: " + a.NeedsNetwork
+	case st.State == evidence.Missing:
+		return "package", "no lifecycle test passed yet (cpk test " + a.ID + ")"
+	}
+	return "package", "its evidence is " + string(st.State) + ": " + st.Problem
+}

@@ -207,3 +207,35 @@ func keys(m map[string][]byte) []string {
 	}
 	return out
 }
+
+func TestRepoReadme(t *testing.T) {
+	root := t.TempDir()
+	apps := filepath.Join(root, "apps")
+	for id, spec := range map[string]string{
+		"alpha": "id: alpha\nname: Alpha\nphase: 2\ncategory: database\nneedsNetwork: GitHub releases of o/alpha\n",
+		"beta":  "id: beta\nname: Beta\nphase: 3\ncategory: database\nstate: blocked\nreason: needs MongoDB\n",
+	} {
+		os.MkdirAll(filepath.Join(apps, id), 0o755)
+		os.WriteFile(filepath.Join(apps, id, "cpk.yaml"), []byte(spec), 0o644)
+	}
+	cat, err := catalog.Load(apps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := filepath.Join(root, "README.md")
+	os.WriteFile(readme, []byte("# Repo\n"), 0o644)
+	if _, ok, _ := RepoReadme(cat, readme); ok {
+		t.Error("a README without markers is written")
+	}
+	os.WriteFile(readme, []byte("# Repo\n\n"+BeginMarker+"\n"+EndMarker+"\n\nafter\n"), 0o644)
+	out, ok, err := RepoReadme(cat, readme)
+	if err != nil || !ok {
+		t.Fatalf("%v %v", ok, err)
+	}
+	for _, want := range []string{"| [alpha](apps/alpha/) | Alpha | - | 2 | planned | its release source cannot be reached from the project's machines: GitHub releases of o/alpha |",
+		"| [beta](apps/beta/) | Beta | - | 3 | blocked | needs MongoDB |", "2 applications: 0 verified, 0 packaged but not verified, 1 planned, 1 blocked", "\nafter\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+}
