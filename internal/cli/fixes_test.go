@@ -262,3 +262,38 @@ func TestCatalogProblemsGoThroughThePass(t *testing.T) {
 		t.Errorf("configured as a warning: exit %d\n%s", code, out)
 	}
 }
+
+// The evidence travels: a copy of a package with its committed evidence is
+// verified without any recorded run, and a line appended to its NOTES.md
+// makes it not verified (the evidence goes stale, and lint says so).
+func TestEvidenceTravelsWithThePackage(t *testing.T) {
+	t.Setenv("CPK_DB", "") // a fresh clone has no results store
+	root := t.TempDir()
+	testenv.CopyTree(t, filepath.Join(repo, "apps", "webhook"), filepath.Join(root, "apps", "webhook"))
+	state := func() (string, string) {
+		out, errOut, _ := run(t, root, "", "status", "--format", "json")
+		var rep struct {
+			Apps []struct{ ID, State, Evidence string }
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Apps) != 1 {
+			t.Fatalf("%v: %s %s", err, out, errOut)
+		}
+		return rep.Apps[0].State, rep.Apps[0].Evidence
+	}
+	if s, e := state(); s != "verified" || e != "current" {
+		t.Fatalf("a fresh copy: %s, evidence %s", s, e)
+	}
+	if _, err := os.Stat(filepath.Join(root, ".cpk", "results.db")); err == nil {
+		t.Error("status created a results store")
+	}
+	f, _ := os.OpenFile(filepath.Join(root, "apps", "webhook", "NOTES.md"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("\nOne more line.\n")
+	f.Close()
+	if s, e := state(); s != "packaged" || e != "stale" {
+		t.Errorf("after an edit: %s, evidence %s", s, e)
+	}
+	out, _, _ := run(t, root, "", "lint", "webhook")
+	if !strings.Contains(out, "PK008") {
+		t.Errorf("lint does not report the stale evidence:\n%s", out)
+	}
+}
