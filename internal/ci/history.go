@@ -26,6 +26,9 @@ type HistoryOptions struct {
 	// (a commit never changes); "" computes every time.
 	Cache string
 	Max   int // the most recent commits to show (default 120)
+	// Status keeps packages that did not change between commits from being
+	// linted again (nil: none).
+	Status *status.Cache
 }
 
 // Point is the catalog's states at one commit.
@@ -98,7 +101,7 @@ func statesAt(ctx context.Context, repo *git.Repo, appsRel, commit string, o His
 		return nil, err
 	}
 	if cat != nil {
-		rep, err := status.Build(cat, status.Options{Rules: o.Rules})
+		rep, err := status.Build(cat, status.Options{Rules: o.Rules, Cache: o.Status})
 		if err != nil {
 			return nil, err
 		}

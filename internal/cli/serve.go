@@ -195,7 +195,8 @@ func progress(ctx context.Context, root string, cat *catalog.Catalog, reg *lint.
 	if !repo.HasBranch(ctx, ref) {
 		ref = "HEAD"
 	}
-	points, err := ci.Progress(ctx, repo, cat.Dir, ci.HistoryOptions{Ref: ref, Rules: reg, Cache: filepath.Join(root, ".cpk", "cache", "history")})
+	points, err := ci.Progress(ctx, repo, cat.Dir, ci.HistoryOptions{Ref: ref, Rules: reg, Cache: filepath.Join(root, ".cpk", "cache", "history"),
+		Status: &status.Cache{Dir: filepath.Join(root, ".cpk", "cache", "status")}})
 	if err != nil {
 		return nil, ""
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -269,7 +270,11 @@ func nextUp(r *status.Report) (int, []string) {
 // reportService is the report's sources for this repository: the last
 // upstream checks and the results store (status and the dashboard share it).
 func (g *Globals) reportService(reg *lint.Registry, warn func(error)) status.Service {
-	return status.Service{Rules: reg, Warn: warn,
+	var cache *status.Cache
+	if root, err := g.rootDir(); err == nil {
+		cache = &status.Cache{Dir: filepath.Join(root, ".cpk", "cache", "status")}
+	}
+	return status.Service{Rules: reg, Warn: warn, Cache: cache,
 		Upstream: func() ([]cpk.UpstreamCheck, error) {
 			root, err := g.rootDir()
 			if err != nil {

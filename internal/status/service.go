@@ -20,6 +20,8 @@ type Service struct {
 	// Warn hears about a source that could not be read: the report is
 	// built without it.
 	Warn func(error)
+	// Cache keeps unchanged packages from being linted again (nil: none).
+	Cache *Cache
 }
 
 // Report builds the catalog's report at now, and returns the runs it read.
@@ -44,6 +46,6 @@ func (s Service) Report(ctx context.Context, cat *catalog.Catalog, now time.Time
 		}
 		runs = r
 	}
-	rep, err := Build(cat, Options{Rules: s.Rules, Upstream: checks, History: runs, Now: now})
+	rep, err := Build(cat, Options{Rules: s.Rules, Upstream: checks, History: runs, Now: now, Cache: s.Cache})
 	return rep, runs, err
 }

@@ -148,6 +148,9 @@ type Options struct {
 	// results store. They give the build and test levels, the last test and
 	// regressions, and Verified when it is nil.
 	History []cpk.Run
+	// Cache, when set, keeps each package's findings and docs currency by
+	// its inputs: an unchanged package is not linted again.
+	Cache *Cache
 }
 
 // Build computes the report: it lints every application that has package
@@ -184,34 +187,8 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 			apps[i].State = catalog.DeriveState(a, catalog.Evidence{})
 		}
 	}
-	results := opts.Rules.RunAll(pkgs, opts.Workers)
-	// Content hashes and the docs check read every file again: in parallel.
-	hashes, current := make([]string, len(pkgs)), make([]bool, len(pkgs))
-	proofs := make([]evidence.Status, len(pkgs))
-	errs := make([]error, len(pkgs))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range max(opts.Workers, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range jobs {
-				a := cat.Apps[packaged[k]]
-				if current[k], errs[k] = docs.PackageCurrent(a); errs[k] == nil {
-					hashes[k], errs[k] = a.ContentHash()
-				}
-				if errs[k] == nil {
-					proofs[k] = evidence.Check(a.Dir, hashes[k])
-				}
-			}
-		}()
-	}
-	for k := range pkgs {
-		jobs <- k
-	}
-	close(jobs)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	results, current, hashes, proofs, err := lintAndDocs(cat, packaged, pkgs, opts)
+	if err != nil {
 		return nil, err
 	}
 	for k, findings := range results {
@@ -281,6 +258,69 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 	r := summarise(apps)
 	r.freshness(cat, opts)
 	return r, nil
+}
+
+// lintAndDocs lints the packages and checks their READMEs, or takes both
+// from the cache; it also hashes each package and checks its evidence.
+func lintAndDocs(cat *catalog.Catalog, packaged []int, pkgs []lint.Package, opts Options) (results [][]cpk.Finding, current []bool, hashes []string, proofs []evidence.Status, err error) {
+	n := len(pkgs)
+	results, current, hashes, proofs = make([][]cpk.Finding, n), make([]bool, n), make([]string, n), make([]evidence.Status, n)
+	keys, hit := make([]string, n), make([]bool, n)
+	errs := make([]error, n)
+	parallel(n, opts.Workers, func(k int) {
+		a := cat.Apps[packaged[k]]
+		if hashes[k], errs[k] = a.ContentHash(); errs[k] != nil {
+			return
+		}
+		proofs[k] = evidence.Check(a.Dir, hashes[k])
+		if opts.Cache != nil {
+			keys[k] = opts.Cache.key(opts.Rules, a, hashes[k])
+			var e cacheEntry
+			if e, hit[k] = opts.Cache.get(keys[k]); hit[k] {
+				results[k], current[k] = e.Findings, e.DocsCurrent
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var miss []int
+	var missPkgs []lint.Package
+	for k := range pkgs {
+		if !hit[k] {
+			miss = append(miss, k)
+			missPkgs = append(missPkgs, pkgs[k])
+		}
+	}
+	linted := opts.Rules.RunAll(missPkgs, opts.Workers)
+	parallel(len(miss), opts.Workers, func(j int) {
+		k := miss[j]
+		results[k] = linted[j]
+		if current[k], errs[k] = docs.PackageCurrent(cat.Apps[packaged[k]]); errs[k] == nil && opts.Cache != nil {
+			opts.Cache.put(keys[k], cacheEntry{Findings: results[k], DocsCurrent: current[k]})
+		}
+	})
+	return results, current, hashes, proofs, errors.Join(errs...)
+}
+
+// parallel runs f(0…n-1) on workers goroutines.
+func parallel(n, workers int, f func(int)) {
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range jobs {
+				f(k)
+			}
+		}()
+	}
+	for k := range n {
+		jobs <- k
+	}
+	close(jobs)
+	wg.Wait()
 }
 
 // proofEvidence adds what current committed evidence proves to the level's
