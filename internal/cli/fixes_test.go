@@ -297,3 +297,26 @@ func TestEvidenceTravelsWithThePackage(t *testing.T) {
 		t.Errorf("lint does not report the stale evidence:\n%s", out)
 	}
 }
+
+// cpk status applies the repository's lint configuration, as cpk lint does.
+func TestStatusHonoursTheLintConfiguration(t *testing.T) {
+	t.Setenv("CPK_DB", "")
+	root := t.TempDir()
+	testenv.CopyTree(t, filepath.Join(repo, "apps", "webhook"), filepath.Join(root, "apps", "webhook"))
+	f, _ := os.OpenFile(filepath.Join(root, "apps", "webhook", "NOTES.md"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("\nOne more line.\n") // the evidence goes stale: PK008, a warning
+	f.Close()
+	warnings := func() int {
+		out, _, _ := run(t, root, "", "status", "--format", "json")
+		var rep struct{ Apps []struct{ LintWarnings int } }
+		json.Unmarshal([]byte(out), &rep)
+		return rep.Apps[0].LintWarnings
+	}
+	if n := warnings(); n != 1 {
+		t.Fatalf("%d warnings, want PK008's", n)
+	}
+	os.WriteFile(filepath.Join(root, "cpk-lint.yaml"), []byte("disable: [PK008]\n"), 0o644)
+	if n := warnings(); n != 0 {
+		t.Errorf("PK008 disabled: %d warnings", n)
+	}
+}

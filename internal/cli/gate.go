@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"cpk/internal/ci"
-	"cpk/internal/lint/rules"
 )
 
 type gateOptions struct {
@@ -65,11 +64,8 @@ func runGate(ctx context.Context, g *Globals, gate string, opts gateOptions) err
 	if err != nil {
 		return err
 	}
-	reg, err := rules.Registry()
+	reg, err := g.rules()
 	if err != nil {
-		return err
-	}
-	if err := configureLint(g, reg, ""); err != nil {
 		return err
 	}
 	base := opts.Base

@@ -274,6 +274,19 @@ func printFindings(io *IO, findings []cpk.Finding, path func(cpk.Finding) string
 	fmt.Fprintf(io.Err, "%d error(s), %d warning(s) in %d package(s)\n", errs, warns, packages)
 }
 
+// rules returns the lint rules with the repository's configuration
+// (cpk-lint.yaml) applied: what every command that lints uses.
+func (g *Globals) rules() (*lint.Registry, error) {
+	reg, err := rules.Registry()
+	if err != nil {
+		return nil, err
+	}
+	if err := configureLint(g, reg, ""); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
 // configureLint applies the repository's lint configuration (or --config).
 func configureLint(g *Globals, reg *lint.Registry, file string) error {
 	if file == "" {

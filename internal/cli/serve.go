@@ -18,7 +18,6 @@ import (
 	"cpk/internal/cpk"
 	"cpk/internal/git"
 	"cpk/internal/lint"
-	"cpk/internal/lint/rules"
 	"cpk/internal/status"
 	"cpk/internal/web"
 )
@@ -60,11 +59,8 @@ func runServe(ctx context.Context, g *Globals, opts serveOptions) error {
 	if err != nil {
 		return err
 	}
-	reg, err := rules.Registry()
+	reg, err := g.rules()
 	if err != nil {
-		return err
-	}
-	if err := configureLint(g, reg, ""); err != nil {
 		return err
 	}
 	st, err := g.openStore(ctx)

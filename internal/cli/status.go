@@ -13,7 +13,6 @@ import (
 	"cpk/internal/catalog"
 	"cpk/internal/cpk"
 	"cpk/internal/lint"
-	"cpk/internal/lint/rules"
 	"cpk/internal/status"
 	"cpk/internal/upstream"
 )
@@ -72,7 +71,7 @@ func runStatus(ctx context.Context, g *Globals, opts statusOptions) error {
 	if err != nil {
 		return err
 	}
-	reg, err := rules.Registry()
+	reg, err := g.rules()
 	if err != nil {
 		return err
 	}
