@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 	"lint/rules":    {"cpk", "evidence", "lint", "manifest", "parse/dockerfile", "parse/nginx", "parse/shell", "parse/supervisor"},
 	"bump":          {"cpk", "git", "manifest", "parse/dockerfile", "upstream", "upstream/version"},
 	"docs":          {"bump", "catalog", "evidence", "fsx", "lint", "manifest"},
-	"status":        {"catalog", "cpk", "docs", "evidence", "lint"},
+	"status":        {"catalog", "cpk", "docs", "evidence", "fsx", "lint"},
 	"scaffold":      {"cpk", "fsx"},
 	"base":          {"cpk", "engine", "fsx", "parse/dockerfile", "steps"},
 	"base/basetest": {"base", "engine", "testenv"},
