@@ -258,7 +258,9 @@ func shardApps(ctx context.Context, g *Globals, opts testOptions) ([]string, err
 		return nil, err
 	}
 	s, _ := p.Shard(i)
-	fmt.Fprintf(g.IO.Err, "shard %s of the plan at %s: %s\n", s.Name, short(p.Commit), strings.Join(append([]string{}, s.Apps...), " "))
+	if len(s.Apps) > 0 {
+		fmt.Fprintf(g.IO.Err, "shard %s of the plan at %s: %s\n", s.Name, short(p.Commit), strings.Join(s.Apps, " "))
+	}
 	return s.Apps, nil
 }
 
