@@ -320,3 +320,11 @@ func TestStatusHonoursTheLintConfiguration(t *testing.T) {
 		t.Errorf("PK008 disabled: %d warnings", n)
 	}
 }
+
+func TestServeBadAddressIsAUsageError(t *testing.T) {
+	for _, addr := range []string{"garbage", "127.0.0.1", ":"} {
+		if _, errOut, code := run(t, repo, "", "serve", "--addr", addr); code != ExitUsage || !strings.Contains(errOut, "HOST:PORT") {
+			t.Errorf("--addr %s: exit %d %s", addr, code, errOut)
+		}
+	}
+}

@@ -48,7 +48,12 @@ pages use no JavaScript. Ctrl-C stops it, letting requests in flight finish.`,
   cpk serve --addr 127.0.0.1:9000
   CPK_DB=postgres://cpk@db.example/cpk cpk serve`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runServe(c.Context(), g, opts) },
+		RunE: func(c *cobra.Command, _ []string) error {
+			if _, port, err := net.SplitHostPort(opts.Addr); err != nil || port == "" {
+				return usageError("--addr %q: give HOST:PORT, e.g. 127.0.0.1:8080 (port 0: any free port)", opts.Addr)
+			}
+			return runServe(c.Context(), g, opts)
+		},
 	}
 	c.Flags().StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "address to listen on (port 0: any free port)")
 	return c
