@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"cpk/internal/evidence"
+	"cpk/internal/fsx"
 )
 
 // SpecFile is the name of an application's catalog entry inside its folder.
@@ -83,7 +84,7 @@ func Load(dir string) (*Catalog, error) {
 			continue
 		}
 		file := filepath.Join(dir, e.Name(), SpecFile)
-		data, err := os.ReadFile(file)
+		data, err := fsx.ReadPackageFile(filepath.Join(dir, e.Name()), file, 1<<20)
 		if errors.Is(err, fs.ErrNotExist) {
 			problems = append(problems, Problem{File: file, Message: "missing: every folder under apps/ needs a cpk.yaml (cpk new creates one)"})
 			continue

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -325,6 +327,51 @@ func TestServeBadAddressIsAUsageError(t *testing.T) {
 	for _, addr := range []string{"garbage", "127.0.0.1", ":"} {
 		if _, errOut, code := run(t, repo, "", "serve", "--addr", addr); code != ExitUsage || !strings.Contains(errOut, "HOST:PORT") {
 			t.Errorf("--addr %s: exit %d %s", addr, code, errOut)
+		}
+	}
+}
+
+// A package with a FIFO, a start script linked to /dev/zero, a link to
+// /etc and a dangling link: status, lint and docs finish, report the
+// package's entries on the package (PK010) and cover the other packages.
+func TestHostileEntriesDoNotHang(t *testing.T) {
+	t.Setenv("CPK_DB", "")
+	root := t.TempDir()
+	for _, id := range []string{"webhook", "mediawiki"} {
+		testenv.CopyTree(t, filepath.Join(repo, "apps", id), filepath.Join(root, "apps", id))
+	}
+	dir := filepath.Join(root, "apps", "webhook")
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "start.sh"))
+	os.Symlink("/dev/zero", filepath.Join(dir, "start.sh"))
+	os.Symlink("/etc/passwd", filepath.Join(dir, "passwd"))
+	os.Symlink("nowhere", filepath.Join(dir, "gone"))
+	for _, args := range [][]string{{"status", "--format", "json"}, {"lint", "--format", "json"}, {"docs", "--check"}} {
+		done := make(chan struct{})
+		var out, errOut string
+		var code int
+		go func() {
+			defer close(done)
+			out, errOut, code = run(t, root, "", args...)
+		}()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("%v hangs", args)
+		}
+		switch args[0] {
+		case "status":
+			if code != 0 || !strings.Contains(out, `"id": "mediawiki"`) || !strings.Contains(out, `"id": "webhook"`) {
+				t.Errorf("status: exit %d %s", code, errOut)
+			}
+		case "lint":
+			for _, entry := range []string{"pipe", "start.sh", "passwd", "gone"} {
+				if !strings.Contains(out, `"file": "`+entry+`"`) {
+					t.Errorf("lint does not report %s:\n%s", entry, out)
+				}
+			}
 		}
 	}
 }

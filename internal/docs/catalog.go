@@ -10,6 +10,7 @@ import (
 	"cpk/internal/bump"
 	"cpk/internal/catalog"
 	"cpk/internal/evidence"
+	"cpk/internal/fsx"
 	"cpk/internal/lint"
 	"cpk/internal/manifest"
 )
@@ -122,7 +123,7 @@ func packageCell(a *catalog.App) (string, error) {
 		return "", nil
 	}
 	parts := []string{"package"}
-	if data, err := os.ReadFile(filepath.Join(a.Dir, lint.ManifestFile)); err == nil {
+	if data, err := fsx.ReadPackageFile(a.Dir, filepath.Join(a.Dir, lint.ManifestFile), 0); err == nil {
 		if doc, _ := manifest.Decode(data); doc != nil {
 			if v := doc.Manifest().Version; v != "" {
 				parts = append(parts, cell(v))

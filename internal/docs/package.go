@@ -13,6 +13,7 @@ import (
 
 	"cpk/internal/bump"
 	"cpk/internal/catalog"
+	"cpk/internal/fsx"
 	"cpk/internal/lint"
 	"cpk/internal/manifest"
 )
@@ -65,7 +66,7 @@ func PackageCurrent(a *catalog.App) (bool, error) {
 	if err != nil || !ok {
 		return false, err
 	}
-	have, err := os.ReadFile(filepath.Join(a.Dir, ReadmeFile))
+	have, err := fsx.ReadPackageFile(a.Dir, filepath.Join(a.Dir, ReadmeFile), 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
@@ -146,7 +147,7 @@ type packageFacts struct {
 func packageSection(a *catalog.App, files []string) ([]byte, error) {
 	f := packageFacts{app: a}
 	read := func(name string) (string, bool) {
-		data, err := os.ReadFile(filepath.Join(a.Dir, filepath.FromSlash(name)))
+		data, err := fsx.ReadPackageFile(a.Dir, filepath.Join(a.Dir, filepath.FromSlash(name)), 0)
 		return string(data), err == nil
 	}
 	if data, ok := read(lint.ManifestFile); ok {
@@ -526,8 +527,8 @@ func variables(dir string, files []string) []string {
 		if strings.EqualFold(filepath.Ext(rel), ".md") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil || len(data) > 1<<20 || bytes.IndexByte(data, 0) >= 0 {
+		data, err := fsx.ReadPackageFile(dir, filepath.Join(dir, filepath.FromSlash(rel)), 1<<20)
+		if err != nil || bytes.IndexByte(data, 0) >= 0 {
 			continue
 		}
 		for _, v := range varPattern.FindAllString(string(data), -1) {

@@ -201,20 +201,12 @@ const maxFile = 1 << 20
 // Read parses a package's evidence file; (nil, nil) when there is none.
 func Read(dir string) (*Evidence, error) {
 	path := filepath.Join(dir, filepath.FromSlash(File))
-	f, err := os.Open(path)
+	data, err := fsx.ReadPackageFile(dir, path, maxFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", File, maxFile)
+		return nil, fmt.Errorf("%s: %w", File, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -313,18 +305,36 @@ func ContentHash(dir string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// hashFile hashes one package file. Only regular files (or links to one
+// inside the package) up to fsx.MaxPackageFile are read; a link that
+// leaves the package or dangles counts by its target's name, a special file
+// (a FIFO, a device) by its type, a larger file by its size and time: none
+// of them is opened, so nothing here can hang or read without end (lint
+// reports them, PK010).
 func hashFile(h io.Writer, dir, rel string) error {
 	path := filepath.Join(dir, filepath.FromSlash(rel))
-	st, err := os.Stat(path)
-	if err != nil {
+	real, st, err := fsx.Resolve(dir, path)
+	switch {
+	case errors.Is(err, fsx.ErrOutside):
+		target, _ := os.Readlink(path)
+		fmt.Fprintf(h, "%s\x00link\x00%s\x00", rel, target)
+		return nil
+	case errors.Is(err, fsx.ErrNotRegular):
+		lst, _ := os.Lstat(path)
+		fmt.Fprintf(h, "%s\x00special\x00%v\x00", rel, lst.Mode().Type())
+		return nil
+	case err != nil:
 		return err
+	case st.Size() > fsx.MaxPackageFile:
+		fmt.Fprintf(h, "%s\x00large\x00%d\x00%d\x00", rel, st.Size(), st.ModTime().UnixNano())
+		return nil
 	}
-	f, err := os.Open(path)
+	f, err := os.Open(real)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	fmt.Fprintf(h, "%s\x00%o\x00%d\x00", rel, st.Mode().Perm()&0o111, st.Size())
-	_, err = io.Copy(h, f)
+	_, err = io.Copy(h, io.LimitReader(f, fsx.MaxPackageFile))
 	return err
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"cpk/internal/cpk"
+	"cpk/internal/fsx"
 	"cpk/internal/manifest"
 	"cpk/internal/parse/dockerfile"
 )
@@ -218,7 +218,9 @@ func (p *Pass) ReadFile(rel string) ([]byte, error) {
 	path, err := p.Path(rel)
 	var data []byte
 	if err == nil {
-		data, err = os.ReadFile(path)
+		// Only regular files (or links to one inside the package) of a sane
+		// size: a FIFO or /dev/zero is never opened (PK010 reports them).
+		data, err = fsx.ReadPackageFile(p.Dir, path, 0)
 	}
 	p.files[rel] = fileResult{data, err}
 	return data, err
@@ -276,8 +278,8 @@ func (p *Pass) Exists(rel string) bool {
 	if err != nil {
 		return false
 	}
-	st, err := os.Stat(path)
-	return err == nil && st.Mode().IsRegular()
+	_, _, err = fsx.Resolve(p.Dir, path)
+	return err == nil
 }
 
 // Manifest returns the checked manifest, or nil when the package has none.

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"bytes"
+	"errors"
 	"image/png"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
 	"cpk/internal/cpk"
+	"cpk/internal/fsx"
 	"cpk/internal/lint"
 	"cpk/internal/parse/dockerfile"
 )
@@ -411,4 +414,63 @@ func cleanErr(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// packageEntriesRule is PK010: what cpk reads of a package must be regular
+// files within it.
+var packageEntriesRule = &lint.Rule{
+	Code: "PK010", Title: "the package holds only regular files, and links to them within it", Severity: cpk.Error,
+	Doc: `cpk reads only regular files of a package, up to 8 MiB each, and symbolic
+links that point to one inside the package folder. This rule decides from
+each entry of the folder (version-control folders and installed
+dependencies left out): a link that leaves the package or points to nothing,
+a FIFO, socket or device, and a file larger than 8 MiB are reported and
+never opened, so a careless or hostile package cannot hang cpk, make it read
+without end, or make it read files outside the package.
+
+Bad:
+
+    apps/app/config -> /etc/passwd          (leaves the package)
+    apps/app/start.sh -> /dev/zero          (a device)
+    apps/app/dump.tar                        (1 GB)
+
+Good:
+
+    apps/app/config.yaml                     (a file of the package)
+    apps/app/current -> releases/1.2/app.js (a link within the package)`,
+	Run: checkPackageEntries,
+}
+
+func init() { packageRules = append(packageRules, packageEntriesRule) }
+
+func checkPackageEntries(p *lint.Pass) {
+	n := 0
+	_ = filepath.WalkDir(p.Dir, func(file string, d fs.DirEntry, err error) error {
+		if err != nil || n >= 50 {
+			return nil
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", ".hg", ".svn", "node_modules", "vendor", "__pycache__":
+				if file != p.Dir {
+					return filepath.SkipDir
+				}
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(p.Dir, file)
+		if err != nil {
+			return nil
+		}
+		_, st, err := fsx.Resolve(p.Dir, file)
+		switch {
+		case err != nil && (errors.Is(err, fsx.ErrOutside) || errors.Is(err, fsx.ErrNotRegular)):
+			p.Reportf(filepath.ToSlash(rel), 0, 0, "%s is %v: cpk does not read it; make it a regular file of the package, or remove it", filepath.ToSlash(rel), err)
+			n++
+		case err == nil && st.Size() > fsx.MaxPackageFile:
+			p.Reportf(filepath.ToSlash(rel), 0, 0, "%s has %d bytes, more than the %d cpk reads: keep large artifacts out of the package (download them in the Dockerfile)", filepath.ToSlash(rel), st.Size(), fsx.MaxPackageFile)
+			n++
+		}
+		return nil
+	})
 }

@@ -1,0 +1,80 @@
+package fsx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// MaxPackageFile is the largest package file cpk reads (8 MiB): a bigger one
+// is reported, not read.
+const MaxPackageFile = 8 << 20
+
+// Problems a package file can have, matched with errors.Is.
+var (
+	ErrNotRegular = errors.New("not a regular file")
+	ErrOutside    = errors.New("a symbolic link that leaves the package or points to nothing")
+	ErrTooLarge   = errors.New("larger than cpk reads")
+)
+
+// Resolve returns the regular file that the package path stands for: the
+// file itself, or the target of a symbolic link that stays inside the
+// package folder. A link that leaves the folder or dangles, and anything
+// but a regular file (a FIFO, a device, a socket, a folder), is an error:
+// such a path is never opened, so it cannot hang or leak a read.
+func Resolve(dir, path string) (string, os.FileInfo, error) {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return "", nil, err
+	}
+	if st.Mode()&fs.ModeSymlink != 0 {
+		target, err := filepath.EvalSymlinks(path)
+		if err != nil {
+			return "", nil, fmt.Errorf("%w: %v", ErrOutside, err)
+		}
+		root, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			return "", nil, err
+		}
+		if rel, err := filepath.Rel(root, target); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return "", nil, fmt.Errorf("%w (to %s)", ErrOutside, target)
+		}
+		if st, err = os.Stat(target); err != nil {
+			return "", nil, err
+		}
+		path = target
+	}
+	if !st.Mode().IsRegular() {
+		return "", nil, fmt.Errorf("%w (%s)", ErrNotRegular, st.Mode().Type())
+	}
+	return path, st, nil
+}
+
+// ReadPackageFile reads a package file through Resolve, refusing files
+// larger than limit (MaxPackageFile when 0) without reading them.
+func ReadPackageFile(dir, path string, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = MaxPackageFile
+	}
+	real, st, err := Resolve(dir, path)
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, st.Size(), limit)
+	}
+	f, err := os.Open(real)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: grew past %d bytes while read", ErrTooLarge, limit)
+	}
+	return data, err
+}
