@@ -123,49 +123,69 @@ func (a *App) Snapshot(ctx context.Context) (*Snapshot, error) {
 			return nil, err
 		}
 		defer h.close(ctx)
-		out, err := h.sh(ctx, `cd /app/data
-find . -mindepth 1 -printf '%P\t%y %m %U:%G %l\n'
-echo '--'
-find . -type f -print0 | xargs -0r sha256sum`)
-		if err != nil {
-			return nil, fmt.Errorf("checksum /app/data: %w", err)
-		}
-		meta, sums, _ := strings.Cut(string(out), "--\n")
-		for _, l := range strings.Split(meta, "\n") {
-			if p, m, ok := strings.Cut(l, "\t"); ok {
-				s.Files[p] = strings.TrimSpace(m)
-			}
-		}
-		for _, l := range strings.Split(sums, "\n") {
-			if sum, p, ok := strings.Cut(l, "  "); ok {
-				p = strings.TrimPrefix(p, "./")
-				s.Files[p] += " " + sum
-			}
-		}
-		for _, p := range SQLitePaths(a.Manifest.Addons["localstorage"]) {
-			rel := strings.TrimPrefix(path.Clean(p), "/app/data/")
-			if _, ok := s.Files[rel]; !ok {
-				continue
-			}
-			dump, err := h.sh(ctx, `sqlite3 "$1" .dump`, "/app/data/"+rel)
-			if err != nil {
-				return nil, fmt.Errorf("sqlite dump of %s: %w", p, err)
-			}
-			sum := sha256.Sum256(dump)
-			meta, _, _ := strings.Cut(s.Files[rel], " ")
-			s.Files[rel] = meta + " sqlite:" + hex.EncodeToString(sum[:])
+		if s.Files, err = a.snapshotFiles(ctx, h, "/app/data"); err != nil {
+			return nil, err
 		}
 	}
+	if err := a.snapshotAddons(ctx, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// snapshotFiles identifies the files below root in the helper container:
+// each file's type, mode, owner and checksum (sqlite files listed by
+// localstorage by their SQL dump, since a consistent copy need not be
+// byte-identical).
+func (a *App) snapshotFiles(ctx context.Context, h *helper, root string) (map[string]string, error) {
+	files := map[string]string{}
+	out, err := h.sh(ctx, `cd "$1"
+find . -mindepth 1 -printf '%P\t%y %m %U:%G %l\n'
+echo '--'
+find . -type f -print0 | xargs -0r sha256sum`, root)
+	if err != nil {
+		return nil, fmt.Errorf("checksum %s: %w", root, err)
+	}
+	meta, sums, _ := strings.Cut(string(out), "--\n")
+	for _, l := range strings.Split(meta, "\n") {
+		if p, m, ok := strings.Cut(l, "\t"); ok {
+			files[p] = strings.TrimSpace(m)
+		}
+	}
+	for _, l := range strings.Split(sums, "\n") {
+		if sum, p, ok := strings.Cut(l, "  "); ok {
+			p = strings.TrimPrefix(p, "./")
+			files[p] += " " + sum
+		}
+	}
+	for _, p := range SQLitePaths(a.Manifest.Addons["localstorage"]) {
+		rel := strings.TrimPrefix(path.Clean(p), "/app/data/")
+		if _, ok := files[rel]; !ok {
+			continue
+		}
+		dump, err := h.sh(ctx, `sqlite3 "$1" .dump`, root+"/"+rel)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite dump of %s: %w", p, err)
+		}
+		sum := sha256.Sum256(dump)
+		meta, _, _ := strings.Cut(files[rel], " ")
+		files[rel] = meta + " sqlite:" + hex.EncodeToString(sum[:])
+	}
+	return files, nil
+}
+
+// snapshotAddons adds each add-on's digest.
+func (a *App) snapshotAddons(ctx context.Context, s *Snapshot) error {
 	for _, n := range sortedAddons(a) {
 		if bk, ok := addons[n].(Backuper); ok {
 			d, err := bk.Digest(ctx, a)
 			if err != nil {
-				return nil, fmt.Errorf("%s digest: %w", n, err)
+				return fmt.Errorf("%s digest: %w", n, err)
 			}
 			s.Addons[n] = d
 		}
 	}
-	return s, nil
+	return nil
 }
 
 func sortedAddons(a *App) []string {
@@ -193,8 +213,11 @@ func (a *App) Backup(ctx context.Context) (*Backup, error) {
 	}
 	defer os.RemoveAll(stage)
 	bk := &Backup{ID: id, AppID: a.ID, Image: a.Image, Location: a.Location, Manifest: a.Manifest, Raw: a.Raw}
-	snap, err := a.Snapshot(ctx)
-	if err != nil {
+	// What a restore must give back is what the backup holds: the add-ons'
+	// digests now, before their dumps, and the files as copied (an app
+	// that keeps writing would otherwise differ from its own backup).
+	snap := &Snapshot{Files: map[string]string{}, Addons: map[string]string{}}
+	if err := a.snapshotAddons(ctx, snap); err != nil {
 		return nil, err
 	}
 	bk.Snapshot = snap
@@ -227,9 +250,13 @@ func (a *App) Backup(ctx context.Context) (*Backup, error) {
 		for _, p := range SQLitePaths(a.Manifest.Addons["localstorage"]) {
 			rel := strings.TrimPrefix(path.Clean(p), "/app/data/")
 			if _, err := h.sh(ctx, `test -f "/app/data/$2" || { echo "$3 is listed in localstorage.sqlite.paths but does not exist" >&2; exit 1; }
-sqlite3 "/app/data/$2" ".backup '/backup/$1/data/$2.cpk-copy'" && mv "/backup/$1/data/$2.cpk-copy" "/backup/$1/data/$2"`, id, rel, p); err != nil {
+sqlite3 "/app/data/$2" ".backup '/backup/$1/data/$2.cpk-copy'" && mv "/backup/$1/data/$2.cpk-copy" "/backup/$1/data/$2"
+rm -f "/backup/$1/data/$2-wal" "/backup/$1/data/$2-shm" "/backup/$1/data/$2-journal"`, id, rel, p); err != nil {
 				return nil, fmt.Errorf("sqlite backup: %w", err)
 			}
+		}
+		if snap.Files, err = a.snapshotFiles(ctx, h, "/backup/"+id+"/data"); err != nil {
+			return nil, err
 		}
 	}
 	if _, err := h.sh(ctx, `tar --numeric-owner -C "/backup/$1" -czf "/backup/$1.tar.gz" .`, id); err != nil {
