@@ -375,3 +375,21 @@ func TestHostileEntriesDoNotHang(t *testing.T) {
 		}
 	}
 }
+
+// Text from outside cpk cannot reach the terminal raw: a file name with a
+// newline and an escape sequence is printed escaped.
+func TestTextOutputIsTerminalSafe(t *testing.T) {
+	if got := safe("v1.0\x1b[2J\nnext\tcell"); got != `v1.0\x1b[2J\x0anext cell` {
+		t.Errorf("safe: %q", got)
+	}
+	dir := t.TempDir()
+	testenv.CopyTree(t, filepath.Join("..", "lint", "rules", "testdata", "good"), filepath.Join(dir, "pkg"))
+	bad := filepath.Join(dir, "pkg", "evil\n::error::x\x1b[2J")
+	if err := os.Symlink("/etc/passwd", bad); err != nil {
+		t.Skip(err)
+	}
+	out, _, _ := run(t, "", "", "lint", filepath.Join(dir, "pkg")+"/")
+	if strings.Contains(out, "\x1b") || strings.Contains(out, "\n::error") {
+		t.Errorf("raw control characters in the output:\n%q", out)
+	}
+}

@@ -260,7 +260,7 @@ func printFindings(io *IO, findings []cpk.Finding, path func(cpk.Finding) string
 				loc += fmt.Sprintf(":%d", f.Column)
 			}
 		}
-		fmt.Fprintf(io.Out, "%s: %s %s: %s\n", io.paint(bold, loc), io.paint(dim, f.Rule), io.paint(severityStyle[f.Severity], f.Severity.String()), f.Message)
+		fmt.Fprintf(io.Out, "%s: %s %s: %s\n", io.paint(bold, safe(loc)), io.paint(dim, f.Rule), io.paint(severityStyle[f.Severity], f.Severity.String()), safe(f.Message))
 		if io.OutTTY && f.Line > 0 {
 			printExcerpt(io, f, file(f), lines)
 		}

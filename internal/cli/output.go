@@ -78,3 +78,32 @@ func percent(v *float64) string {
 	}
 	return fmt.Sprintf("%.0f%%", *v*100)
 }
+
+// safe escapes control characters (a terminal's escape sequences, newlines
+// in a file name) in text that comes from outside cpk — upstream data, file
+// names, package text — so that it cannot clear a screen or start a CI
+// log's workflow command. Tabs become spaces (they split table cells).
+func safe(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -245,11 +245,11 @@ func printCheckErrors(io *IO, checks []cpk.UpstreamCheck) {
 				first = c.Error
 			}
 		case c.Error != "":
-			fmt.Fprintf(io.Err, "%s: %s\n", c.App, c.Error)
+			fmt.Fprintf(io.Err, "%s: %s\n", c.App, safe(c.Error))
 		}
 	}
 	if len(cut) > 0 {
-		fmt.Fprintf(io.Err, "%d package(s) not checked, their source could not be reached (nothing recorded for them): %s\n  the first: %s\n", len(cut), strings.Join(cut, ", "), first)
+		fmt.Fprintf(io.Err, "%d package(s) not checked, their source could not be reached (nothing recorded for them): %s\n  the first: %s\n", len(cut), strings.Join(cut, ", "), safe(first))
 	}
 }
 
@@ -318,7 +318,7 @@ func printUpstreamChecks(io *IO, checks []cpk.UpstreamCheck, now time.Time) {
 		if d := pinAge(c, now); d != nil {
 			age = fmt.Sprintf("%dd", *d)
 		}
-		t.row(c.App, valueOrDash(c.Pinned), valueOrDash(c.Latest), io.paint(style, status), age, valueOrDash(c.Notes))
+		t.row(c.App, safe(valueOrDash(c.Pinned)), safe(valueOrDash(c.Latest)), io.paint(style, status), age, safe(valueOrDash(c.Notes)))
 	}
 	t.flush()
 	var parts []string

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"cpk/internal/cpk"
 	"cpk/internal/upstream/version"
@@ -190,8 +191,8 @@ func Select(releases []Release, u *cpk.Upstream) []Release {
 	}
 	var cands []cand
 	for _, r := range releases {
-		if r.Draft {
-			continue
+		if r.Draft || strings.IndexFunc(r.Tag, unicode.IsControl) >= 0 {
+			continue // a tag with control characters is no version
 		}
 		v, ver, ok := readVersion(r.Tag, u.Prefix)
 		if !ok || include != nil && !include.MatchString(r.Tag) || exclude != nil && exclude.MatchString(r.Tag) {

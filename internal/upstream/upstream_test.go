@@ -639,3 +639,10 @@ func TestConditionalRequestsEverywhere(t *testing.T) {
 		t.Errorf("server saw %d requests", n.Load())
 	}
 }
+
+func TestSelectRefusesControlCharacters(t *testing.T) {
+	got := Select([]Release{{Tag: "v9.9.9\x1b[2J"}, {Tag: "v1.2.3"}}, &cpk.Upstream{Source: "git", URL: "x"})
+	if len(got) != 1 || got[0].Version != "1.2.3" {
+		t.Errorf("%+v", got)
+	}
+}
