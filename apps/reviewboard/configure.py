@@ -20,6 +20,16 @@ values = {
     "send_support_usage_stats": False,
 }
 
+# Full-text search (Whoosh, the index in the site's data directory), kept
+# up to date by the scheduler's search_index task. Set once: an
+# administrator may change it later in Administration > Search.
+if not siteconfig.get("cloudron_search_defaults"):
+    values.update({
+        "search_enable": True,
+        "search_on_the_fly_indexing": False,
+        "cloudron_search_defaults": True,
+    })
+
 if env.get("CLOUDRON_MAIL_SMTP_SERVER"):
     values.update({
         "mail_host": env["CLOUDRON_MAIL_SMTP_SERVER"],

@@ -79,5 +79,13 @@ rbsite upgrade --noinput --sitelist=/run/reviewboard/sites "${site}"
 echo "==> Site configuration from the environment"
 rbsite manage "${site}" shell -- -c "exec(open('/app/pkg/configure.py').read())"
 
+# The search index: built in full when there is none (a new site, or a site
+# from before search was on); the scheduler's search_index task adds what
+# changed since.
+if [[ ! -d "${site}/data/search-index" ]]; then
+    echo "==> Building the search index"
+    rbsite manage "${site}" index -- --full
+fi
+
 echo "==> Starting nginx and gunicorn"
 exec /usr/bin/supervisord --configuration /etc/supervisor/supervisord.conf
