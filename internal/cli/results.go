@@ -42,6 +42,7 @@ func (g *Globals) openStore(ctx context.Context) (*store.Store, error) {
 	if err != nil {
 		return nil, envError(err)
 	}
+	s.Warn = func(msg string) { fmt.Fprintln(g.IO.Err, "warning:", msg) }
 	return s, nil
 }
 
@@ -61,6 +62,7 @@ func (g *Globals) openResults(ctx context.Context) (*store.Store, error) {
 	if err != nil {
 		return nil, envError(err)
 	}
+	s.Warn = func(msg string) { fmt.Fprintln(g.IO.Err, "warning:", msg) }
 	return s, nil
 }
 

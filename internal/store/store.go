@@ -42,6 +42,9 @@ type Store struct {
 	db      *sql.DB
 	dialect dialect
 	where   string // for messages: the file, or the server without its password
+	// Warn hears about a row that cannot be read: it is skipped, so that
+	// one corrupt record never hides the rest (default: dropped silently).
+	Warn func(msg string)
 }
 
 // dialect is what differs between the two databases.
@@ -367,7 +370,7 @@ func (s *Store) Runs(ctx context.Context, q cpk.RunQuery) ([]cpk.Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read runs from %s: %w", s.where, err)
 	}
-	runs, err := scanRuns(rows)
+	runs, err := s.scanRuns(rows)
 	if err != nil {
 		return nil, fmt.Errorf("read runs from %s: %w", s.where, err)
 	}
@@ -383,7 +386,7 @@ func (s *Store) Run(ctx context.Context, id int64) (cpk.Run, error) {
 	if err != nil {
 		return cpk.Run{}, fmt.Errorf("read run %d from %s: %w", id, s.where, err)
 	}
-	runs, err := scanRuns(rows)
+	runs, err := s.scanRuns(rows)
 	if err != nil {
 		return cpk.Run{}, fmt.Errorf("read run %d from %s: %w", id, s.where, err)
 	}
@@ -403,21 +406,30 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	return n, err
 }
 
-func scanRuns(rows *sql.Rows) ([]cpk.Run, error) {
+// scanRuns reads the rows of runs; a row that cannot be read is skipped
+// with a warning that names it.
+func (s *Store) scanRuns(rows *sql.Rows) ([]cpk.Run, error) {
 	defer rows.Close()
 	var runs []cpk.Run
+	skip := func(format string, args ...any) {
+		if s.Warn != nil {
+			s.Warn(fmt.Sprintf("%s: ", s.where) + fmt.Sprintf(format, args...) + " (skipped)")
+		}
+	}
 	for rows.Next() {
 		var r cpk.Run
 		var kind, outcome, figures string
 		var started, finished int64
 		if err := rows.Scan(&r.ID, &r.App, &kind, &r.Hash, &started, &finished, &outcome, &figures, &r.Log); err != nil {
-			return nil, err
+			skip("a run that cannot be read (id %d): %v", r.ID, err)
+			continue
 		}
 		r.Kind, r.Outcome = cpk.RunKind(kind), cpk.Outcome(outcome)
 		r.Started, r.Finished = time.UnixMicro(started).UTC(), time.UnixMicro(finished).UTC()
 		if figures != "" && figures != "{}" {
 			if err := json.Unmarshal([]byte(figures), &r.Figures); err != nil {
-				return nil, fmt.Errorf("run %d: figures: %w", r.ID, err)
+				skip("run %d: its figures are not JSON: %v", r.ID, err)
+				continue
 			}
 		}
 		runs = append(runs, r)

@@ -440,3 +440,32 @@ func TestOpenErrors(t *testing.T) {
 		t.Error("IsPostgres")
 	}
 }
+
+// One corrupt row is skipped with a warning that names it; the others are
+// read.
+func TestCorruptRowIsSkipped(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	for _, app := range []string{"a", "b"} {
+		if err := s.Record(ctx, cpk.Run{App: app, Kind: cpk.KindLint, Started: now, Finished: now, Outcome: cpk.OutcomePassed, Figures: map[string]float64{"errors": 0}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, "UPDATE runs SET figures = '{not json' WHERE app = 'a'"); err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	s.Warn = func(m string) { warned = append(warned, m) }
+	runs, err := s.Runs(ctx, cpk.RunQuery{})
+	if err != nil || len(runs) != 1 || runs[0].App != "b" {
+		t.Fatalf("%v %+v", err, runs)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "figures are not JSON") {
+		t.Errorf("warnings: %v", warned)
+	}
+}
