@@ -18,6 +18,9 @@ type IO struct {
 	// ErrTTY is true when Err is a terminal: live progress displays
 	// instead of one line per event.
 	ErrTTY bool
+	// InTTY is true when In is a terminal: a command may ask before it
+	// does something that cannot be undone.
+	InTTY bool
 }
 
 // System returns the process's streams, detecting terminals and NO_COLOR.
@@ -28,6 +31,7 @@ func System() *IO {
 		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		OutTTY: tty, Color: tty && !noColor && os.Getenv("TERM") != "dumb",
 		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())) && os.Getenv("TERM") != "dumb",
+		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 	}
 }
 

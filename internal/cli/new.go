@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ type newOptions struct {
 	ManifestID string
 	Force      bool
 	DryRun     bool
+	Yes        bool
 	Format     string
 }
 
@@ -98,6 +100,7 @@ func newNewCmd(g *Globals) *cobra.Command {
 	f.StringVar(&opts.ManifestID, "manifest-id", "", "the manifest's reverse-domain id (default io.cpk.<APP>)")
 	f.BoolVar(&opts.Force, "force", false, "regenerate existing files, printing a diff of each change first")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "print what would change (with diffs) and write nothing")
+	f.BoolVar(&opts.Yes, "yes", false, "with --force on a terminal: replace without asking")
 	_ = c.RegisterFlagCompletionFunc("archetype", cobra.FixedCompletions([]string{"web", "api", "worker", "static"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("runtime", cobra.FixedCompletions([]string{"node", "python", "php", "java", "go", "binary"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("addons", cobra.FixedCompletions(scaffold.Addons, cobra.ShellCompDirectiveNoFileComp))
@@ -139,6 +142,11 @@ func runNew(g *Globals, id string, opts newOptions, specFlags bool) error {
 	if err != nil {
 		return err
 	}
+	if opts.Force && !opts.DryRun && !opts.Yes && g.IO.InTTY {
+		if ok, err := confirmReplace(g.IO, filepath.Join(appsDir, id), files); err != nil || !ok {
+			return err
+		}
+	}
 	var diff bytes.Buffer
 	written, err := scaffold.Write(filepath.Join(appsDir, id), files, scaffold.WriteOptions{Force: opts.Force, DryRun: opts.DryRun, Diff: &diff})
 	var ee *scaffold.ExistsError
@@ -160,6 +168,33 @@ func runNew(g *Globals, id string, opts newOptions, specFlags bool) error {
 	}
 	printNew(g.IO, so, rep, diff.Bytes())
 	return nil
+}
+
+// confirmReplace shows what --force would replace and asks on the terminal;
+// a no writes nothing and exits 1.
+func confirmReplace(io *IO, dir string, files []scaffold.File) (bool, error) {
+	var diff bytes.Buffer
+	plan, err := scaffold.Write(dir, files, scaffold.WriteOptions{Force: true, DryRun: true, Diff: &diff})
+	if err != nil {
+		return false, envError(err)
+	}
+	var replaced []string
+	for _, w := range plan {
+		if w.Action == scaffold.Replaced {
+			replaced = append(replaced, w.Path)
+		}
+	}
+	if len(replaced) == 0 {
+		return true, nil
+	}
+	io.Out.Write(diff.Bytes())
+	fmt.Fprintf(io.Err, "replace %d file(s) (%s)? each is kept as FILE.orig [y/N] ", len(replaced), strings.Join(replaced, ", "))
+	answer, _ := bufio.NewReader(io.In).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(answer)); a == "y" || a == "yes" {
+		return true, nil
+	}
+	fmt.Fprintln(io.Err, "nothing written")
+	return false, silentFailure
 }
 
 // newScaffoldOptions says what to write: an entry of the catalog keeps its
@@ -216,7 +251,11 @@ func printNew(io *IO, so scaffold.Options, rep newReport, diff []byte) {
 		if rep.DryRun && w.Action != scaffold.Unchanged {
 			action = "would be " + action
 		}
-		t.row(io.paint(newActionStyle[w.Action], action), "apps/"+id+"/"+w.Path)
+		where := "apps/" + id + "/" + w.Path
+		if w.Backup != "" {
+			where += " (was kept as " + w.Backup + ")"
+		}
+		t.row(io.paint(newActionStyle[w.Action], action), where)
 	}
 	t.flush()
 	if rep.DryRun {

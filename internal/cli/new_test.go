@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -174,6 +175,30 @@ func TestNewNeverOverwrites(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(notes); string(b) == "# my notes\n" {
 		t.Error("--force did not regenerate NOTES.md")
+	}
+	if b, _ := os.ReadFile(notes + ".orig"); string(b) != "# my notes\n" || !strings.Contains(out, "(was kept as NOTES.md.orig)") {
+		t.Errorf("--force kept no backup of NOTES.md: %q\n%s", b, out)
+	}
+	// On a terminal --force asks first; no answer, or no, writes nothing.
+	os.WriteFile(notes, []byte("# my notes, again\n"), 0o644)
+	ask := func(answer string) (string, int) {
+		var o, e bytes.Buffer
+		io := Test(&o, &e)
+		io.In, io.InTTY = strings.NewReader(answer), true
+		code := Main(context.Background(), io, []string{"--root", root, "new", "tool", "--archetype", "api", "--runtime", "go", "--force"})
+		return e.String(), code
+	}
+	if errOut, code := ask("n\n"); code != 1 || !strings.Contains(errOut, "replace 1 file(s) (NOTES.md)?") || !strings.Contains(errOut, "nothing written") {
+		t.Errorf("answered no: exit %d %s", code, errOut)
+	}
+	if b, _ := os.ReadFile(notes); string(b) != "# my notes, again\n" {
+		t.Error("a no wrote")
+	}
+	if errOut, code := ask("y\n"); code != 0 {
+		t.Errorf("answered yes: exit %d %s", code, errOut)
+	}
+	if b, _ := os.ReadFile(notes + ".orig.2"); string(b) != "# my notes, again\n" {
+		t.Errorf("the second backup: %q", b)
 	}
 	// Another archetype over the same package: the changed files are
 	// replaced, and the go build stage leaves the Dockerfile.

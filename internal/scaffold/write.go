@@ -26,6 +26,8 @@ const (
 type Written struct {
 	Path   string `json:"path"`
 	Action Action `json:"action"`
+	// Backup is where the replaced file's content was kept (Replaced only).
+	Backup string `json:"backup,omitempty"`
 }
 
 // WriteOptions control Write.
@@ -38,6 +40,10 @@ type WriteOptions struct {
 	// Diff, when set, receives a unified diff of every file that exists
 	// and would change, before anything is written.
 	Diff io.Writer
+	// NoBackup replaces files without keeping their content; by default a
+	// replaced file's content is kept beside it as FILE.orig (FILE.orig.2…
+	// when that exists).
+	NoBackup bool
 }
 
 // ExistsError lists the files that are in the way of a write without Force.
@@ -64,7 +70,7 @@ func Write(dir string, files []File, opts WriteOptions) ([]Written, error) {
 		old, err := os.ReadFile(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			out = append(out, Written{f.Path, Created})
+			out = append(out, Written{Path: f.Path, Action: Created})
 			continue
 		case err != nil:
 			return nil, err
@@ -75,7 +81,7 @@ func Write(dir string, files []File, opts WriteOptions) ([]Written, error) {
 		if st, err := os.Stat(p); err == nil && bytes.Equal(old, f.Data) && st.Mode().Perm() == f.Mode.Perm() {
 			act = Unchanged
 		}
-		out = append(out, Written{f.Path, act})
+		out = append(out, Written{Path: f.Path, Action: act})
 	}
 	if len(existing) > 0 && !opts.Force {
 		return nil, &ExistsError{Dir: dir, Files: existing}
@@ -94,9 +100,35 @@ func Write(dir string, files []File, opts WriteOptions) ([]Written, error) {
 		if out[i].Action == Unchanged {
 			continue
 		}
-		if err := fsx.WriteFile(filepath.Join(dir, filepath.FromSlash(f.Path)), f.Data, f.Mode.Perm()); err != nil {
+		p := filepath.Join(dir, filepath.FromSlash(f.Path))
+		if out[i].Action == Replaced && !opts.NoBackup {
+			backup, err := keep(p, olds[i])
+			if err != nil {
+				return nil, fmt.Errorf("keep %s before replacing it: %w", f.Path, err)
+			}
+			rel, _ := filepath.Rel(dir, backup)
+			out[i].Backup = filepath.ToSlash(rel)
+		}
+		if err := fsx.WriteFile(p, f.Data, f.Mode.Perm()); err != nil {
 			return nil, fmt.Errorf("write %s: %w", f.Path, err)
 		}
 	}
 	return out, nil
+}
+
+// keep writes a file's old content beside it as path.orig, or path.orig.N
+// with the first N free, keeping its mode.
+func keep(path string, old []byte) (string, error) {
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	backup := path + ".orig"
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(backup); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		backup = fmt.Sprintf("%s.orig.%d", path, n)
+	}
+	return backup, fsx.WriteFile(backup, old, mode)
 }
