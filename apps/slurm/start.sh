@@ -23,6 +23,22 @@ if [[ ! -s "${DATA}/jwt/jwt_hs256.key" ]]; then
     dd if=/dev/urandom of="${DATA}/jwt/jwt_hs256.key" bs=32 count=1 status=none
 fi
 
+# The admin's own slurm.conf lines (partitions, scheduler and limit
+# settings), included at the end of the generated slurm.conf.
+if [[ ! -f "${DATA}/slurm.local.conf" ]]; then
+    cat > "${DATA}/slurm.local.conf" <<'CONF'
+# Your own slurm.conf lines: included at the end of the slurm.conf the app
+# generates on every start (/etc/slurm/slurm.conf). Add partitions, scheduler
+# and limit settings here; do not repeat what the generated file sets (the
+# cluster, the controller, the node "cloudron", users and paths).
+# Apply with "scontrol reconfigure" or a restart of the app.
+#
+# PartitionName=short Nodes=cloudron MaxTime=00:30:00 State=UP
+CONF
+fi
+chown cloudron:cloudron "${DATA}/slurm.local.conf"
+chmod 0644 "${DATA}/slurm.local.conf"
+
 # MUNGE insists on a key only its own user can read, in directories nobody
 # else can write: it gets a copy in /run on every start.
 install -o munge -g munge -m 0400 "${DATA}/munge/munge.key" /run/munge/munge.key
@@ -97,6 +113,7 @@ SlurmctldDebug=info
 SlurmdDebug=info
 NodeName=${NODE} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${mem_mb} State=UNKNOWN
 PartitionName=main Nodes=${NODE} Default=YES MaxTime=INFINITE State=UP
+Include ${DATA}/slurm.local.conf
 CONF
 chmod 0644 "${ETC}/slurm.conf"
 
