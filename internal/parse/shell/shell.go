@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -232,7 +233,7 @@ func ParseWith(src []byte, opts Options) (s *Script, err error) {
 		line, _, _ := bytes.Cut(src, []byte("\n"))
 		s.Shebang = strings.TrimRight(string(line), "\r")
 	}
-	w := &walker{src: src, s: s, vars: map[string]varState{}, stmtCmd: map[*syntax.Stmt]*Command{}}
+	w := &walker{src: string(src), s: s, vars: map[string]varState{}, stmtCmd: map[*syntax.Stmt]*Command{}}
 	for k, v := range opts.Vars {
 		w.vars[k] = varState{v, true}
 	}
@@ -251,7 +252,7 @@ type varState struct {
 }
 
 type walker struct {
-	src     []byte
+	src     string // substrings share it: a node's text costs no copy
 	s       *Script
 	vars    map[string]varState
 	guards  []Guard
@@ -274,7 +275,7 @@ func (w *walker) text(n syntax.Node) string {
 	if a < 0 || b > len(w.src) || a > b {
 		return ""
 	}
-	return string(w.src[a:b])
+	return w.src[a:b]
 }
 
 func (w *walker) stmts(list []*syntax.Stmt, top bool) {
@@ -784,7 +785,7 @@ func (w *walker) stmtsText(list []*syntax.Stmt) string {
 	if !a.IsValid() || !b.IsValid() || int(b.Offset()) > len(w.src) || a.Offset() > b.Offset() {
 		return ""
 	}
-	return strings.TrimRight(string(w.src[a.Offset():b.Offset()]), ";& \t")
+	return strings.TrimRight(w.src[a.Offset():b.Offset()], ";& \t")
 }
 
 // test walks a [[ ]] expression for references.
@@ -839,17 +840,7 @@ func (w *walker) ifClause(c *syntax.IfClause) {
 func (w *walker) binary(c *syntax.BinaryCmd) {
 	switch c.Op {
 	case syntax.AndStmt, syntax.OrStmt:
-		start := len(w.s.Refs)
-		w.stmt(c.X, false)
-		kind := "&&"
-		if c.Op == syntax.OrStmt {
-			kind = "||"
-		}
-		g := Guard{Pos: pos(c.X.Pos()), Kind: kind, Text: w.text(c.X), Else: c.Op == syntax.OrStmt,
-			Tests: w.tests([]*syntax.Stmt{c.X}), Refs: append([]VarRef(nil), w.s.Refs[start:]...)}
-		w.guards = append(w.guards, g)
-		w.stmt(c.Y, false)
-		w.guards = w.guards[:len(w.guards)-1]
+		w.chain(c)
 	default: // pipes
 		w.stmt(c.X, false)
 		w.stmt(c.Y, false)
@@ -857,6 +848,64 @@ func (w *walker) binary(c *syntax.BinaryCmd) {
 			from.Next = to
 		}
 	}
+}
+
+// chain walks a list of && and || in one pass: a && b || c parses as
+// ((a && b) || c), and each operand runs under the guard of everything on
+// its left. The chain is flattened rather than recursed into, and each
+// guard shares its text, tests and references with the next, so a long
+// chain costs linear time and no stack.
+func (w *walker) chain(c *syntax.BinaryCmd) {
+	var operands []*syntax.Stmt
+	var ops []syntax.BinCmdOperator
+	for {
+		operands = append(operands, c.Y)
+		ops = append(ops, c.Op)
+		x := c.X
+		if b, ok := x.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.AndStmt || b.Op == syntax.OrStmt) && plainStmt(x) {
+			c = b
+			continue
+		}
+		operands = append(operands, x)
+		break
+	}
+	slices.Reverse(operands) // operands[0] op[0] operands[1] op[1] …
+	slices.Reverse(ops)
+	start := len(w.s.Refs)
+	w.stmt(operands[0], false)
+	var tests []Test // of operands[0…i-1], as the condition of a chain tests them
+	for i := 1; i < len(operands); i++ {
+		left := operands[i-1]
+		tests = append(tests, w.stmtTests(left, false)...)
+		condTests := tests[:len(tests):len(tests)]
+		if i == 1 {
+			condTests = w.tests([]*syntax.Stmt{left}) // one operand: its own negation counts
+		}
+		kind := "&&"
+		if ops[i-1] == syntax.OrStmt {
+			kind = "||"
+		}
+		refs := w.s.Refs[start:len(w.s.Refs):len(w.s.Refs)]
+		g := Guard{Pos: pos(operands[0].Pos()), Kind: kind, Text: w.span(operands[0].Pos(), left.End()), Else: ops[i-1] == syntax.OrStmt,
+			Tests: condTests, Refs: refs}
+		w.guards = append(w.guards, g)
+		w.stmt(operands[i], false)
+		w.guards = w.guards[:len(w.guards)-1]
+	}
+}
+
+// plainStmt reports whether a statement is only its command: not negated,
+// not in the background, without redirections.
+func plainStmt(st *syntax.Stmt) bool {
+	return !st.Negated && !st.Background && !st.Coprocess && !st.Disown && len(st.Redirs) == 0
+}
+
+// span is the source text between two positions.
+func (w *walker) span(a, b syntax.Pos) string {
+	if !a.IsValid() || !b.IsValid() || int(b.Offset()) > len(w.src) || a.Offset() > b.Offset() {
+		return ""
+	}
+	return w.src[a.Offset():b.Offset()]
 }
 
 func (w *walker) lastCall(st *syntax.Stmt) *Command {

@@ -282,3 +282,43 @@ func TestDockerfileRunsExpandArgs(t *testing.T) {
 		t.Errorf("curl %+v", c)
 	}
 }
+
+// TestLongChain: a long && chain parses (no recursion that input can
+// exhaust), and each command's guard is the whole chain on its left.
+func TestLongChain(t *testing.T) {
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	src := "#!/bin/sh\n" + strings.Repeat("test -n \"$A\" && ", n) + "echo done || exit 1\n"
+	s, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *Command
+	for _, c := range s.Commands {
+		if c.Name() == "echo" {
+			last = c
+		}
+	}
+	if last == nil || len(last.Guards) != 1 {
+		t.Fatalf("echo's guards: %+v", last)
+	}
+	g := last.Guards[0]
+	if g.Kind != "&&" || len(g.Tests) != n || !strings.HasSuffix(g.Text, `test -n "$A"`) || strings.Count(g.Text, "&&") != n-1 {
+		t.Errorf("guard: kind %s, %d tests, %d bytes of text", g.Kind, len(g.Tests), len(g.Text))
+	}
+}
+
+// BenchmarkParseChain parses a 10 MB start script of one && chain: the
+// shape that was quadratic.
+func BenchmarkParseChain(b *testing.B) {
+	src := []byte("#!/bin/sh\n" + strings.Repeat("echo hello world && ", 10<<20/20) + "true\n")
+	b.SetBytes(int64(len(src)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
