@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,7 @@ current README.md.`,
 		ValidArgsFunction: appCompletion(g),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Apps = args
-			return runDocs(g, opts)
+			return runDocs(c.Context(), g, opts)
 		},
 	}
 	c.Flags().BoolVar(&opts.Check, "check", false, "only report stale files (exit 1 when any)")
@@ -65,7 +66,7 @@ func docTree(io *IO) *cobra.Command {
 	return root
 }
 
-func runDocs(g *Globals, opts docsOptions) error {
+func runDocs(ctx context.Context, g *Globals, opts docsOptions) error {
 	appsDir, err := g.appsDir()
 	if err != nil {
 		return err
@@ -84,7 +85,7 @@ func runDocs(g *Globals, opts docsOptions) error {
 		}
 		return p
 	}
-	stale, packages, err := syncReadmes(sel, opts.Check, rel)
+	stale, packages, err := syncReadmes(ctx, sel, opts.Check, rel)
 	if err != nil {
 		return err
 	}
@@ -111,8 +112,11 @@ func runDocs(g *Globals, opts docsOptions) error {
 
 // syncReadmes writes (or with check, compares) the selected packages'
 // READMEs; it returns the stale ones and how many packages have one.
-func syncReadmes(sel *catalog.Selection, check bool, rel func(string) string) (stale []string, packages int, err error) {
+func syncReadmes(ctx context.Context, sel *catalog.Selection, check bool, rel func(string) string) (stale []string, packages int, err error) {
 	for _, p := range sel.Packages {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err // Ctrl-C: each README written so far is whole (atomic writes)
+		}
 		a := sel.Catalog.App(p.ID)
 		if a == nil {
 			return nil, 0, usageError("%s is not an application of the catalog: cpk docs writes the catalog's READMEs", p.Dir)

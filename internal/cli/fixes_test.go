@@ -6,6 +6,7 @@ import (
 	"cpk/internal/catalog"
 	"cpk/internal/testenv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -391,5 +392,31 @@ func TestTextOutputIsTerminalSafe(t *testing.T) {
 	out, _, _ := run(t, "", "", "lint", filepath.Join(dir, "pkg")+"/")
 	if strings.Contains(out, "\x1b") || strings.Contains(out, "\n::error") {
 		t.Errorf("raw control characters in the output:\n%q", out)
+	}
+}
+
+// Ctrl-C stops lint, status and docs on a large catalog: exit 130, and lint
+// records nothing for an interrupted run.
+func TestInterruptStopsCatalogCommands(t *testing.T) {
+	t.Setenv("CPK_DB", "")
+	root := t.TempDir()
+	for i := range 300 {
+		id := fmt.Sprintf("app%03d", i)
+		testenv.CopyTree(t, filepath.Join(repo, "apps", "webhook"), filepath.Join(root, "apps", id))
+		spec := filepath.Join(root, "apps", id, "cpk.yaml")
+		data, _ := os.ReadFile(spec)
+		os.WriteFile(spec, []byte(strings.Replace(string(data), "id: webhook", "id: "+id, 1)), 0o644)
+	}
+	for _, args := range [][]string{{"lint"}, {"status"}, {"docs", "--check"}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // Ctrl-C before the work starts: nothing may run to the end
+		var out, errb bytes.Buffer
+		code := Main(ctx, Test(&out, &errb), append([]string{"--root", root}, args...))
+		if code != ExitInterrupted {
+			t.Errorf("%v: exit %d, want %d\n%s", args, code, ExitInterrupted, errb.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, ".cpk", "results.db")); err == nil {
+		t.Error("an interrupted lint recorded runs")
 	}
 }

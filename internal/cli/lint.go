@@ -100,7 +100,10 @@ func runLint(ctx context.Context, g *Globals, opts lintOptions) error {
 	if err != nil {
 		return err
 	}
-	results := reg.RunTimed(pkgs, runtime.GOMAXPROCS(0))
+	results, err := reg.RunContext(ctx, pkgs, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return err // interrupted: nothing recorded, nothing reported
+	}
 	findings := []cpk.Finding{}
 	for _, r := range results {
 		findings = append(findings, r.Findings...)

@@ -4,6 +4,7 @@
 package lint
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -339,6 +340,14 @@ type Result struct {
 
 // RunTimed is RunAll with each package's own start and finish.
 func (r *Registry) RunTimed(pkgs []Package, workers int) []Result {
+	out, _ := r.RunContext(context.Background(), pkgs, workers)
+	return out
+}
+
+// RunContext is RunTimed that stops starting packages once ctx is done
+// (Ctrl-C): it returns the context's error, and the results of the
+// packages linted by then.
+func (r *Registry) RunContext(ctx context.Context, pkgs []Package, workers int) ([]Result, error) {
 	out := make([]Result, len(pkgs))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -353,10 +362,15 @@ func (r *Registry) RunTimed(pkgs []Package, workers int) []Result {
 			}
 		}()
 	}
-	for i := range pkgs {
-		jobs <- i
+	err := ctx.Err()
+	for i := 0; i < len(pkgs) && err == nil; i++ {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
 	close(jobs)
 	wg.Wait()
-	return out
+	return out, err
 }

@@ -46,6 +46,6 @@ func (s Service) Report(ctx context.Context, cat *catalog.Catalog, now time.Time
 		}
 		runs = r
 	}
-	rep, err := Build(cat, Options{Rules: s.Rules, Upstream: checks, History: runs, Now: now, Cache: s.Cache})
+	rep, err := Build(cat, Options{Rules: s.Rules, Upstream: checks, History: runs, Now: now, Cache: s.Cache, Context: ctx})
 	return rep, runs, err
 }

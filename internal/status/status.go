@@ -3,6 +3,7 @@
 package status
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -151,6 +152,9 @@ type Options struct {
 	// Cache, when set, keeps each package's findings and docs currency by
 	// its inputs: an unchanged package is not linted again.
 	Cache *Cache
+	// Context, when set, stops the work when done (Ctrl-C): Build then
+	// returns its error.
+	Context context.Context
 }
 
 // Build computes the report: it lints every application that has package
@@ -292,7 +296,18 @@ func lintAndDocs(cat *catalog.Catalog, packaged []int, pkgs []lint.Package, opts
 			missPkgs = append(missPkgs, pkgs[k])
 		}
 	}
-	linted := opts.Rules.RunAll(missPkgs, opts.Workers)
+	ctx := opts.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	timed, err := opts.Rules.RunContext(ctx, missPkgs, opts.Workers)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	linted := make([][]cpk.Finding, len(timed))
+	for j, t := range timed {
+		linted[j] = t.Findings
+	}
 	parallel(len(miss), opts.Workers, func(j int) {
 		k := miss[j]
 		results[k] = linted[j]
