@@ -31,9 +31,9 @@ var allowed = map[string][]string{
 	"manifest":          {"cpk"},
 	// Services.
 	"evidence":      {"cpk", "fsx"},
-	"catalog":       {"cpk", "evidence"},
+	"catalog":       {"cpk", "evidence", "fsx"},
 	"lint":          {"cpk", "fsx", "manifest", "parse/dockerfile"},
-	"lint/rules":    {"cpk", "evidence", "lint", "manifest", "parse/dockerfile", "parse/nginx", "parse/shell", "parse/supervisor"},
+	"lint/rules":    {"cpk", "evidence", "fsx", "lint", "manifest", "parse/dockerfile", "parse/nginx", "parse/shell", "parse/supervisor"},
 	"bump":          {"cpk", "git", "manifest", "parse/dockerfile", "upstream", "upstream/version"},
 	"docs":          {"bump", "catalog", "evidence", "fsx", "lint", "manifest"},
 	"status":        {"catalog", "cpk", "docs", "evidence", "fsx", "lint"},
