@@ -5,6 +5,7 @@ set -eu
 #   geodata/             the data files MapServer renders (the sample on the first start)
 #   mapserver/layers.map MapServer LAYER blocks, edited by the admin
 #   mapproxy/layers.yaml MapProxy layers, caches, sources and grids, edited by the admin
+#   mapproxy/seed.yaml   what the nightly "seed" task renders ahead and cleans up
 #   cache/               MapProxy's tile cache
 #   env.sh               settings of the server (workers, threads, timeout)
 mkdir -p /app/data/geodata /app/data/mapserver /app/data/mapproxy /app/data/cache
@@ -17,6 +18,7 @@ if [[ ! -f /app/data/.sample-made ]]; then
 fi
 [[ -f /app/data/mapserver/layers.map ]] || cp /app/pkg/sample/layers.map /app/data/mapserver/layers.map
 [[ -f /app/data/mapproxy/layers.yaml ]] || cp /app/pkg/sample/layers.yaml /app/data/mapproxy/layers.yaml
+[[ -f /app/data/mapproxy/seed.yaml ]] || cp /app/pkg/sample/seed.yaml /app/data/mapproxy/seed.yaml
 [[ -f /app/data/README.txt ]] || cp /app/pkg/sample/README.txt /app/data/README.txt
 if [[ ! -f /app/data/env.sh ]]; then
     cat > /app/data/env.sh <<'ENV'
