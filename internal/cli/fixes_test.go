@@ -420,3 +420,38 @@ func TestInterruptStopsCatalogCommands(t *testing.T) {
 		t.Error("an interrupted lint recorded runs")
 	}
 }
+
+// Exit codes follow the README's table for every command: a flag that does
+// not exist is a usage error (2); outside a repository a command that needs
+// the catalog is an environment problem (3).
+func TestExitCodesOfEveryCommand(t *testing.T) {
+	root := NewRoot(Test(&bytes.Buffer{}, &bytes.Buffer{}))
+	var paths [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		if c.Runnable() && !c.Hidden && c.Name() != "help" && c.Name() != "completion" {
+			paths = append(paths, path)
+		}
+		for _, sub := range c.Commands() {
+			walk(sub, append(append([]string{}, path...), sub.Name()))
+		}
+	}
+	walk(root, nil)
+	if len(paths) < 20 {
+		t.Fatalf("only %d commands found", len(paths))
+	}
+	for _, p := range paths {
+		if _, errOut, code := run(t, "", "", append(p, "--no-such-flag")...); code != ExitUsage {
+			t.Errorf("cpk %s --no-such-flag: exit %d, want %d: %s", strings.Join(p, " "), code, ExitUsage, errOut)
+		}
+	}
+	empty := t.TempDir()
+	t.Chdir(empty)
+	t.Setenv("CPK_ROOT", "")
+	t.Setenv("CPK_DB", "") // the store is then the repository's
+	for _, args := range [][]string{{"status"}, {"lint"}, {"docs"}, {"ci", "plan"}, {"gate", "main"}, {"upstream", "check"}, {"history"}} {
+		if _, errOut, code := run(t, "", "", args...); code != ExitEnvironment {
+			t.Errorf("cpk %s outside a repository: exit %d, want %d: %s", strings.Join(args, " "), code, ExitEnvironment, errOut)
+		}
+	}
+}
