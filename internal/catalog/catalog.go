@@ -106,14 +106,10 @@ func Load(dir string) (*Catalog, error) {
 	for _, l := range loaded {
 		line := l.app.idLine
 		switch {
-		case len(owners[l.app.ID]) > 1:
-			var others []string
-			for _, f := range owners[l.app.ID] {
-				if f != l.app.File {
-					others = append(others, f)
-				}
-			}
-			problems = append(problems, Problem{File: l.app.File, Line: line, Message: fmt.Sprintf("duplicate id %q (also in %s): each application's id is its folder name", l.app.ID, strings.Join(others, ", "))})
+		case l.app.ID != l.folder && len(owners[l.app.ID]) > 1:
+			// A duplicate: reported on the copy, the application whose
+			// folder is its id stays in the catalog.
+			problems = append(problems, Problem{File: l.app.File, Line: line, Message: fmt.Sprintf("duplicate id %q: apps/%s is that application; give this folder's cpk.yaml its own id (%q)", l.app.ID, l.app.ID, l.folder)})
 		case l.app.ID != l.folder:
 			problems = append(problems, Problem{File: l.app.File, Line: line, Message: fmt.Sprintf("id %q does not match its folder %q: rename one of them", l.app.ID, l.folder)})
 		default:
