@@ -977,7 +977,9 @@ func checkRuntimeWrites(p *lint.Pass) {
 				continue
 			}
 			if pathUnder(target, "/app/data") {
-				if !m.has("localstorage") {
+				// Without a manifest that reads, what it declares is unknown:
+				// MF001 or the manifest's own errors say why (no cascade).
+				if m != nil && !m.has("localstorage") {
 					p.Reportf(s.Rel, t.Pos.Line, t.Pos.Col, "%s writes %s, but /app/data is writable only with the localstorage addon: declare \"localstorage\": {} in the manifest", t.Verb, target)
 				}
 				continue
