@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -76,8 +77,11 @@ func runDocs(ctx context.Context, g *Globals, opts docsOptions) error {
 	if err != nil {
 		return err
 	}
+	var refused []string // inputs no doc is written from
 	if sel.Problems != nil {
-		fmt.Fprintf(g.IO.Err, "warning: %v\n(the entries with problems get no docs)\n", sel.Problems)
+		for _, p := range sel.Problems.Problems {
+			refused = append(refused, p.Error()+": no docs are written for this entry")
+		}
 	}
 	rel := func(p string) string {
 		if r, err := filepath.Rel(root, p); err == nil {
@@ -85,10 +89,11 @@ func runDocs(ctx context.Context, g *Globals, opts docsOptions) error {
 		}
 		return p
 	}
-	stale, packages, err := syncReadmes(ctx, sel, opts.Check, rel)
+	stale, packages, bad, err := syncReadmes(ctx, sel, opts.Check, rel)
 	if err != nil {
 		return err
 	}
+	refused = append(refused, bad...)
 	summary := fmt.Sprintf("%d package README(s)", packages)
 	if len(opts.Apps) == 0 {
 		more, what, err := syncReferences(g, sel.Catalog, root, opts.Check, rel)
@@ -98,7 +103,12 @@ func runDocs(ctx context.Context, g *Globals, opts docsOptions) error {
 		stale = append(stale, more...)
 		summary += ", " + what
 	}
+	for _, r := range refused {
+		fmt.Fprintln(g.IO.Err, safe(r))
+	}
 	switch {
+	case len(stale) == 0 && len(refused) > 0:
+		return silentFailure
 	case len(stale) == 0:
 		fmt.Fprintf(g.IO.Err, "up to date: %s\n", summary)
 	case opts.Check:
@@ -107,23 +117,36 @@ func runDocs(ctx context.Context, g *Globals, opts docsOptions) error {
 	default:
 		fmt.Fprintf(g.IO.Err, "wrote %d file(s): %s\n", len(stale), strings.Join(stale, ", "))
 	}
+	if len(refused) > 0 {
+		return silentFailure
+	}
 	return nil
 }
 
 // syncReadmes writes (or with check, compares) the selected packages'
 // READMEs; it returns the stale ones and how many packages have one.
-func syncReadmes(ctx context.Context, sel *catalog.Selection, check bool, rel func(string) string) (stale []string, packages int, err error) {
+// Packages whose inputs cannot be read or parsed get no README; bad says
+// which.
+func syncReadmes(ctx context.Context, sel *catalog.Selection, check bool, rel func(string) string) (stale []string, packages int, bad []string, err error) {
 	for _, p := range sel.Packages {
 		if err := ctx.Err(); err != nil {
-			return nil, 0, err // Ctrl-C: each README written so far is whole (atomic writes)
+			return nil, 0, nil, err // Ctrl-C: each README written so far is whole (atomic writes)
 		}
 		a := sel.Catalog.App(p.ID)
 		if a == nil {
-			return nil, 0, usageError("%s is not an application of the catalog: cpk docs writes the catalog's READMEs", p.Dir)
+			if len(p.EntryProblems) > 0 {
+				continue // a broken cpk.yaml: reported with the catalog's problems
+			}
+			return nil, 0, nil, usageError("%s is not an application of the catalog: cpk docs writes the catalog's READMEs", p.Dir)
 		}
 		want, ok, err := docs.PackageReadme(a)
+		var ie *docs.InputError
+		if errors.As(err, &ie) {
+			bad = append(bad, ie.Error())
+			continue
+		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", a.ID, err)
+			return nil, 0, nil, fmt.Errorf("%s: %w", a.ID, err)
 		}
 		if !ok {
 			continue
@@ -131,13 +154,13 @@ func syncReadmes(ctx context.Context, sel *catalog.Selection, check bool, rel fu
 		packages++
 		s, err := docs.SyncFiles(map[string][]byte{filepath.Join(a.Dir, docs.ReadmeFile): want}, check)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, nil, err
 		}
 		for _, p := range s {
 			stale = append(stale, rel(p))
 		}
 	}
-	return stale, packages, nil
+	return stale, packages, bad, nil
 }
 
 // syncReferences writes (or compares) the catalog index, the rule pages

@@ -455,3 +455,33 @@ func TestExitCodesOfEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// cpk docs writes no README from a manifest that does not parse: it names
+// the input and exits 1 (--check too), and the other packages get theirs;
+// status still reports on every package.
+func TestDocsRefuseWhatTheyCannotRead(t *testing.T) {
+	t.Setenv("CPK_DB", "")
+	root := t.TempDir()
+	for _, id := range []string{"webhook", "mediawiki"} {
+		testenv.CopyTree(t, filepath.Join(repo, "apps", id), filepath.Join(root, "apps", id))
+	}
+	readme := filepath.Join(root, "apps", "webhook", "README.md")
+	before, _ := os.ReadFile(readme)
+	os.WriteFile(filepath.Join(root, "apps", "webhook", "CloudronManifest.json"), []byte(`{"version": "1.0.0",`), 0o644)
+	os.Remove(filepath.Join(root, "apps", "mediawiki", "README.md"))
+	for _, args := range [][]string{{"docs", "webhook", "mediawiki"}, {"docs", "--check", "webhook"}} {
+		_, errOut, code := run(t, root, "", args...)
+		if code != 1 || !strings.Contains(errOut, "apps/webhook/CloudronManifest.json") || !strings.Contains(errOut, "no README is written from it") {
+			t.Errorf("%v: exit %d %s", args, code, errOut)
+		}
+	}
+	if after, _ := os.ReadFile(readme); string(after) != string(before) {
+		t.Error("a README was written from a manifest that does not parse")
+	}
+	if _, err := os.Stat(filepath.Join(root, "apps", "mediawiki", "README.md")); err != nil {
+		t.Error("the other package got no README")
+	}
+	if _, errOut, code := run(t, root, "", "status"); code != 0 {
+		t.Errorf("status: exit %d %s", code, errOut)
+	}
+}

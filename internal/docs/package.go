@@ -63,6 +63,10 @@ func PackageReadme(a *catalog.App) (content []byte, ok bool, err error) {
 // would write (false when it has no package files).
 func PackageCurrent(a *catalog.App) (bool, error) {
 	want, ok, err := PackageReadme(a)
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return false, nil // no README can be right until the input is fixed (lint says why)
+	}
 	if err != nil || !ok {
 		return false, err
 	}
@@ -144,16 +148,42 @@ type packageFacts struct {
 	vars     []string // CLOUDRON_ variables the package's files read
 }
 
+// InputError is a package input that cpk docs cannot read or parse: no
+// README is written from it.
+type InputError struct {
+	App, File string
+	Err       error
+}
+
+func (e *InputError) Error() string {
+	return fmt.Sprintf("apps/%s/%s: %v: no README is written from it (cpk lint %s says more)", e.App, e.File, e.Err, e.App)
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
 func packageSection(a *catalog.App, files []string) ([]byte, error) {
 	f := packageFacts{app: a}
 	read := func(name string) (string, bool) {
 		data, err := fsx.ReadPackageFile(a.Dir, filepath.Join(a.Dir, filepath.FromSlash(name)), 0)
 		return string(data), err == nil
 	}
-	if data, ok := read(lint.ManifestFile); ok {
-		if doc, _ := manifest.Decode([]byte(data)); doc != nil {
-			f.m, f.hasMF = doc.Manifest(), true
+	// A README written from inputs that cannot be read or parsed would
+	// state false things ("declares no addons"): refuse, naming the input.
+	for _, name := range []string{lint.ManifestFile, lint.NotesFile} {
+		if _, err := fsx.ReadPackageFile(a.Dir, filepath.Join(a.Dir, name), 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, &InputError{App: a.ID, File: name, Err: err}
 		}
+	}
+	if data, ok := read(lint.ManifestFile); ok {
+		doc, errs := manifest.Decode([]byte(data))
+		if doc == nil || len(errs) > 0 {
+			msg := "it does not parse"
+			if len(errs) > 0 {
+				msg = errs[0].Error()
+			}
+			return nil, &InputError{App: a.ID, File: lint.ManifestFile, Err: errors.New(msg)}
+		}
+		f.m, f.hasMF = doc.Manifest(), true
 	}
 	pin, err := bump.ReadPin(a.Dir)
 	if err != nil {
