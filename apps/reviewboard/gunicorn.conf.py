@@ -3,7 +3,7 @@ bind = "127.0.0.1:8080"
 workers = 2
 threads = 4
 timeout = 120
-# The platform kills the app 10 s after SIGTERM: workers get 5 s to finish.
+# Workers get 5 s to finish on a graceful stop or reload (HUP).
 graceful_timeout = 5
 # Workers restart now and then, so that memory stays within the app's limit.
 max_requests = 1000
