@@ -52,9 +52,10 @@ that no write failed on the read-only root filesystem (a failure is run
 again with a writable root to name the paths the app writes), then runs the
 package's own checks (test/checks.yaml).
 
-The previous version is the package at --from REF (git), else the newest
-earlier version that passed here with a lower manifest version, else the
-package at the newest commit where its version is lower (git).
+The previous version is the package at --from REF (git), else the package
+at the newest commit where its version is lower (git: what users update
+from, and what the evidence names), else the newest earlier version that
+passed here with a lower manifest version (a package not yet committed).
 Without one the update step is skipped, or fails with --require-update (for
 CI, where every package must prove its update).
 

@@ -169,10 +169,11 @@ func (s *Suite) remember(dir string, v *Version) error {
 }
 
 // previous finds the version the update step starts from: the package at
-// --from; else the newest earlier version that passed a test here, with a
-// lower manifest version and whose image still exists; else the package at
-// the newest commit where its version is lower (git). Without one, it says
-// why.
+// --from; else the package at the newest commit where its version is lower
+// (git: the version users update from, and what the evidence can name);
+// else the newest earlier version that passed a test here, with a lower
+// manifest version and whose image still exists (a package not yet in
+// git). Without one, it says why.
 func (s *Suite) previous(ctx context.Context, p Package, cur *Version) (*Version, string) {
 	if s.From != "" {
 		v, err := s.atRef(ctx, p, s.From)
@@ -181,26 +182,26 @@ func (s *Suite) previous(ctx context.Context, p Package, cur *Version) (*Version
 		}
 		return v, ""
 	}
+	ref, gitErr := s.previousCommit(ctx, p, cur)
+	if gitErr == nil && ref != "" {
+		v, err := s.atRef(ctx, p, ref)
+		if err != nil {
+			return nil, fmt.Sprintf("the previous version at %s: %v", ref, err)
+		}
+		return v, ""
+	}
 	v, passedOver := s.earlierImage(ctx, p, cur)
 	if v != nil {
 		return v, ""
 	}
-	ref, err := s.previousCommit(ctx, p, cur)
-	if err != nil || ref == "" {
-		why := "no previous version: no earlier tested image and no commit of the package with a lower version; give --from REF"
-		if err != nil {
-			why += " (" + err.Error() + ")"
-		}
-		if len(passedOver) > 0 {
-			why += "; earlier tested images passed over: " + strings.Join(passedOver, "; ")
-		}
-		return nil, why
+	why := "no previous version: no commit of the package with a lower version and no earlier tested image; give --from REF"
+	if gitErr != nil {
+		why += " (" + gitErr.Error() + ")"
 	}
-	v, err = s.atRef(ctx, p, ref)
-	if err != nil {
-		return nil, fmt.Sprintf("the previous version at %s: %v", ref, err)
+	if len(passedOver) > 0 {
+		why += "; earlier tested images passed over: " + strings.Join(passedOver, "; ")
 	}
-	return v, ""
+	return nil, why
 }
 
 // earlierImage is the newest earlier version that passed a test here, has
