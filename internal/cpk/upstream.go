@@ -24,6 +24,9 @@ type Upstream struct {
 	// Package is the package name for npm, pypi and debian (the source
 	// package name there).
 	Package string `yaml:"package,omitempty" json:"package,omitempty"`
+	// Module is the Go module path for go (github.com/cloudflare/cfssl):
+	// its versions come from the Go module proxy.
+	Module string `yaml:"module,omitempty" json:"module,omitempty"`
 	// Image is the image reference for registry: docker.io/library/redis,
 	// redis, ghcr.io/owner/name. No tag: the tags are the releases.
 	Image string `yaml:"image,omitempty" json:"image,omitempty"`
@@ -50,13 +53,13 @@ type Upstream struct {
 }
 
 // UpstreamSources are the values of Upstream.Source.
-var UpstreamSources = []string{"github", "gitlab", "gitea", "npm", "pypi", "registry", "git", "debian"}
+var UpstreamSources = []string{"github", "gitlab", "gitea", "npm", "pypi", "registry", "git", "debian", "go"}
 
 // UpstreamSchemes are the values of Upstream.Scheme ("" is loose).
 var UpstreamSchemes = []string{"semver", "calendar", "loose"}
 
 // UpstreamKeys are the yaml keys of an upstream block.
-var UpstreamKeys = []string{"source", "repo", "url", "package", "image", "use", "prefix", "include", "exclude", "prerelease", "scheme", "track"}
+var UpstreamKeys = []string{"source", "repo", "url", "package", "module", "image", "use", "prefix", "include", "exclude", "prerelease", "scheme", "track"}
 
 var trackPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*(\.[xX*])?$`)
 
@@ -77,12 +80,12 @@ func (u *Upstream) Problems() []FieldProblem {
 	required := map[string][]string{
 		"github": {"repo"}, "gitlab": {"repo"}, "gitea": {"repo", "url"},
 		"npm": {"package"}, "pypi": {"package"}, "debian": {"package"},
-		"registry": {"image"}, "git": {"url"},
+		"registry": {"image"}, "git": {"url"}, "go": {"module"},
 	}
 	allowed := map[string][]string{
 		"github": {"repo", "use"}, "gitlab": {"repo", "url", "use"}, "gitea": {"repo", "url", "use"},
 		"npm": {"package"}, "pypi": {"package"}, "debian": {"package"},
-		"registry": {"image"}, "git": {"url"},
+		"registry": {"image"}, "git": {"url"}, "go": {"module"},
 	}
 	req, known := required[u.Source]
 	if !known && u.Source == "" {
@@ -93,13 +96,13 @@ func (u *Upstream) Problems() []FieldProblem {
 		bad("source", "upstream source %q is not one of %s", u.Source, strings.Join(UpstreamSources, ", "))
 		return ps
 	}
-	values := map[string]string{"repo": u.Repo, "url": u.URL, "package": u.Package, "image": u.Image, "use": u.Use}
+	values := map[string]string{"repo": u.Repo, "url": u.URL, "package": u.Package, "module": u.Module, "image": u.Image, "use": u.Use}
 	for _, k := range req {
 		if strings.TrimSpace(values[k]) == "" {
 			bad("source", "upstream %s needs %s: %s", u.Source, k, keyHint[k])
 		}
 	}
-	for _, k := range []string{"repo", "url", "package", "image", "use"} {
+	for _, k := range []string{"repo", "url", "package", "module", "image", "use"} {
 		if values[k] != "" && !contains(allowed[u.Source], k) {
 			bad(k, "upstream %s does not use %s (it needs %s)", u.Source, k, strings.Join(req, " and "))
 		}
@@ -141,6 +144,7 @@ var keyHint = map[string]string{
 	"repo":    "the project path, owner/name",
 	"url":     "the address (a clone URL for git, the instance for gitea)",
 	"package": "the package name",
+	"module":  "the Go module path, like github.com/cloudflare/cfssl",
 	"image":   "the image reference, like docker.io/library/redis",
 }
 
@@ -176,6 +180,8 @@ func (u *Upstream) Link() string {
 		return "https://pypi.org/project/" + u.Package + "/"
 	case "debian":
 		return "https://tracker.debian.org/pkg/" + u.Package
+	case "go":
+		return "https://pkg.go.dev/" + u.Module
 	case "registry":
 		img := u.Image
 		if host, rest, ok := strings.Cut(img, "/"); ok && (strings.ContainsAny(host, ".:") || host == "localhost") {

@@ -347,3 +347,53 @@ func RunGit(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// goModule reads a Go module's versions from the module proxy (the
+// GOPROXY protocol): @v/list, then @v/VERSION.info for the dates of the
+// newest ones (the only ones whose dates matter).
+func (c *Client) goModule(ctx context.Context, e Endpoints, u *cpk.Upstream) ([]Release, error) {
+	base := e.GoProxy + "/" + escapeModule(u.Module) + "/@v/"
+	data, err := c.get(ctx, base+"list", nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []Release
+	for _, v := range strings.Fields(string(data)) {
+		out = append(out, Release{Tag: v, URL: "https://pkg.go.dev/" + u.Module + "@" + v})
+	}
+	// Dates for the newest acceptable versions, a few requests at most.
+	dated := 0
+	for _, r := range Select(out, u) {
+		if dated == 5 {
+			break
+		}
+		info, err := c.get(ctx, base+url.PathEscape(r.Tag)+".info", nil)
+		if err != nil {
+			return nil, err
+		}
+		var doc struct{ Time *time.Time }
+		if json.Unmarshal(info, &doc) == nil && doc.Time != nil {
+			for i := range out {
+				if out[i].Tag == r.Tag {
+					out[i].Date = doc.Time
+				}
+			}
+		}
+		dated++
+	}
+	return out, nil
+}
+
+// escapeModule writes a module path as the proxy protocol wants it: each
+// upper-case letter as '!' and its lower case.
+func escapeModule(path string) string {
+	var b strings.Builder
+	for _, r := range path {
+		if r >= 'A' && r <= 'Z' {
+			b.WriteByte('!')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

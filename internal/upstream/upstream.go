@@ -39,6 +39,7 @@ type Endpoints struct {
 	PyPI          string // $CPK_PYPI_URL, default https://pypi.org
 	Debian        string // sources.debian.org API; $CPK_DEBIAN_SOURCES, default https://sources.debian.org
 	Registry      string // replaces every image's registry host when set; $CPK_REGISTRY_URL
+	GoProxy       string // the Go module proxy; $CPK_GOPROXY, default https://proxy.golang.org
 }
 
 // DefaultEndpoints are the public services.
@@ -46,6 +47,7 @@ func DefaultEndpoints() Endpoints {
 	return Endpoints{
 		GitHubAPI: "https://api.github.com", GitHubWeb: "https://github.com", GitLab: "https://gitlab.com",
 		NPM: "https://registry.npmjs.org", PyPI: "https://pypi.org", Debian: "https://sources.debian.org",
+		GoProxy: "https://proxy.golang.org",
 	}
 }
 
@@ -55,7 +57,7 @@ func EndpointsFromEnv(getenv func(string) string) Endpoints {
 	for v, p := range map[string]*string{
 		"CPK_GITHUB_API": &e.GitHubAPI, "CPK_GITHUB_GRAPHQL": &e.GitHubGraphQL, "CPK_GITHUB_URL": &e.GitHubWeb,
 		"CPK_GITLAB_URL": &e.GitLab, "CPK_NPM_REGISTRY": &e.NPM, "CPK_PYPI_URL": &e.PyPI,
-		"CPK_DEBIAN_SOURCES": &e.Debian, "CPK_REGISTRY_URL": &e.Registry,
+		"CPK_DEBIAN_SOURCES": &e.Debian, "CPK_REGISTRY_URL": &e.Registry, "CPK_GOPROXY": &e.GoProxy,
 	} {
 		if s := getenv(v); s != "" {
 			*p = strings.TrimSuffix(s, "/")
@@ -175,6 +177,8 @@ func (c *Client) Releases(ctx context.Context, u *cpk.Upstream) ([]Release, erro
 		return c.gitTags(ctx, u.URL)
 	case "debian":
 		return c.debian(ctx, e, u)
+	case "go":
+		return c.goModule(ctx, e, u)
 	}
 	return nil, fmt.Errorf("unknown upstream source %q", u.Source)
 }

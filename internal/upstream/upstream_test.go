@@ -646,3 +646,33 @@ func TestSelectRefusesControlCharacters(t *testing.T) {
 		t.Errorf("%+v", got)
 	}
 }
+
+// TestGoModuleProxy: a go upstream reads the module proxy's version list
+// (the path escaped as the protocol wants) and the dates of the newest.
+func TestGoModuleProxy(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/github.com/!cloud!flare/cfssl/@v/list":
+			fmt.Fprint(w, "v1.6.4\nv1.7.1\nv1.7.0\nv1.8.0-rc1\n")
+		case "/github.com/!cloud!flare/cfssl/@v/v1.7.1.info":
+			fmt.Fprint(w, `{"Version":"v1.7.1","Time":"2026-10-01T10:00:00Z"}`)
+		case "/github.com/!cloud!flare/cfssl/@v/v1.7.0.info", "/github.com/!cloud!flare/cfssl/@v/v1.6.4.info":
+			fmt.Fprint(w, `{"Time":"2025-01-01T00:00:00Z"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	e := DefaultEndpoints()
+	e.GoProxy = srv.URL
+	c := NewClient(e, Tokens{}, nil)
+	checks, err := c.Check(context.Background(), []Target{{App: "cfssl", Pinned: "1.7.0",
+		Upstream: &cpk.Upstream{Source: "go", Module: "github.com/CloudFlare/cfssl"}}})
+	if err != nil || len(checks) != 1 {
+		t.Fatal(err, checks)
+	}
+	ch := checks[0]
+	if ch.Error != "" || ch.Latest != "1.7.1" || !ch.Outdated || ch.LatestDate == nil || ch.LatestDate.Year() != 2026 {
+		t.Errorf("%+v", ch)
+	}
+}
