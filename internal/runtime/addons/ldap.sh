@@ -7,11 +7,25 @@ set -eu
 : "${LDAP_ROOT_PASSWORD:?}" "${LDAP_USER_PASSWORD:?}"
 mkdir -p /var/lib/cpk-ldap /run/slapd
 chown openldap:openldap /var/lib/cpk-ldap /run/slapd
+# The platform's directory names a user's login in username (and has the
+# objectclass user), as packages written for it search: (username=%uid).
+# uid keeps the login too, for packages that search by it. The numbers
+# below are this test directory's own.
+cat > /etc/ldap/cpk-cloudron.schema <<'SCHEMA'
+attributetype ( 1.3.6.1.4.1.59302.1.1 NAME 'username'
+  DESC 'the Cloudron login name'
+  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
+  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+objectclass ( 1.3.6.1.4.1.59302.2.1 NAME 'user' SUP top AUXILIARY
+  DESC 'a Cloudron user'
+  MAY ( username ) )
+SCHEMA
 cat > /etc/ldap/cpk-slapd.conf <<CONF
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/nis.schema
 include /etc/ldap/schema/inetorgperson.schema
+include /etc/ldap/cpk-cloudron.schema
 pidfile /run/slapd/slapd.pid
 modulepath /usr/lib/ldap
 moduleload back_mdb
@@ -48,7 +62,9 @@ for u in admin user; do
 cat <<LDIF
 dn: uid=${u},ou=users,dc=cloudron
 objectClass: inetOrgPerson
+objectClass: user
 uid: ${u}
+username: ${u}
 cn: ${u}
 sn: ${u}
 givenName: ${u}
