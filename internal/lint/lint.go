@@ -247,30 +247,44 @@ const maxFiles = 5000
 func (p *Pass) Files() []string {
 	return p.Memo("lint:files", func() any {
 		var out []string
-		_ = filepath.WalkDir(p.Dir, func(file string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
+		p.Walk(func(rel string, d fs.DirEntry) bool {
+			if d.Type().IsRegular() {
+				out = append(out, rel)
 			}
-			if d.IsDir() {
-				switch d.Name() {
-				case ".git", ".hg", ".svn", "node_modules", "vendor", "__pycache__":
-					if file != p.Dir {
-						return filepath.SkipDir
-					}
-				}
-				return nil
-			}
-			if !d.Type().IsRegular() || len(out) >= maxFiles {
-				return nil
-			}
-			if rel, err := filepath.Rel(p.Dir, file); err == nil {
-				out = append(out, filepath.ToSlash(rel))
-			}
-			return nil
+			return len(out) < maxFiles
 		})
 		sort.Strings(out)
 		return out
 	}).([]string)
+}
+
+// Walk calls fn with every entry of the package folder that is not a
+// folder (slash-separated path, the entry), leaving out version-control
+// folders and installed dependencies (.git, .hg, .svn, node_modules, vendor,
+// __pycache__); it stops when fn returns false.
+func (p *Pass) Walk(fn func(rel string, d fs.DirEntry) bool) {
+	_ = filepath.WalkDir(p.Dir, func(file string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", ".hg", ".svn", "node_modules", "vendor", "__pycache__":
+				if file != p.Dir {
+					return filepath.SkipDir
+				}
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(p.Dir, file)
+		if err != nil {
+			return nil
+		}
+		if !fn(filepath.ToSlash(rel), d) {
+			return filepath.SkipAll
+		}
+		return nil
+	})
 }
 
 // Exists reports whether a regular file is at rel.

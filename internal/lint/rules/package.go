@@ -445,32 +445,16 @@ func init() { packageRules = append(packageRules, packageEntriesRule) }
 
 func checkPackageEntries(p *lint.Pass) {
 	n := 0
-	_ = filepath.WalkDir(p.Dir, func(file string, d fs.DirEntry, err error) error {
-		if err != nil || n >= 50 {
-			return nil
-		}
-		if d.IsDir() {
-			switch d.Name() {
-			case ".git", ".hg", ".svn", "node_modules", "vendor", "__pycache__":
-				if file != p.Dir {
-					return filepath.SkipDir
-				}
-			}
-			return nil
-		}
-		rel, err := filepath.Rel(p.Dir, file)
-		if err != nil {
-			return nil
-		}
-		_, st, err := fsx.Resolve(p.Dir, file)
+	p.Walk(func(rel string, d fs.DirEntry) bool {
+		_, st, err := fsx.Resolve(p.Dir, filepath.Join(p.Dir, filepath.FromSlash(rel)))
 		switch {
 		case err != nil && (errors.Is(err, fsx.ErrOutside) || errors.Is(err, fsx.ErrNotRegular)):
-			p.Reportf(filepath.ToSlash(rel), 0, 0, "%s is %v: cpk does not read it; make it a regular file of the package, or remove it", filepath.ToSlash(rel), err)
+			p.Reportf(rel, 0, 0, "%s is %v: cpk does not read it; make it a regular file of the package, or remove it", rel, err)
 			n++
 		case err == nil && st.Size() > fsx.MaxPackageFile:
-			p.Reportf(filepath.ToSlash(rel), 0, 0, "%s has %d bytes, more than the %d cpk reads: keep large artifacts out of the package (download them in the Dockerfile)", filepath.ToSlash(rel), st.Size(), fsx.MaxPackageFile)
+			p.Reportf(rel, 0, 0, "%s has %d bytes, more than the %d cpk reads: keep large artifacts out of the package (download them in the Dockerfile)", rel, st.Size(), fsx.MaxPackageFile)
 			n++
 		}
-		return nil
+		return n < 50
 	})
 }
