@@ -73,5 +73,19 @@ if [[ ! -f /app/data/.initialized ]]; then
     chown cloudron:cloudron /app/data/.initialized
 fi
 
-echo "==> Starting nginx, gunicorn and the background worker"
+# gunicorn workers follow the app's memory limit (its RAM half, as the
+# container sees it): one per 384 MiB, at least 2, at most 8. A value set
+# in NETBOX_GUNICORN_WORKERS wins.
+if [[ -z "${NETBOX_GUNICORN_WORKERS:-}" ]]; then
+    ram=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || echo max)
+    workers=2
+    if [[ "${ram}" =~ ^[0-9]+$ ]]; then
+        workers=$(( ram / (384 * 1024 * 1024) ))
+        (( workers < 2 )) && workers=2
+        (( workers > 8 )) && workers=8
+    fi
+    export NETBOX_GUNICORN_WORKERS="${workers}"
+fi
+
+echo "==> Starting nginx, gunicorn (${NETBOX_GUNICORN_WORKERS} workers) and the background worker"
 exec /usr/bin/supervisord --configuration /etc/supervisor/supervisord.conf
