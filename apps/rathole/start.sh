@@ -2,13 +2,15 @@
 set -eu
 
 # rathole's server: the control channel on container port 2333 (the
-# RATHOLE_PORT tcpPort) and the forwarded services on 10001… (the
-# SERVICE_PORTS tcpPort range), with a status page on 8000.
+# RATHOLE_PORT tcpPort), the forwarded services on 10001… (the
+# SERVICE_PORTS tcpPort range) and 10101… (the UDP_SERVICE_PORTS udpPort
+# range), with a status page on 8000.
 
 readonly DATA=/app/data
 readonly RUN=/run/rathole
 readonly CONTROL_PORT=2333
 readonly FIRST_SERVICE_PORT=10001
+readonly FIRST_UDP_SERVICE_PORT=10101
 
 mkdir -p "${RUN}"
 
@@ -27,11 +29,17 @@ token=$(cat "${DATA}/token")
 private_key=$(cat "${DATA}/noise.key")
 public_key=$(cat "${DATA}/noise.pub")
 
-# --- the services: one per port of the SERVICE_PORTS range ---------------
+# --- the services: one per port of the SERVICE_PORTS range (TCP) and of
+# the UDP_SERVICE_PORTS range (UDP) ---------------------------------------
 count=${SERVICE_PORTS_COUNT:-0}
 if [[ -z "${SERVICE_PORTS:-}" ]]; then
     count=0
-    echo "==> The service ports are disabled: no service is forwarded"
+    echo "==> The service ports are disabled: no TCP service is forwarded"
+fi
+udp_count=${UDP_SERVICE_PORTS_COUNT:-0}
+if [[ -z "${UDP_SERVICE_PORTS:-}" ]]; then
+    udp_count=0
+    echo "==> The UDP service ports are disabled: no UDP service is forwarded"
 fi
 
 # --- server.toml, regenerated on every start -----------------------------
@@ -51,6 +59,12 @@ fi
         echo
         echo "[server.services.service${i}]"
         echo "bind_addr = \"0.0.0.0:$((FIRST_SERVICE_PORT + i - 1))\""
+    done
+    for ((i = 1; i <= udp_count; i++)); do
+        echo
+        echo "[server.services.udp${i}]"
+        echo "type = \"udp\""
+        echo "bind_addr = \"0.0.0.0:$((FIRST_UDP_SERVICE_PORT + i - 1))\""
     done
 } > "${RUN}/server.toml"
 chown -R cloudron:cloudron "${RUN}"
@@ -76,6 +90,13 @@ chmod 0600 "${RUN}/server.toml"
         echo "#[client.services.service${i}]"
         echo "#local_addr = \"127.0.0.1:8080\""
     done
+    for ((i = 1; i <= udp_count; i++)); do
+        echo
+        echo "# reachable at ${CLOUDRON_APP_DOMAIN}:$(( ${UDP_SERVICE_PORTS:-0} + i - 1 ))/udp"
+        echo "#[client.services.udp${i}]"
+        echo "#type = \"udp\""
+        echo "#local_addr = \"127.0.0.1:5353\""
+    done
 } > "${DATA}/client.toml.example"
 chmod 0600 "${DATA}/client.toml.example"
 
@@ -86,6 +107,9 @@ chmod 0600 "${DATA}/client.toml.example"
     echo "FIRST_SERVICE_PORT=${FIRST_SERVICE_PORT}"
     echo "PUBLIC_FIRST_SERVICE_PORT=${SERVICE_PORTS:-}"
     echo "SERVICE_COUNT=${count}"
+    echo "FIRST_UDP_SERVICE_PORT=${FIRST_UDP_SERVICE_PORT}"
+    echo "PUBLIC_FIRST_UDP_SERVICE_PORT=${UDP_SERVICE_PORTS:-}"
+    echo "UDP_SERVICE_COUNT=${udp_count}"
     echo "PUBLIC_KEY=${public_key}"
     echo "DOMAIN=${CLOUDRON_APP_DOMAIN}"
 } > "${RUN}/status.env"
@@ -93,5 +117,5 @@ chmod 0644 "${RUN}/status.env"
 
 chown -R cloudron:cloudron "${DATA}"
 
-echo "==> Starting rathole (${count} services) and the status page"
+echo "==> Starting rathole (${count} TCP and ${udp_count} UDP services) and the status page"
 exec /usr/bin/supervisord --configuration /etc/supervisor/supervisord.conf --nodaemon

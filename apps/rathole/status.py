@@ -4,8 +4,9 @@
 rathole has no HTTP interface of its own. This page reads which of its
 ports are listening from /proc/net/tcp{,6}: the control channel is
 listening while the server runs, and a service's port is listening while
-a client that forwards it is connected. It never connects to the ports
-(a connection to a service port would be forwarded to a client).
+a client that forwards it is connected (UDP services: bound, from
+/proc/net/udp{,6}). It never connects to the ports (a connection to a
+service port would be forwarded to a client).
 
 GET /healthz      200 while the control channel listens, else 503
 GET /status.json  the same facts as JSON
@@ -29,49 +30,52 @@ def config():
     return env
 
 
-def listening_ports():
+def bound_ports(proto):
+    """The local ports of TCP sockets listening, or of UDP sockets bound."""
     ports = set()
-    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+    for path in (f"/proc/net/{proto}", f"/proc/net/{proto}6"):
         try:
             with open(path, encoding="ascii") as f:
                 next(f)
                 for line in f:
                     fields = line.split()
-                    if fields[3] == LISTEN:
+                    if proto == "udp" or fields[3] == LISTEN:
                         ports.add(int(fields[1].rsplit(":", 1)[1], 16))
         except FileNotFoundError:
             pass
     return ports
 
 
+def services(env, prefix, kind, ports):
+    first = int(env[f"FIRST_{kind}SERVICE_PORT"])
+    public_first = env.get(f"PUBLIC_FIRST_{kind}SERVICE_PORT") or ""
+    return [{
+        "name": f"{prefix}{i + 1}",
+        "port": int(public_first) + i if public_first else None,
+        "connected": first + i in ports,
+    } for i in range(int(env.get(f"{kind}SERVICE_COUNT") or 0))]
+
+
 def status():
     env = config()
-    ports = listening_ports()
+    tcp = bound_ports("tcp")
     control = int(env["CONTROL_PORT"])
-    first = int(env["FIRST_SERVICE_PORT"])
-    public_first = env.get("PUBLIC_FIRST_SERVICE_PORT") or ""
-    services = []
-    for i in range(int(env.get("SERVICE_COUNT") or 0)):
-        services.append({
-            "name": f"service{i + 1}",
-            "port": int(public_first) + i if public_first else None,
-            "connected": first + i in ports,
-        })
     return {
         "server": "rathole",
-        "running": control in ports,
+        "running": control in tcp,
         "control": {"host": env.get("DOMAIN", ""), "port": int(env["PUBLIC_CONTROL_PORT"]) if env.get("PUBLIC_CONTROL_PORT") else None},
         "transport": "noise",
         "publicKey": env.get("PUBLIC_KEY", ""),
-        "services": services,
+        "services": services(env, "service", "", tcp),
+        "udpServices": services(env, "udp", "UDP_", bound_ports("udp")),
     }
 
 
 def page(s):
     rows = "".join(
-        f"<tr><td>{html.escape(v['name'])}</td><td>{v['port'] or 'disabled'}</td>"
+        f"<tr><td>{html.escape(v['name'])}</td><td>{v['port'] or 'disabled'}{suffix}</td>"
         f"<td>{'client connected' if v['connected'] else 'waiting for a client'}</td></tr>"
-        for v in s["services"])
+        for services, suffix in ((s["services"], ""), (s["udpServices"], "/udp")) for v in services)
     control = f"{s['control']['host']}:{s['control']['port']}" if s["control"]["port"] else "disabled"
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>rathole server</title>
