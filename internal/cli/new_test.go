@@ -378,7 +378,15 @@ func TestNewPassesTheLifecycleTest(t *testing.T) {
 		cl, _ := os.ReadFile(filepath.Join(dir, "CHANGELOG"))
 		os.WriteFile(filepath.Join(dir, "CHANGELOG"), append(cl, []byte("\n[0.1.1]\n* A second version, to test the update\n")...), 0o644)
 	}
-	if fs := lintFindings(t, root); len(fs) > 0 {
+	// The first version's evidence is stale now (PK008), as it should be
+	// until the second is tested: nothing else may be found.
+	var fs []string
+	for _, f := range lintFindings(t, root) {
+		if !strings.Contains(f, " PK008 ") {
+			fs = append(fs, f)
+		}
+	}
+	if len(fs) > 0 {
 		t.Fatalf("findings in the second version:\n%s", strings.Join(fs, "\n"))
 	}
 	test(archetypes, "passed", "--step", "update")
