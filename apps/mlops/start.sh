@@ -16,6 +16,9 @@ MLFLOW_WORKERS=2
 # Permission every user has on experiments and models not granted otherwise:
 # READ, USE, EDIT, MANAGE or NO_PERMISSIONS.
 MLFLOW_DEFAULT_PERMISSION=READ
+# Seconds a worker remembers a user's checked password (0: check every
+# request; each check costs about half a second of CPU by design).
+MLFLOW_AUTH_CACHE_SECONDS=60
 ENV
 fi
 if [[ ! -s /app/data/admin-password ]]; then
@@ -31,11 +34,15 @@ set -a
 # shellcheck disable=SC1091
 source /app/data/env.sh
 set +a
+if [[ ! "${MLFLOW_AUTH_CACHE_SECONDS:-60}" =~ ^[0-9]+$ ]]; then
+    echo "==> MLFLOW_AUTH_CACHE_SECONDS in /app/data/env.sh is not a number of seconds: using 60" >&2
+    MLFLOW_AUTH_CACHE_SECONDS=60
+fi
 
 # The database, on every start (the credentials may change): the tracking
 # store in the public schema, the users and permissions of the basic-auth
 # app in their own schema, mlflow_auth.
-urlenc() { /app/code/bin/python -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+urlenc() { jq -rn --arg v "$1" '$v | @uri'; }
 db_base="postgresql+psycopg://$(urlenc "${CLOUDRON_POSTGRESQL_USERNAME}"):$(urlenc "${CLOUDRON_POSTGRESQL_PASSWORD}")@${CLOUDRON_POSTGRESQL_HOST}:${CLOUDRON_POSTGRESQL_PORT}/$(urlenc "${CLOUDRON_POSTGRESQL_DATABASE}")"
 # the server reads it from the environment (not on its command line)
 export MLFLOW_BACKEND_STORE_URI="${db_base}"
@@ -53,6 +60,7 @@ default_permission = ${MLFLOW_DEFAULT_PERMISSION:-READ}
 database_uri = ${auth_db//%/%%}
 admin_username = admin
 authorization_function = mlflow.server.auth:authenticate_request_basic_auth
+auth_cache_ttl_seconds = ${MLFLOW_AUTH_CACHE_SECONDS:-60}
 INI
 chmod 0600 /run/mlflow/basic_auth.ini
 chown -R cloudron:cloudron /app/data /run/mlflow
