@@ -74,13 +74,14 @@ if [[ ! -f /app/data/.initialized ]]; then
 fi
 
 # gunicorn workers follow the app's memory limit (its RAM half, as the
-# container sees it): one per 384 MiB, at least 2, at most 8. A value set
-# in NETBOX_GUNICORN_WORKERS wins.
+# container sees it): one per 768 MiB, at least 2, at most 8 (the worker
+# and a job's work horse take their share). A value set in
+# NETBOX_GUNICORN_WORKERS wins.
 if [[ -z "${NETBOX_GUNICORN_WORKERS:-}" ]]; then
     ram=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || echo max)
     workers=2
     if [[ "${ram}" =~ ^[0-9]+$ ]]; then
-        workers=$(( ram / (384 * 1024 * 1024) ))
+        workers=$(( ram / (768 * 1024 * 1024) ))
         (( workers < 2 )) && workers=2
         (( workers > 8 )) && workers=8
     fi
