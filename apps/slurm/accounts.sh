@@ -17,3 +17,6 @@ if ! sacctmgr --noheader --parsable2 show user cloudron format=user | grep -qx c
     sacctmgr --immediate add user cloudron defaultaccount=cloudron adminlevel=Administrator
 fi
 echo "==> accounting: user cloudron in account cloudron, $(sacctmgr --noheader --parsable2 show user cloudron format=adminlevel)"
+# The health check answers from now on: jobs submitted before this would
+# have no account.
+touch /run/slurm/accounts.ready
