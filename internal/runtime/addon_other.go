@@ -148,9 +148,26 @@ func (r redis) Load(ctx context.Context, a *App, path string) error {
 	return err
 }
 
+// Digest identifies the app's lasting Redis data: every key without an
+// expiry, with the digest of its value (DEBUG DIGEST-VALUE does not depend
+// on the encoding). Keys with an expiry are a cache by their nature: they
+// may expire between the backup and the restore, as they would on the
+// platform, so they are not part of what a restore must give back.
 func (r redis) Digest(ctx context.Context, a *App) (string, error) {
-	out, err := r.cli(ctx, a, "DEBUG", "DIGEST")
-	return strings.TrimSpace(string(out)), err
+	sv, _, err := r.service(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	out, err := a.box.execIn(ctx, sv.container, engine.ExecSpec{Cmd: []string{"/bin/sh", "-c", `export REDISCLI_AUTH="$REDIS_PASSWORD"
+redis-cli --scan | while IFS= read -r k; do
+  [ "$(redis-cli pttl "$k")" = -1 ] || continue
+  printf '%s %s\n' "$k" "$(redis-cli debug digest-value "$k")"
+done | LC_ALL=C sort | sha256sum`}})
+	if err != nil {
+		return "", err
+	}
+	sum, _, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
+	return sum, nil
 }
 
 // --- sendmail (§3.3: server mail, SMTP 2525, SMTPS 2465, the app's
