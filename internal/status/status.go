@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -195,6 +194,7 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	proofOf := map[int]*evidence.Evidence{} // app index → its evidence
 	for k, findings := range results {
 		i, a := packaged[k], cat.Apps[packaged[k]]
 		tally := opts.Rules.Tally(findings)
@@ -205,6 +205,7 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 		apps[i].Notes = apps[i].HasNotes && current[k]
 		apps[i].Hash = hash
 		proof := proofs[k]
+		proofOf[i] = proof.Evidence
 		apps[i].TestEvidence = proof.State
 		if !proof.Current() {
 			apps[i].EvidenceProblem = proof.Problem
@@ -238,7 +239,7 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 		}
 		h.runEvidence(&app.Evidence, app.Hash)
 		if app.TestEvidence == evidence.Current {
-			proofEvidence(&app.Evidence, proofs[slices.Index(packaged, i)].Evidence)
+			proofEvidence(&app.Evidence, proofOf[i])
 		}
 		app.Level = app.Evidence.Level()
 		if app.Hash == "" {
@@ -250,7 +251,7 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 		if app.Hash != "" {
 			app.Lifecycle = h.lifecycle(app.Hash, app.Errors == 0)
 			if app.TestEvidence == evidence.Current {
-				proofLifecycle(app.Lifecycle, proofs[slices.Index(packaged, i)].Evidence)
+				proofLifecycle(app.Lifecycle, proofOf[i])
 			}
 		}
 		if len(h) > 0 {

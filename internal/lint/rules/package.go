@@ -131,6 +131,7 @@ Good:
     The upstream tarball is pinned by version and SHA-256 in the Dockerfile …`,
 		Run: checkNotes, Counts: lint.CountsNotes,
 	},
+	packageEntriesRule,
 }
 
 func checkDockerfile(p *lint.Pass) {
@@ -441,7 +442,6 @@ Good:
 	Run: checkPackageEntries,
 }
 
-func init() { packageRules = append(packageRules, packageEntriesRule) }
 
 func checkPackageEntries(p *lint.Pass) {
 	n := 0
