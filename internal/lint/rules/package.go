@@ -442,7 +442,6 @@ Good:
 	Run: checkPackageEntries,
 }
 
-
 func checkPackageEntries(p *lint.Pass) {
 	n := 0
 	p.Walk(func(rel string, d fs.DirEntry) bool {
