@@ -41,13 +41,14 @@ var allowed = map[string][]string{
 	"base":          {"cpk", "engine", "fsx", "parse/dockerfile", "steps"},
 	"base/basetest": {"base", "engine", "testenv"},
 	"build":         {"base", "cpk", "engine", "fsx", "steps"},
-	"runtime":       {"engine", "fsx", "manifest"},
+	"runtime":       {"engine", "fsx", "manifest", "sso"},
+	"sso":           {},
 	"scenario":      {"base", "build", "cpk", "engine", "evidence", "fsx", "git", "manifest", "runtime", "steps"},
 	"ci":            {"catalog", "cpk", "docs", "evidence", "fsx", "git", "lint", "manifest", "status"},
 	"web":           {"catalog", "cpk", "status"},
 	// The command layer may use every service; only cmd/cpk uses it.
 	"cli": {"base", "build", "bump", "catalog", "ci", "cpk", "docs", "engine", "evidence", "fsx", "git", "lint", "lint/rules",
-		"manifest", "runtime", "scaffold", "scenario", "status", "store", "upstream", "web"},
+		"manifest", "runtime", "scaffold", "scenario", "sso", "status", "store", "upstream", "web"},
 }
 
 // execDoor lists the packages that run subprocesses only through the

@@ -55,18 +55,18 @@ var addons = map[string]Addon{
 	"ldap":         ldap{},
 	"scheduler":    scheduler{},
 	"tls":          tlsAddon{},
+	"oidc":         oidcAddon{},
+	"proxyAuth":    proxyAuthAddon{},
 }
 
 // unavailable says why an add-on cannot be emulated here.
 var unavailable = map[string]string{
-	"mongodb":   "there is no MongoDB server in Debian 12, from which cpk builds its add-on services",
-	"oidc":      "cpk has no OpenID Connect provider",
-	"recvmail":  "cpk's mail server only receives mail sent by apps (no IMAP)",
-	"email":     "cpk's mail server has no IMAP or ManageSieve",
-	"turn":      "cpk has no TURN server",
-	"docker":    "cpk does not give apps an engine API",
-	"proxyAuth": "cpk has no reverse proxy with a login wall",
-	"oauth":     "the legacy oauth add-on has no provider in cpk",
+	"mongodb":  "there is no MongoDB server in Debian 12, from which cpk builds its add-on services",
+	"recvmail": "cpk's mail server only receives mail sent by apps (no IMAP)",
+	"email":    "cpk's mail server has no IMAP or ManageSieve",
+	"turn":     "cpk has no TURN server",
+	"docker":   "cpk does not give apps an engine API",
+	"oauth":    "the legacy oauth add-on has no provider in cpk",
 }
 
 // Supported lists the add-ons cpk provides, sorted.

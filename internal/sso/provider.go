@@ -623,11 +623,23 @@ func (s *storage) Health(context.Context) error { return nil }
 // web client with the code flow and refresh tokens, exact redirect URIs.
 type opClient struct{ c *Client }
 
-func (o opClient) GetID() string                       { return o.c.ID }
-func (o opClient) RedirectURIs() []string              { return o.c.RedirectURIs }
-func (o opClient) PostLogoutRedirectURIs() []string    { return o.c.PostLogoutRedirectURIs }
-func (o opClient) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
-func (o opClient) AuthMethod() oidc.AuthMethod         { return oidc.AuthMethodBasic }
+func (o opClient) GetID() string                    { return o.c.ID }
+func (o opClient) RedirectURIs() []string           { return o.c.RedirectURIs }
+func (o opClient) PostLogoutRedirectURIs() []string { return o.c.PostLogoutRedirectURIs }
+
+// ApplicationType is web, or native when a redirect URI is an app's own
+// scheme (loginRedirectUri may list one, such as app.immich:/, for a
+// mobile app): the provider package allows those only to native clients.
+// The client still authenticates with its secret either way.
+func (o opClient) ApplicationType() op.ApplicationType {
+	for _, u := range o.c.RedirectURIs {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return op.ApplicationTypeNative
+		}
+	}
+	return op.ApplicationTypeWeb
+}
+func (o opClient) AuthMethod() oidc.AuthMethod { return oidc.AuthMethodBasic }
 func (o opClient) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
