@@ -475,6 +475,7 @@ func (s *state) afterStep(ctx context.Context) {
 	if s.cur.Name != StepInstall {
 		s.checkMarkers(ctx, app)
 	}
+	s.checkSSO(ctx, app)
 	for _, a := range s.pc.Checks {
 		if len(a.Steps) > 0 && !slices.Contains(a.Steps, s.cur.Name) {
 			continue
