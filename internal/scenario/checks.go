@@ -22,6 +22,7 @@ const ChecksFile = "test/checks.yaml"
 //	data:                      # after each fresh install: make data the later steps check
 //	  - name: add a hook
 //	    exec: [sh, -c, "…"]    # in the app container (user: as root unless set)
+//	    steps: [install]       # only at the install, not on the update step's previous version
 //	checks:                    # after every step in which the app runs
 //	  - name: the hook answers
 //	    http: {method: POST, path: /hooks/x, status: 200, contains: "ok"}
