@@ -27,14 +27,18 @@ func (s *state) checkSSO(ctx context.Context, app *runtime.App) {
 	}
 }
 
-// protectedPath is a path behind the wall for the manifest's path option.
+// protectedPath is a path behind the wall for the manifest's path option
+// (a prefix that needs the login, or "!prefix": all but it); "" when no
+// path needs one ("!/").
 func protectedPath(opts map[string]any) string {
 	p, _ := opts["path"].(string)
 	switch {
-	case p == "" || strings.HasPrefix(p, "!/"):
-		// Everything, or everything but the exempt prefix: a path that
-		// cannot be under it.
-		return "/cpk-login-wall-check"
+	case p == "" || p == "/":
+		return "/"
+	case p == "!/":
+		return ""
+	case strings.HasPrefix(p, "!"):
+		return "/" // the exempt prefix is a path below /
 	}
 	return p
 }
@@ -42,6 +46,9 @@ func protectedPath(opts map[string]any) string {
 func checkLoginWall(ctx context.Context, app *runtime.App, opts map[string]any) Check {
 	c := Check{Name: "proxyAuth login wall"}
 	path := protectedPath(opts)
+	if path == "" {
+		return c.pass("the path option exempts every path: nothing to check")
+	}
 	br := app.Browser()
 	br.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+app.FQDN()+path, nil)

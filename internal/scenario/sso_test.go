@@ -31,7 +31,7 @@ func TestLoadChecksOIDCLogin(t *testing.T) {
 }
 
 func TestProtectedPath(t *testing.T) {
-	for opt, want := range map[string]string{"": "/cpk-login-wall-check", "/admin": "/admin", "!/public": "/cpk-login-wall-check"} {
+	for opt, want := range map[string]string{"": "/", "/admin": "/admin", "!/public": "/", "!/": ""} {
 		opts := map[string]any{}
 		if opt != "" {
 			opts["path"] = opt
