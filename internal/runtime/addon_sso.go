@@ -301,47 +301,82 @@ type SignIn struct {
 	Form bool
 }
 
-// SignIn signs user in, starting at path on the app's domain.
-func (a *App) SignIn(ctx context.Context, path, user string) (*SignIn, error) {
+// SignIn signs user in, starting at path on the app's domain. With form,
+// the start page's form whose action starts with that path is submitted
+// first (its hidden fields, such as a CSRF token): apps that start their
+// OpenID login with a POST, as a button in a form.
+func (a *App) SignIn(ctx context.Context, path, form, user string) (*SignIn, error) {
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
 	br := a.Browser()
 	res := &SignIn{Browser: br}
-	resp, err := get(ctx, br, "https://"+a.FQDN()+path)
+	resp, body, err := fetch(br, ctx, http.MethodGet, "https://"+a.FQDN()+path, nil)
 	if err != nil {
 		return nil, err
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	resp.Body.Close()
+	if form != "" {
+		f, err := sso.FindForm(body, resp.Request.URL, form)
+		if err != nil {
+			return nil, fmt.Errorf("GET %s (%d): %w", path, resp.StatusCode, err)
+		}
+		if resp, body, err = submit(ctx, br, f); err != nil {
+			return nil, err
+		}
+	}
 	login := resp.Request.URL
 	if login.Host == "my."+a.box.Domain && login.Path == sso.IssuerPath+sso.PathLogin {
-		form, err := sso.ParseLoginForm(string(body), login)
+		f, err := sso.ParseLoginForm(body, login)
 		if err != nil {
 			return nil, err
 		}
-		form.Values.Set("username", user)
-		form.Values.Set("password", TestUserPassword)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, form.Action, strings.NewReader(form.Values.Encode()))
-		if err != nil {
+		f.Values.Set("username", user)
+		f.Values.Set("password", TestUserPassword)
+		if resp, body, err = submit(ctx, br, f); err != nil {
 			return nil, err
 		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		if resp, err = br.Do(req); err != nil {
-			return nil, err
-		}
-		body, _ = io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-		resp.Body.Close()
 		res.Form = true
 	}
-	res.URL, res.Status, res.Body = resp.Request.URL, resp.StatusCode, string(body)
+	res.URL, res.Status, res.Body = resp.Request.URL, resp.StatusCode, body
 	return res, nil
 }
 
-func get(ctx context.Context, c *http.Client, u string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
+// submit sends a form as a browser does.
+func submit(ctx context.Context, br *http.Client, f *sso.Form) (*http.Response, string, error) {
+	if f.Method == http.MethodPost {
+		return fetch(br, ctx, http.MethodPost, f.Action, f.Values)
 	}
-	return c.Do(req)
+	u, err := url.Parse(f.Action)
+	if err != nil {
+		return nil, "", err
+	}
+	u.RawQuery = f.Values.Encode()
+	return fetch(br, ctx, http.MethodGet, u.String(), nil)
+}
+
+// fetch makes one request (following redirects) and reads the answer.
+func fetch(br *http.Client, ctx context.Context, method, u string, form url.Values) (*http.Response, string, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, "", err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		// The page's own origin: Django and others check it on a POST.
+		if pu, err := url.Parse(u); err == nil {
+			req.Header.Set("Origin", pu.Scheme+"://"+pu.Host)
+			req.Header.Set("Referer", u)
+		}
+	}
+	resp, err := br.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	resp.Body.Close()
+	return resp, string(data), nil
 }

@@ -183,7 +183,7 @@ curl -fsS -H "Authorization: Bearer $at" "$CLOUDRON_OIDC_PROFILE_ENDPOINT"`, "sh
 	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
 		t.Errorf("anonymous: %d to %q, want the login", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	in, err := wall.SignIn(ctx, "/page", "admin")
+	in, err := wall.SignIn(ctx, "/page", "", "admin")
 	if err != nil {
 		t.Fatal(err)
 	}

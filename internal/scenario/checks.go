@@ -34,6 +34,7 @@ const ChecksFile = "test/checks.yaml"
 //	  - name: a user signs in with Cloudron
 //	    oidcLogin:             # a browser signs a test user in through the provider's form
 //	      start: /login/oidc   # where the app's login starts (or any page behind proxyAuth)
+//	      form: /oauth/login/  # optional: submit the start page's form posting there (a login button)
 //	      user: user           # admin (default) or user, the seeded test users
 //	      contains: "Log out"  # the page it lands on shows this (path: where it must land)
 //	      then:                # requests in the signed-in session
@@ -81,7 +82,11 @@ type HTTPAction struct {
 // Then are requests in the signed-in session (its cookies), such as a page
 // with the user's own data.
 type OIDCLoginAction struct {
-	Start    string       `yaml:"start"`
+	Start string `yaml:"start"`
+	// Form: the login starts by submitting the start page's form whose
+	// action path starts with this (a "log in with Cloudron" button that
+	// posts, with the page's CSRF token).
+	Form     string       `yaml:"form"`
 	User     string       `yaml:"user"`
 	Status   int          `yaml:"status"`
 	Path     string       `yaml:"path"`
@@ -113,8 +118,8 @@ func LoadChecks(dir string) (*PackageChecks, error) {
 			return nil, fmt.Errorf("%s: entry %d (%q): give exactly one of http, exec, mail, task, oidcLogin", path, i+1, a.Name)
 		}
 		if l := a.OIDCLogin; l != nil {
-			if !strings.HasPrefix(l.Start, "/") {
-				return nil, fmt.Errorf("%s: entry %d (%q): oidcLogin needs start, the path where the app's login starts (such as /login)", path, i+1, a.Name)
+			if !strings.HasPrefix(l.Start, "/") || (l.Form != "" && !strings.HasPrefix(l.Form, "/")) {
+				return nil, fmt.Errorf("%s: entry %d (%q): oidcLogin needs start, the path where the app's login starts (such as /login), and form, when given, is a path too", path, i+1, a.Name)
 			}
 			if l.User != "" && l.User != "admin" && l.User != "user" {
 				return nil, fmt.Errorf("%s: entry %d (%q): oidcLogin user %q: the test users are admin and user", path, i+1, a.Name, l.User)
@@ -254,12 +259,16 @@ func (l *OIDCLoginAction) run(ctx context.Context, app *runtime.App) error {
 	if user == "" {
 		user = "admin"
 	}
-	in, err := app.SignIn(ctx, l.Start, user)
+	in, err := app.SignIn(ctx, l.Start, l.Form, user)
 	if err != nil {
 		return fmt.Errorf("sign-in as %s from %s: %w", user, l.Start, err)
 	}
 	if !in.Form {
-		return fmt.Errorf("GET %s did not lead to the provider's login form: it ended at %s (%d): %s", l.Start, in.URL, in.Status, snippet(in.Body))
+		how := "GET " + l.Start
+		if l.Form != "" {
+			how += " and its form to " + l.Form
+		}
+		return fmt.Errorf("%s did not lead to the provider's login form: it ended at %s (%d): %s", how, in.URL, in.Status, snippet(in.Body))
 	}
 	want := l.Status
 	if want == 0 {

@@ -63,7 +63,7 @@ func checkLoginWall(ctx context.Context, app *runtime.App, opts map[string]any) 
 	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, "/login") {
 		return c.fail("an anonymous GET %s answered %d (to %q): the login wall lets it through", path, resp.StatusCode, loc)
 	}
-	in, err := app.SignIn(ctx, path, "admin")
+	in, err := app.SignIn(ctx, path, "", "admin")
 	if err != nil {
 		return c.fail("sign-in: %v", err)
 	}

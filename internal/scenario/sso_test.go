@@ -9,7 +9,8 @@ import (
 
 func TestLoadChecksOIDCLogin(t *testing.T) {
 	for _, tc := range []struct{ yaml, err string }{
-		{"checks:\n  - oidcLogin: {start: /login, user: user, contains: x, then: [{path: /me, contains: user}]}\n", ""},
+		{"checks:\n  - oidcLogin: {start: /login, form: /oauth/, user: user, contains: x, then: [{path: /me, contains: user}]}\n", ""},
+		{"checks:\n  - oidcLogin: {start: /login, form: oauth}\n", "form, when given, is a path"},
 		{"checks:\n  - oidcLogin: {start: login}\n", "oidcLogin needs start"},
 		{"checks:\n  - oidcLogin: {start: /login, user: bob}\n", "the test users are admin and user"},
 		{"checks:\n  - oidcLogin: {start: /login}\n    http: {path: /}\n", "exactly one of"},

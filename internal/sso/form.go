@@ -1,38 +1,101 @@
 package sso
 
 import (
-	"errors"
-	"html"
+	"fmt"
+	"io"
 	"net/url"
-	"regexp"
+	"strings"
+
+	"golang.org/x/net/html"
 )
 
-// LoginForm is the provider's login form as a client sees it: where it
-// posts and its hidden fields.
-type LoginForm struct {
-	Action string
+// Form is an HTML form as a browser submits it: where, how, and the
+// values of its fields (hidden ones such as a CSRF token, and those with a
+// value); a test fills in the rest.
+type Form struct {
+	Action string // absolute URL
+	Method string // GET or POST
 	Values url.Values
 }
 
-var (
-	formAction = regexp.MustCompile(`<form[^>]*\saction="([^"]*)"`)
-	hiddenIn   = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
-)
+// FindForm finds, on a page served at base, the first form whose action
+// (resolved against base) has a path starting with actionPrefix ("" =
+// any form), with x/net/html's tokenizer.
+func FindForm(page string, base *url.URL, actionPrefix string) (*Form, error) {
+	z := html.NewTokenizer(strings.NewReader(page))
+	var cur *Form
+	var actions []string
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			if z.Err() == io.EOF {
+				if cur != nil {
+					return cur, nil // an unclosed form ends with the page
+				}
+				return nil, fmt.Errorf("no form posting to %s on %s (forms: %s)", actionPrefix, base, strings.Join(actions, ", "))
+			}
+			return nil, z.Err()
+		case html.StartTagToken, html.SelfClosingTagToken:
+			t := z.Token()
+			attr := func(k string) (string, bool) {
+				for _, a := range t.Attr {
+					if a.Key == k {
+						return a.Val, true
+					}
+				}
+				return "", false
+			}
+			switch t.Data {
+			case "form":
+				action, _ := attr("action")
+				u, err := base.Parse(action)
+				if err != nil {
+					continue
+				}
+				actions = append(actions, u.Path)
+				if cur == nil && strings.HasPrefix(u.Path, actionPrefix) {
+					method, _ := attr("method")
+					cur = &Form{Action: u.String(), Method: strings.ToUpper(method), Values: url.Values{}}
+					if cur.Method != "POST" {
+						cur.Method = "GET"
+					}
+				}
+			case "input":
+				if cur == nil {
+					continue
+				}
+				name, _ := attr("name")
+				typ, _ := attr("type")
+				val, _ := attr("value")
+				typ = strings.ToLower(typ)
+				if name == "" || typ == "submit" || typ == "button" || typ == "image" || ((typ == "checkbox" || typ == "radio") && !hasAttr(t, "checked")) {
+					continue
+				}
+				cur.Values.Add(name, val)
+			}
+		case html.EndTagToken:
+			if t := z.Token(); t.Data == "form" && cur != nil {
+				return cur, nil
+			}
+		}
+	}
+}
 
-// ParseLoginForm reads the provider's own login page (served at base):
-// a test drives the sign-in as a browser would, by submitting it.
-func ParseLoginForm(page string, base *url.URL) (*LoginForm, error) {
-	m := formAction.FindStringSubmatch(page)
-	if m == nil {
-		return nil, errors.New("the page has no login form")
+func hasAttr(t html.Token, k string) bool {
+	for _, a := range t.Attr {
+		if a.Key == k {
+			return true
+		}
 	}
-	action, err := base.Parse(html.UnescapeString(m[1]))
+	return false
+}
+
+// ParseLoginForm reads the provider's own login page (served at base).
+func ParseLoginForm(page string, base *url.URL) (*Form, error) {
+	f, err := FindForm(page, base, IssuerPath+PathLogin)
 	if err != nil {
-		return nil, err
-	}
-	f := &LoginForm{Action: action.String(), Values: url.Values{}}
-	for _, h := range hiddenIn.FindAllStringSubmatch(page, -1) {
-		f.Values.Set(html.UnescapeString(h[1]), html.UnescapeString(h[2]))
+		return nil, fmt.Errorf("the page has no login form of the provider: %w", err)
 	}
 	return f, nil
 }
