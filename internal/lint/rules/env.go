@@ -555,7 +555,7 @@ func checkOptionalDefaults(p *lint.Pass) {
 		}
 		for _, r := range s.Refs {
 			group := optionalGroup(m, ports, r.Name)
-			if group == "" || r.Default || guardedBy(r, m, ports, group) {
+			if group == "" || r.Default || guardedBy(r, m, ports, group) || afterEarlyExit(s, r, func(name string) bool { return optionalGroup(m, ports, name) == group }) {
 				continue
 			}
 			why := map[string]string{
@@ -580,6 +580,81 @@ func guardedBy(r shell.VarRef, m *manifestFactsView, ports map[string]bool, grou
 			if optionalGroup(m, ports, gr.Name) == group {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// afterEarlyExit reports whether a reference comes after the script has
+// stopped, or exec'd the app, when a variable of its group is empty:
+//
+//	if [[ -z "${CLOUDRON_OIDC_ISSUER:-}" ]]; then exec gosu cloudron node server.js; fi
+//	[[ -n "${CLOUDRON_LDAP_SERVER:-}" ]] || exit 0
+//
+// in the same function (or both at the top level).
+func afterEarlyExit(sc *shell.Script, r shell.VarRef, inGroup func(string) bool) bool {
+	for _, c := range sc.Commands {
+		if c.Pos.Line >= r.Pos.Line || !terminates(sc, c) {
+			continue
+		}
+		for _, g := range c.Guards {
+			if !emptyTest(g, inGroup) || hasGuard(r.Guards, g) {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// terminates reports whether a command ends the script: exit, exec, or a
+// function whose every ending is one of them.
+func terminates(sc *shell.Script, c *shell.Command) bool {
+	switch c.Name() {
+	case "exit":
+		return true
+	case "exec":
+		return c.ExecArgs() != nil
+	case "":
+		return false
+	}
+	ends, complete, ok := sc.FuncEndings(c.Name())
+	if !ok || !complete || len(ends) == 0 {
+		return false
+	}
+	for _, e := range ends {
+		if n := e.Name(); n != "exit" && (n != "exec" || e.ExecArgs() == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// emptyTest reports whether a guard lets its command run only when a
+// variable of the group is empty (-z in an if or before &&, -n before ||).
+func emptyTest(g shell.Guard, inGroup func(string) bool) bool {
+	named := false
+	for _, r := range g.Refs {
+		if inGroup(r.Name) {
+			named = true
+		}
+	}
+	if !named {
+		return false
+	}
+	for _, t := range g.Tests {
+		if (t.Op == "-z") != (t.Not != g.Else) && (t.Op == "-z" || t.Op == "-n") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasGuard reports whether guards include g (the same condition).
+func hasGuard(guards []shell.Guard, g shell.Guard) bool {
+	for _, h := range guards {
+		if h.Pos == g.Pos {
+			return true
 		}
 	}
 	return false

@@ -272,11 +272,24 @@ func referenceValue(v string) bool {
 	return strings.HasPrefix(v, "/") || strings.HasPrefix(v, "file:") || strings.HasPrefix(v, "./")
 }
 
+// templateMarker matches a value that a start script or installer replaces:
+// ##DB_PASSWORD##, __SECRET__, @SECRET@, %SECRET%, [[secret]].
+var templateMarker = regexp.MustCompile(`^(?:##|__|@@?|%%?|\[\[)\s*[A-Za-z0-9_.-]+\s*(?:##|__|@@?|%%?|\]\])$`)
+
+// identifierValue matches a value that names a variable or constant instead
+// of holding one: DB_PASSWORD, SECRET_TEMPLATE (upper case with underscores).
+var identifierValue = regexp.MustCompile(`^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$`)
+
 // placeholderValue reports whether a value is a placeholder rather than a
-// real secret.
+// real secret: empty or masked values, template markers, identifiers, and
+// obvious placeholders (changeme, your-…, …-here, example…).
 func placeholderValue(v string) bool {
-	lv := strings.ToLower(strings.TrimSpace(v))
+	tv := strings.TrimSpace(v)
+	lv := strings.ToLower(tv)
 	if lv == "" || strings.HasPrefix(lv, "<") && strings.HasSuffix(lv, ">") || strings.Trim(lv, "x*.-_#?0 ") == "" {
+		return true
+	}
+	if templateMarker.MatchString(tv) || identifierValue.MatchString(tv) || strings.HasSuffix(lv, "-here") || strings.HasSuffix(lv, "_here") || strings.HasSuffix(lv, "_template") {
 		return true
 	}
 	for _, s := range []string{"changeme", "change-me", "change_me", "changethis", "placeholder", "your-", "your_", "yourpass", "example", "dummy", "redacted", "replace", "todo", "fixme", "xxx", "secret-here", "insert"} {
@@ -375,7 +388,7 @@ func literalOf(v string, code bool) (string, bool) {
 }
 
 func checkConfigPasswords(p *lint.Pass) {
-	keep := func(rel string) bool { return !docFile(rel) && rel != lint.ManifestFile }
+	keep := func(rel string) bool { return !docFile(rel) && rel != lint.ManifestFile && inImage(p, rel) }
 	textLines(p, keep, func(rel string, n int, line string) {
 		if lower := strings.ToLower(line); !containsAny(lower, []string{"pass", "secret", "token", "key"}) {
 			return
@@ -399,8 +412,8 @@ func checkConfigPasswords(p *lint.Pass) {
 		} else {
 			return
 		}
-		if referenceValue(value) || placeholderValue(value) || len(value) < 4 {
-			return
+		if referenceValue(value) || placeholderValue(value) || len(value) < 4 || strings.ContainsAny(strings.TrimSpace(value), " \t") {
+			return // a reference, a placeholder, or text (a label, a sentence)
 		}
 		for _, t := range tokenPatterns {
 			if containsAny(value, t.hints) && t.re.MatchString(value) {
@@ -601,7 +614,7 @@ func checkCapabilities(p *lint.Pass) {
 	if m == nil || len(mf.Capabilities) == 0 {
 		return
 	}
-	keep := func(rel string) bool { return !docFile(rel) && rel != lint.ManifestFile }
+	keep := func(rel string) bool { return !docFile(rel) && rel != lint.ManifestFile && inImage(p, rel) }
 	used := map[string]bool{}
 	textLines(p, keep, func(rel string, n int, line string) {
 		for cap, re := range capabilityUse {

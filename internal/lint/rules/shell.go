@@ -425,6 +425,93 @@ func hasErrexit(args []string) bool {
 	return false
 }
 
+// ending is a command that can end the start script, found by following
+// the script's functions and the package's wrapper scripts it execs.
+type ending struct {
+	file   string
+	script *shell.Script
+	cmd    *shell.Command
+}
+
+// startEndings returns the commands that can end the start script: the last
+// statement, each branch of a final if or case, what a function called last
+// ends with, and what a package script that is exec'd last (a wrapper) ends
+// with. complete is false when some path ends in something that is not a
+// simple command (a loop, an if without else…), and incomplete names the
+// file and position of the first such place.
+func startEndings(p *lint.Pass) (ends []ending, complete bool, incomplete ending) {
+	s := parsedStart(p)
+	if s == nil {
+		return nil, true, ending{}
+	}
+	complete = true
+	seen := map[string]bool{}
+	var follow func(file string, sc *shell.Script, cmds []*shell.Command, ok bool, at shell.Pos, depth int)
+	follow = func(file string, sc *shell.Script, cmds []*shell.Command, ok bool, at shell.Pos, depth int) {
+		if !ok && complete {
+			complete = false
+			incomplete = ending{file: file, script: sc, cmd: &shell.Command{Pos: at}}
+		}
+		for _, c := range cmds {
+			if name := c.Name(); name != "" && depth < 8 && !seen[file+"\x00"+name] {
+				if fc, fok, isFunc := sc.FuncEndings(name); isFunc {
+					seen[file+"\x00"+name] = true
+					follow(file, sc, fc, fok, c.Pos, depth+1)
+					continue
+				}
+			}
+			ends = append(ends, ending{file, sc, c})
+			if c.ExecArgs() == nil || depth >= 8 {
+				continue
+			}
+			if rel, wrapped := wrapperScript(p, c); wrapped && !seen[rel] {
+				seen[rel] = true
+				if ws := parsedShellFile(p, rel); ws != nil && (len(ws.Last) > 0 || !ws.LastComplete) {
+					follow(rel, ws, ws.Last, ws.LastComplete, ws.LastPos, depth+1)
+				}
+			}
+		}
+	}
+	follow(s.Rel, s.Script, s.Script.Last, s.Script.LastComplete, s.Script.LastPos, 0)
+	return ends, complete, incomplete
+}
+
+// wrapperScript returns the package's shell script that an exec runs (exec
+// /app/pkg/run.sh, exec bash /app/pkg/run.sh), when it runs without
+// switching user first.
+func wrapperScript(p *lint.Pass, c *shell.Command) (string, bool) {
+	user, prog, known := launchUser(c.ExecArgs())
+	if !known || user != "" || len(prog) == 0 {
+		return "", false
+	}
+	if isShellProgram(prog[0].Value) && len(prog) > 1 && prog[1].Known {
+		prog = prog[1:]
+	}
+	if !prog[0].Known || !path.IsAbs(prog[0].Value) {
+		return "", false
+	}
+	rel, ok := layout(p).byImage[path.Clean(prog[0].Value)]
+	if !ok {
+		return "", false
+	}
+	data, err := p.ReadFile(rel)
+	return rel, err == nil && isShellFile(rel, data)
+}
+
+// trapWait reports whether a script ends by waiting for its children with a
+// trap that passes signals on: trap '…' TERM and a final wait.
+func trapWait(sc *shell.Script, c *shell.Command) bool {
+	if c.Name() != "wait" {
+		return false
+	}
+	for _, t := range sc.Commands {
+		if t.Name() == "trap" && len(t.Args) > 2 {
+			return true
+		}
+	}
+	return false
+}
+
 func checkLastExec(p *lint.Pass) {
 	s := parsedStart(p)
 	if s == nil {
@@ -435,22 +522,27 @@ func checkLastExec(p *lint.Pass) {
 		p.Reportf(s.Rel, 1, 1, "the start script starts nothing: end it with exec gosu cloudron:cloudron <server>")
 		return
 	}
-	if !sc.LastComplete && len(sc.Last) == 0 {
-		p.Reportf(s.Rel, sc.LastPos.Line, sc.LastPos.Col, "the start script does not end with a command: end it with exec gosu cloudron:cloudron <server>, so that the server gets SIGTERM")
+	ends, complete, incomplete := startEndings(p)
+	if !complete && len(ends) == 0 {
+		p.Reportf(incomplete.file, incomplete.cmd.Pos.Line, incomplete.cmd.Pos.Col, "the start script does not end with a command: end it with exec gosu cloudron:cloudron <server>, so that the server gets SIGTERM")
 		return
 	}
-	for _, c := range sc.Last {
-		if c.ExecArgs() != nil {
+	for _, e := range ends {
+		c := e.cmd
+		if c.ExecArgs() != nil || trapWait(e.script, c) {
 			continue
+		}
+		if n := c.Name(); n == "exit" || n == "return" {
+			continue // a path that gives up (exit 1 after an error message)
 		}
 		what := "a command"
 		if len(c.Args) > 0 {
 			what = c.Args[0].Text
 		}
-		p.Reportf(s.Rel, c.Pos.Line, c.Pos.Col, "the start script ends with %s without exec: bash stays PID 1 and does not pass SIGTERM on; write exec %s", what, strings.TrimSpace(wordsText(c)))
+		p.Reportf(e.file, c.Pos.Line, c.Pos.Col, "the start script ends with %s without exec: bash stays PID 1 and does not pass SIGTERM on; write exec %s", what, strings.TrimSpace(wordsText(c)))
 	}
-	if !sc.LastComplete {
-		p.Reportf(s.Rel, sc.LastPos.Line, sc.LastPos.Col, "the start script can end without starting the app (an if without else, or a loop): make every path end with exec")
+	if !complete {
+		p.Reportf(incomplete.file, incomplete.cmd.Pos.Line, incomplete.cmd.Pos.Col, "the start script can end without starting the app (an if without else, or a loop): make every path end with exec")
 	}
 }
 
@@ -605,10 +697,15 @@ func checkRunsAsRoot(p *lint.Pass) {
 	if s == nil {
 		return
 	}
-	for _, c := range s.Script.Last {
+	ends, _, _ := startEndings(p)
+	for _, e := range ends {
+		c := e.cmd
 		args := c.ExecArgs()
 		if args == nil {
 			continue
+		}
+		if _, wrapped := wrapperScript(p, c); wrapped {
+			continue // the wrapper's own endings are judged
 		}
 		user, prog, known := launchUser(args)
 		if !known || len(prog) == 0 {
@@ -617,13 +714,13 @@ func checkRunsAsRoot(p *lint.Pass) {
 		name := path.Base(prog[0].Value)
 		switch {
 		case user == "root" || user == "0" || strings.HasPrefix(user, "root:") || strings.HasPrefix(user, "0:"):
-			p.Reportf(s.Rel, c.Pos.Line, c.Pos.Col, "the app is started as %s: use gosu cloudron:cloudron (or www-data)", user)
+			p.Reportf(e.file, c.Pos.Line, c.Pos.Col, "the app is started as %s: use gosu cloudron:cloudron (or www-data)", user)
 		case user != "":
 		case processManagers.MatchString(name):
 		case name == "sleep" || name == "tail":
-			p.Reportf(s.Rel, c.Pos.Line, c.Pos.Col, "the script ends with exec %s, which keeps the container alive without running the app in front: exec the app (through gosu) or supervisord", name)
+			p.Reportf(e.file, c.Pos.Line, c.Pos.Col, "the script ends with exec %s, which keeps the container alive without running the app in front: exec the app (through gosu) or supervisord", name)
 		default:
-			p.Reportf(s.Rel, c.Pos.Line, c.Pos.Col, "exec %s runs the app as root: write exec gosu cloudron:cloudron %s (or hand over to supervisord)", name, strings.TrimSpace(wordsText(&shell.Command{Args: prog})))
+			p.Reportf(e.file, c.Pos.Line, c.Pos.Col, "exec %s runs the app as root: write exec gosu cloudron:cloudron %s (or hand over to supervisord)", name, strings.TrimSpace(wordsText(&shell.Command{Args: prog})))
 		}
 	}
 }

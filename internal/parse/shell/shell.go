@@ -183,6 +183,29 @@ type Script struct {
 	LastComplete bool
 	LastPos      Pos
 	File         *syntax.File
+
+	walker *walker // kept for FuncEndings
+}
+
+// FuncEndings returns the commands that can end the function name (its last
+// statement, each branch of a final if or case), as Last does for the
+// script; ok is false when the script defines no such function.
+func (s *Script) FuncEndings(name string) (cmds []*Command, complete, ok bool) {
+	if s == nil || s.File == nil || s.walker == nil {
+		return nil, false, false
+	}
+	var body *syntax.Stmt
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		if fd, isFunc := n.(*syntax.FuncDecl); isFunc && fd.Name != nil && fd.Name.Value == name {
+			body = fd.Body
+		}
+		return true
+	})
+	if body == nil {
+		return nil, false, false
+	}
+	cmds, complete = s.walker.endings(body)
+	return cmds, complete, true
 }
 
 // Error is a syntax error at a position.
@@ -238,6 +261,7 @@ func ParseWith(src []byte, opts Options) (s *Script, err error) {
 		w.vars[k] = varState{v, true}
 	}
 	w.stmts(f.Stmts, true)
+	s.walker = w
 	if n := len(f.Stmts); n > 0 {
 		last := f.Stmts[n-1]
 		s.LastPos = pos(last.Pos())
@@ -1009,6 +1033,24 @@ func (w *walker) endings(st *syntax.Stmt) ([]*Command, bool) {
 		}
 	case *syntax.BinaryCmd:
 		return w.endings(c.Y)
+	case *syntax.CaseClause:
+		var out []*Command
+		complete, catchAll := true, false
+		for _, item := range c.Items {
+			for _, pat := range item.Patterns {
+				if lit := pat.Lit(); lit == "*" {
+					catchAll = true
+				}
+			}
+			if len(item.Stmts) == 0 {
+				complete = false
+				continue
+			}
+			cmds, ok := w.endings(item.Stmts[len(item.Stmts)-1])
+			out = append(out, cmds...)
+			complete = complete && ok
+		}
+		return out, complete && catchAll
 	case *syntax.IfClause:
 		var out []*Command
 		complete := true
