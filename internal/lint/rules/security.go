@@ -14,6 +14,7 @@ import (
 )
 
 var securityRules = []*lint.Rule{
+	sessionSecretRule,
 	{
 		Code: "SEC001", Title: "no private keys in the package", Severity: cpk.Error,
 		Doc: `A private key committed with the package is public to everyone who can read
@@ -280,6 +281,18 @@ var templateMarker = regexp.MustCompile(`^(?:##|__|@@?|%%?|\[\[)\s*[A-Za-z0-9_.-
 // of holding one: DB_PASSWORD, SECRET_TEMPLATE (upper case with underscores).
 var identifierValue = regexp.MustCompile(`^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$`)
 
+// passwordWords are the words for "password" and "secret" in common
+// languages: a value that is one of them is a label of a translation, not a
+// secret.
+var passwordWords = map[string]bool{
+	"passwort": true, "kennwort": true, "geheimnis": true, "contraseña": true, "contrasena": true, "clave": true,
+	"wachtwoord": true, "geheim": true, "hasło": true, "haslo": true, "пароль": true, "секрет": true, "パスワード": true,
+	"密码": true, "密碼": true, "비밀번호": true, "senha": true, "segredo": true, "lösenord": true, "losenord": true,
+	"salasana": true, "adgangskode": true, "kodeord": true, "passord": true, "heslo": true, "jelszó": true,
+	"parola": true, "şifre": true, "sifre": true, "parolă": true, "κωδικός": true, "סיסמה": true, "كلمة المرور": true,
+	"motdepasse": true, "secreto": true, "segreto": true, "sekret": true, "jeton": true,
+}
+
 // placeholderValue reports whether a value is a placeholder rather than a
 // real secret: empty or masked values, template markers, identifiers, and
 // obvious placeholders (changeme, your-…, …-here, example…).
@@ -296,6 +309,9 @@ func placeholderValue(v string) bool {
 		if strings.Contains(lv, s) {
 			return true
 		}
+	}
+	if passwordWords[lv] {
+		return true // a label: the word "password" in some language
 	}
 	switch lv {
 	case "secret", "password", "token", "none", "null", "nil", "undefined", "true", "false", "yes", "no", "on", "off",
@@ -392,6 +408,11 @@ func checkConfigPasswords(p *lint.Pass) {
 	textLines(p, keep, func(rel string, n int, line string) {
 		if lower := strings.ToLower(line); !containsAny(lower, []string{"pass", "secret", "token", "key"}) {
 			return
+		}
+		if sessionSecretFile(rel) {
+			if _, _, ok := sessionSecretAt(rel, "", line); ok {
+				return // SEC010 reports it
+			}
 		}
 		key, value, col := "", "", 0
 		ext := strings.ToLower(path.Ext(rel))
@@ -614,7 +635,7 @@ func checkCapabilities(p *lint.Pass) {
 	if m == nil || len(mf.Capabilities) == 0 {
 		return
 	}
-	keep := func(rel string) bool { return !docFile(rel) && rel != lint.ManifestFile && inImage(p, rel) }
+	keep := func(rel string) bool { return !docFile(rel) && rel != lint.ManifestFile }
 	used := map[string]bool{}
 	textLines(p, keep, func(rel string, n int, line string) {
 		for cap, re := range capabilityUse {
