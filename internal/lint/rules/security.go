@@ -502,10 +502,37 @@ func worldWritable(mode string) bool {
 
 var chmodWord = regexp.MustCompile(`\bchmod\b`)
 
+// commandAt reports whether the word at text[start:end] stands where a
+// command does: outside quotes, followed by a blank, and preceded by the
+// start of the line, a blank or a shell operator.
+func commandAt(text string, start, end int) bool {
+	if end < len(text) && text[end] != ' ' && text[end] != '\t' {
+		return false
+	}
+	if start > 0 && strings.IndexByte(" \t;&|(`", text[start-1]) < 0 {
+		return false
+	}
+	single, double := false, false
+	for i := 0; i < start; i++ {
+		switch c := text[i]; {
+		case c == '\\' && !single:
+			i++
+		case c == '\'' && !double:
+			single = !single
+		case c == '"' && !single:
+			double = !double
+		}
+	}
+	return !single && !double
+}
+
 func checkChmod777(p *lint.Pass) {
 	for _, src := range packageCommands(p) {
 		for _, l := range src.lines {
 			for _, loc := range chmodWord.FindAllStringIndex(l.text, -1) {
+				if !commandAt(l.text, loc[0], loc[1]) {
+					continue // a word inside a quoted string or an expression (sed 's,^chmod=…,')
+				}
 				words := commandWords(l.text[loc[1]:])
 				for _, w := range words {
 					if w == ";" || w == "&&" || w == "||" || w == "|" || w == "&" {

@@ -1157,22 +1157,82 @@ func checkBackground(p *lint.Pass) {
 			waits = append(waits, c.Pos)
 		}
 	}
-	lines := map[int]bool{}
-	for _, c := range s.Script.Commands {
-		if !c.Background || c.Subst || len(c.Args) == 0 || lines[c.Pos.Line] {
+	for _, job := range s.Script.Jobs {
+		if len(job.Commands) == 0 || endsByItself(job) {
 			continue
 		}
-		lines[c.Pos.Line] = true
 		waited := false
 		for _, w := range waits {
-			if w.Line > c.Pos.Line {
+			if w.Line > job.Pos.Line {
 				waited = true
 			}
 		}
-		if !waited {
-			p.Reportf(s.Rel, c.Pos.Line, c.Pos.Col, "%s runs in the background and nothing waits for it: it gets no SIGTERM and is not restarted when it dies; run the processes under supervisord", c.Args[0].Text)
+		if waited {
+			continue
 		}
+		what := ""
+		for _, c := range job.Commands { // the program it runs: not sleep, true or a test
+			if len(c.Args) == 0 || c.Subst {
+				continue
+			}
+			if n := path.Base(c.Name()); what == "" || what != "" && !oneShot[n] && n != "[" && n != "[[" && n != "test" && n != ":" && oneShot[path.Base(what)] {
+				what = c.Args[0].Text
+			}
+		}
+		if what == "" {
+			what = "a command"
+		}
+		switch job.Compound {
+		case "":
+		case "(":
+			what = "the ( … ) job running " + what
+		default:
+			what = "the " + job.Compound + " job running " + what
+		}
+		p.Reportf(s.Rel, job.Pos.Line, job.Pos.Col, "%s runs in the background and nothing waits for it: it gets no SIGTERM and is not restarted when it dies; run the processes under supervisord", what)
 	}
+}
+
+// oneShot are programs that do one thing and return.
+var oneShot = map[string]bool{
+	"curl": true, "wget": true, "touch": true, "echo": true, "printf": true, "rm": true, "cp": true, "mv": true,
+	"chown": true, "chmod": true, "ln": true, "sed": true, "mkdir": true, "psql": true, "mysql": true,
+	"redis-cli": true, "sleep": true, "true": true, "kill": true, "logger": true,
+}
+
+// endsByItself reports whether a background job is a one-off task rather
+// than a daemon: a subshell or group of several commands that execs nothing,
+// whose loops are all bounded, and that waits in a bounded loop or ends with
+// a program that returns (( wait for the server; create the admin ) &).
+func endsByItself(job *shell.Job) bool {
+	if job.Compound != "(" && job.Compound != "{" {
+		return false
+	}
+	n, looped := 0, false
+	var last *shell.Command
+	for _, c := range job.Commands {
+		if c.Subst || len(c.Args) == 0 {
+			continue
+		}
+		if c.Name() == "exec" {
+			return false
+		}
+		for _, l := range c.Loops {
+			if l.Kind != "for" && !l.Counted {
+				return false
+			}
+			looped = true
+		}
+		n++
+		last = c
+	}
+	if n < 2 {
+		return false
+	}
+	if looped {
+		return true
+	}
+	return last != nil && oneShot[path.Base(last.Name())]
 }
 
 func checkWaitLoops(p *lint.Pass) {
