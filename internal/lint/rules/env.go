@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -185,6 +186,11 @@ func loadEnvFacts(p *lint.Pass) *envFacts {
 				}
 			}
 			scanText(facts, rel, data, refs)
+			if !isStart && !isShellFile(rel, data) {
+				for _, m := range setsName.FindAllStringSubmatch(string(data), -1) {
+					facts.Defined[m[1]+m[2]+m[3]] = true
+				}
+			}
 		}
 		if _, f := dockerFile(p); f != nil {
 			for _, st := range f.Stages {
@@ -198,6 +204,12 @@ func loadEnvFacts(p *lint.Pass) *envFacts {
 		return facts
 	}).(*envFacts)
 }
+
+// setsName matches a CLOUDRON_ name that a file sets rather than reads: an
+// assignment in an environment file or supervisor's environment= (NAME=…),
+// process.env.NAME = …, os.environ['NAME'] = …, os.environ.setdefault('NAME',
+// ENV['NAME'] = …, putenv('NAME=…').
+var setsName = regexp.MustCompile(`(?m)(?:^\s*(?:export\s+)?|environment\s*=\s*(?:[A-Za-z0-9_]+="[^"]*",\s*)*|putenv\(\s*["'])(CLOUDRON_[A-Z0-9_]+)=|(?:process\.env\.|environ\[\s*["']|ENV\[\s*["']|\$_ENV\[\s*["'])(CLOUDRON_[A-Z0-9_]+)(?:["']\s*\])?\s*=[^=]|setdefault\(\s*["'](CLOUDRON_[A-Z0-9_]+)`)
 
 // nameLineKey turns a name into a map key component.
 func nameLineKey(name string) int {
@@ -272,7 +284,10 @@ the files that reach the image: those a COPY or ADD of the final stage (or
 of a stage it copies from) takes in, what they source, and the Dockerfile.
 CI workflows, tests, fixtures, docs, development compose files, lockfiles,
 translations and stylesheets are not read. Names the package sets itself
-(ENV, ARG, shell assignments) are not platform variables.
+(ENV, ARG, shell assignments, NAME=… in environment files and supervisor's
+environment=, process.env.NAME = …, os.environ['NAME'] = …) are not
+platform variables. "Did you mean" is offered only for a name a small edit
+away from a real variable.
 
 Bad:
 
@@ -321,6 +336,12 @@ recvmail's when the admin disables it, ldap and oidc when the app is
 installed without SSO under optionalSso, and tcpPorts/udpPorts variables when
 the user disables the port. Under set -u a bare $VAR stops the script; read
 them as ${VAR:-} or test them first.
+
+The rule decides from the shell scripts that reach the image. A read is
+guarded, and not reported, when it has a default (${VAR:-}, ${VAR-x}), sits
+inside a condition that tests a variable of the same group, or comes after
+an early exit: an if [[ -z "${VAR:-}" ]] (or [[ -n … ]] ||) whose branch
+exits, execs, or calls a function that ends in exec.
 
 Bad:
 

@@ -66,8 +66,12 @@ Good:
 		Doc: `A password written into a configuration file of the package is the same for
 every installation and public with the package. Write the configuration at
 start from the platform's variables (CLOUDRON_*) or a secret generated on first
-start. References such as ${VAR}, %(ENV_X)s or {{ .x }} and placeholders are
-not reported.
+start. The rule decides from the files that reach the image (not CI, tests,
+fixtures, docs, translations or stylesheets). References such as ${VAR},
+%(ENV_X)s or {{ .x }}, template markers (##DB_PASSWORD##, __SECRET__),
+identifiers (DB_PASSWORD, SECRET_TEMPLATE), placeholders (changeme,
+…-here), text with blanks and the word "password" in other languages
+(Passwort) are not reported.
 
 Bad:
 
@@ -84,6 +88,8 @@ Good:
 		Code: "SEC005", Title: "no world-writable permissions", Severity: cpk.Warning,
 		Doc: `chmod 777 (or a+w, o+w) lets every process in the container change the
 files, code included. Give the files to the user that needs them instead.
+The rule decides from chmod commands in RUN instructions and the package's
+scripts; the word inside a quoted string (sed 's,^chmod=…,') is not one.
 
 Bad:
 

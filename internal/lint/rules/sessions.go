@@ -54,7 +54,7 @@ var (
 	sessionCall = regexp.MustCompile(`(?:cookieParser|NewCookieStore\(\s*\[\]byte)\(\s*(["'` + "`" + `])([^"'` + "`" + `]+)["'` + "`" + `]`)
 	// middlewareSecret matches secret: "…" or keys: ["…"] of a session
 	// middleware's options, in files that use one.
-	middlewareSecret = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.])(secret|keys)\s*:\s*\[?\s*(["'` + "`" + `])([^"'` + "`" + `]*)["'` + "`" + `]`)
+	middlewareSecret  = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.])(secret|keys)\s*:\s*\[?\s*(["'` + "`" + `])([^"'` + "`" + `]*)["'` + "`" + `]`)
 	sessionMiddleware = regexp.MustCompile(`express-session|cookie-session|cookieSession|koa-session|@fastify/session|@fastify/secure-session|fastify-session|iron-session|\bsession\(\{|\bsession\(\s*\{|session\.Middleware`)
 )
 

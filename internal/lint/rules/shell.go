@@ -71,6 +71,12 @@ the app, a server started without exec gets no chance to shut down and is
 killed after 10 seconds. End the script with exec, so that the server
 replaces the shell as PID 1.
 
+The rule decides from the start script's endings: its last statement, each
+branch of a final if or case, the ending of a function called last, and the
+endings of a package script it execs last (a wrapper). An ending is fine
+when it execs; a final wait in a script with a trap that passes signals on
+(trap 'kill -TERM $pid' TERM; …; wait) is fine too, and so is exit.
+
 Bad:
 
     gosu cloudron:cloudron node /app/code/server.js
@@ -85,6 +91,11 @@ Good:
 		Doc: `start.sh runs as root; the app must not. Start it as the cloudron user (or
 www-data) with gosu, or hand over to supervisord, nginx or apache, whose
 masters drop privileges for the processes that do the work.
+
+The rule decides from the commands the start script ends with (followed
+through functions, case branches and the wrapper scripts it execs): gosu,
+su-exec, setpriv --reuid, runuser -u, chpst -u, s6-setuidgid and sudo -u
+drop root; supervisord, nginx, php-fpm and apache masters may start as root.
 
 Bad:
 
@@ -157,6 +168,12 @@ Good:
 		Doc: `A process started with & and never waited for is nobody's child once the
 script execs the app: it gets no SIGTERM, and when it dies nothing restarts
 it. Run several processes under supervisord, or wait for them.
+
+The rule decides from the start script's background jobs: each statement run
+with & is one finding however many commands it holds, unless a later wait
+waits for it. A ( … ) & or { …; } & of several commands that execs nothing,
+loops only a bounded number of times and waits in such a loop or ends with a
+program that returns (curl, touch…) is a one-off task, not a daemon.
 
 Bad:
 
