@@ -529,15 +529,16 @@ func checkStockServers(p *lint.Pass) {
 
 // imageEnvSets reports whether an ENV of the final stage sets name.
 func imageEnvSets(p *lint.Pass, name string) bool {
-	_, ok := imageEnv(p)[name]
+	_, ok := envLines(p)[name]
 	return ok
 }
 
-// imageEnv returns the ENV values of the final stage and the stages it is
-// built from (values with unresolved references are left out).
-func imageEnv(p *lint.Pass) map[string]envValue {
-	return p.Memo("rt:image-env", func() any {
-		out := map[string]envValue{}
+// envLines returns the line of the last ENV instruction that sets each name
+// in the final stage and the stages it is built from (the values are
+// imageEnv's).
+func envLines(p *lint.Pass) map[string]int {
+	return p.Memo("rt:env-lines", func() any {
+		out := map[string]int{}
 		_, f := dockerFile(p)
 		if f == nil {
 			return out
@@ -550,18 +551,29 @@ func imageEnv(p *lint.Pass) map[string]envValue {
 			for _, c := range f.Stages[i].Commands {
 				if e, ok := c.(*instructions.EnvCommand); ok {
 					for _, kv := range e.Env {
-						out[kv.Key] = envValue{kv.Value, dockerfile.Line(e)}
+						out[kv.Key] = dockerfile.Line(e)
 					}
 				}
 			}
 		}
 		return out
-	}).(map[string]envValue)
+	}).(map[string]int)
+}
+
+// envValues returns the image's ENV values (imageEnv) with the line that
+// sets each, in name order.
+func envValues(p *lint.Pass) []envValue {
+	env, lines := imageEnv(p), envLines(p)
+	var out []envValue
+	for _, name := range sortedKeys(env) {
+		out = append(out, envValue{name, env[name], lines[name]})
+	}
+	return out
 }
 
 type envValue struct {
-	value string
-	line  int
+	name, value string
+	line        int
 }
 
 // --- RT003: memory flags ------------------------------------------------
@@ -663,9 +675,8 @@ func checkMemoryFlags(p *lint.Pass) {
 	if df == nil {
 		return
 	}
-	env := imageEnv(p)
-	for _, name := range sortedKeys(env) {
-		scan(df.Name, env[name].line, 0, env[name].value)
+	for _, e := range envValues(p) {
+		scan(df.Name, e.line, 0, e.value)
 	}
 	if l := layout(p); len(l.cmd) > 0 {
 		scan(df.Name, l.cmdLine, 0, strings.Join(l.cmd, " "))
@@ -843,10 +854,9 @@ func checkAppPort(p *lint.Pass) {
 	}
 	df := p.Dockerfile()
 	if df != nil {
-		env := imageEnv(p)
-		for _, name := range sortedKeys(env) {
-			for _, m := range listenPorts(name + "=" + env[name].value) {
-				found = append(found, at{df.Name, env[name].line, 0, m[1]})
+		for _, e := range envValues(p) {
+			for _, m := range listenPorts(e.name + "=" + e.value) {
+				found = append(found, at{df.Name, e.line, 0, m[1]})
 			}
 		}
 		if l := layout(p); len(l.cmd) > 0 {
@@ -1023,8 +1033,10 @@ func checkCmdBypass(p *lint.Pass) {
 	starts = slices.Compact(starts)
 	runsStart := func(words []string) bool {
 		for _, w := range words {
-			if slices.Contains(starts, path.Clean(w)) {
-				return true
+			for _, s := range starts {
+				if path.Clean(w) == s || strings.Contains(w, s) {
+					return true // run directly, or in a sh -c string
+				}
 			}
 		}
 		// a package script that runs it (or passes on its arguments)
