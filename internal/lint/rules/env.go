@@ -576,7 +576,8 @@ func checkOptionalDefaults(p *lint.Pass) {
 		}
 		for _, r := range s.Refs {
 			group := optionalGroup(m, ports, r.Name)
-			if group == "" || r.Default || guardedBy(r, m, ports, group) || afterEarlyExit(s, r, func(name string) bool { return optionalGroup(m, ports, name) == group }) {
+			if group == "" || r.Default || guardedBy(r, m, ports, group) || unsetReadAt(p, rel, r.Pos.Line, r.Pos.Col) ||
+				afterEarlyExit(s, r, func(name string) bool { return optionalGroup(m, ports, name) == group }) {
 				continue
 			}
 			why := map[string]string{
@@ -729,7 +730,7 @@ func checkVarOptions(p *lint.Pass) {
 	facts := loadEnvFacts(p)
 	for _, u := range facts.Uses {
 		v, ok := platformEnv[u.Name]
-		if !ok || facts.Defined[u.Name] {
+		if !ok || facts.Defined[u.Name] || unsetReadAt(p, u.File, u.Line, u.Col) {
 			continue
 		}
 		switch {

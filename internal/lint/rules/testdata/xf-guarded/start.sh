@@ -2,7 +2,7 @@
 set -eu
 chown -R cloudron:cloudron /app/data
 export DATABASE_URL="${CLOUDRON_POSTGRESQL_URL}"
-export LDAP_EARLY="${CLOUDRON_LDAP_URL}" # want "XF004 \\$CLOUDRON_LDAP_URL may be unset"
+export LDAP_EARLY="${CLOUDRON_LDAP_URL}" # want "RT008 \\$CLOUDRON_LDAP_URL is read under set -u"
 
 start_app() {
     exec gosu cloudron:cloudron node /app/code/server.js
