@@ -257,7 +257,7 @@ func loadStart(p *lint.Pass) *startFile {
 		if bytes.Contains(data, []byte("\r\n")) {
 			clean = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 		}
-		s.Script, s.Err = shell.Parse(clean)
+		s.Script, s.Err = shell.ParseWith(clean, shell.Options{Vars: imageEnv(p)})
 		return s
 	}).(*startFile)
 }
