@@ -241,7 +241,14 @@ func (a *App) Start(ctx context.Context) error {
 	a.box.logf("start %s from %s (%s)", name, a.Image, a.FQDN())
 	a.Started = time.Now()
 	if _, err := a.box.Engine.Run(ctx, a.Spec(name, vols)); err != nil {
-		_ = a.box.Engine.Remove(context.WithoutCancel(ctx), name)
+		// Nothing of the failed start stays (a long-lived box never
+		// closes): the container, its /tmp and /run.
+		cctx := context.WithoutCancel(ctx)
+		_ = a.box.Engine.Remove(cctx, name)
+		for _, v := range vols {
+			_ = a.box.Engine.RemoveVolume(cctx, v)
+		}
+		a.volumes = nil
 		return fmt.Errorf("start the app container: %w", err)
 	}
 	a.Container = name
