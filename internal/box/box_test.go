@@ -127,7 +127,6 @@ func (c *client) wait(id int, timeout time.Duration) taskAnswer {
 	}
 }
 
-
 // installBody is POST /apps as the description has it.
 func installBody(t *testing.T, manifestPath, image, subdomain string) map[string]any {
 	t.Helper()
