@@ -15,6 +15,7 @@ import (
 	"cpk/internal/base/basetest"
 	"cpk/internal/box"
 	"cpk/internal/build"
+	"cpk/internal/cloudronapi"
 	"cpk/internal/engine"
 	"cpk/internal/runtime"
 )
@@ -77,6 +78,12 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 		t.Fatalf("the app's address: %q", addr)
 	}
 	reach(t, addr)
+	// cpk deploy's client finds the app there.
+	var ca cloudronapi.App
+	c.do("GET", "/apps/"+inst.ID, nil, &ca)
+	if ca.Address() != addr {
+		t.Errorf("the API client's address of the app: %s, not %s", ca.Address(), addr)
+	}
 
 	// The location is taken.
 	var ae apiError

@@ -555,7 +555,7 @@ func checkOptionalDefaults(p *lint.Pass) {
 		}
 		for _, r := range s.Refs {
 			group := optionalGroup(m, ports, r.Name)
-			if group == "" || r.Default || guardedBy(r, m, ports, group) {
+			if group == "" || r.Default || guardedBy(r, m, ports, group) || unsetReadAt(p, rel, r.Pos.Line, r.Pos.Col) {
 				continue
 			}
 			why := map[string]string{
@@ -633,7 +633,7 @@ func checkVarOptions(p *lint.Pass) {
 	facts := loadEnvFacts(p)
 	for _, u := range facts.Uses {
 		v, ok := platformEnv[u.Name]
-		if !ok || facts.Defined[u.Name] {
+		if !ok || facts.Defined[u.Name] || unsetReadAt(p, u.File, u.Line, u.Col) {
 			continue
 		}
 		switch {
