@@ -961,13 +961,14 @@ func checkRuntimeWrites(p *lint.Pass) {
 	if s == nil {
 		return
 	}
-	reportRuntimeWrites(p, s.Rel, s.Script, "")
+	reportRuntimeWrites(p, s.Rel, s.Script, "", nil)
 }
 
 // reportRuntimeWrites reports the writes of a script that runs at run time
 // outside the writable places; where says how the script is reached
-// (appended to the message).
-func reportRuntimeWrites(p *lint.Pass, rel string, script *shell.Script, where string) {
+// (appended to the message), and at, when set, is where the findings go
+// (the word of a sh -c string that holds the script).
+func reportRuntimeWrites(p *lint.Pass, rel string, script *shell.Script, where string, at *shell.Pos) {
 	m := manifestFacts(p)
 	writable := append([]string(nil), alwaysWritable...)
 	if m != nil {
@@ -982,6 +983,9 @@ func reportRuntimeWrites(p *lint.Pass, rel string, script *shell.Script, where s
 			target := resolveLinks(links, path.Clean(t.Value))
 			if underAny(target, writable) {
 				continue
+			}
+			if at != nil {
+				t.Pos = *at
 			}
 			if pathUnder(target, "/app/data") {
 				// Without a manifest that reads, what it declares is unknown:
