@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -14,9 +15,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"cpk/internal/engine"
+	"cpk/internal/fsx"
 	"cpk/internal/sso"
 )
 
@@ -41,8 +44,10 @@ import (
 type ssoServer struct {
 	container string
 	addr      string // 127.0.0.1:<published port>
-	token     string // the admin API's bearer token
 	issuer    string
+	mu        sync.Mutex
+	state     *ssoState // the admin token, the registrations
+	statePath string
 }
 
 // Issuer is the box's OpenID issuer.
@@ -64,6 +69,44 @@ func (b *Box) selfBinary() (string, error) {
 	return exe, nil
 }
 
+// ssoState is what the runtime keeps of the sign-on server in the run's
+// state folder: its admin token and every registration, so that a
+// long-lived box (Options.RunID) finds its server again from another
+// process, and a server started afresh gets every client back.
+type ssoState struct {
+	Token   string                  `json:"token"`
+	Clients map[string]sso.Client   `json:"clients"`
+	Proxies map[string]sso.ProxyApp `json:"proxies"`
+}
+
+func (b *Box) ssoStatePath() string { return filepath.Join(b.StateDir, "sso.json") }
+
+func (b *Box) loadSSOState() (*ssoState, error) {
+	st := &ssoState{Clients: map[string]sso.Client{}, Proxies: map[string]sso.ProxyApp{}}
+	data, err := os.ReadFile(b.ssoStatePath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, st); err != nil {
+		return nil, fmt.Errorf("%s: %w", b.ssoStatePath(), err)
+	}
+	if st.Clients == nil {
+		st.Clients = map[string]sso.Client{}
+	}
+	if st.Proxies == nil {
+		st.Proxies = map[string]sso.ProxyApp{}
+	}
+	return st, nil
+}
+
+func (s *ssoServer) save() error {
+	data, _ := json.MarshalIndent(s.state, "", "  ")
+	return fsx.WriteFile(s.statePath, append(data, '\n'), 0o600)
+}
+
 func (b *Box) ssoServer(ctx context.Context) (*ssoServer, error) {
 	b.ssoMu.Lock()
 	defer b.ssoMu.Unlock()
@@ -73,37 +116,118 @@ func (b *Box) ssoServer(ctx context.Context) (*ssoServer, error) {
 	if b.BaseImage == "" {
 		return nil, errors.New("no base image for the sign-on server")
 	}
-	exe, err := b.selfBinary()
+	st, err := b.loadSSOState()
 	if err != nil {
 		return nil, err
 	}
-	s := &ssoServer{container: "cpk-" + b.RunID + "-sso", token: NewRunID() + NewRunID() + NewRunID(), issuer: b.Issuer()}
+	s := &ssoServer{container: "cpk-" + b.RunID + "-sso", issuer: b.Issuer(), state: st, statePath: b.ssoStatePath()}
 	b.OnClose("container "+s.container, func(ctx context.Context) error { return b.Engine.Remove(ctx, s.container) })
+	// A box that goes on with its run finds its server running; one that
+	// stopped (or lost its token) is started afresh and gets every
+	// registration again.
+	fresh := true
+	if b.Options.RunID != "" {
+		info, err := b.Engine.InspectContainer(ctx, s.container)
+		switch {
+		case err == nil && info.Running && st.Token != "" && info.Ports["80/tcp"] != 0:
+			b.logf("the sign-on server %s runs", s.container)
+			s.addr, fresh = "127.0.0.1:"+strconv.Itoa(info.Ports["80/tcp"]), false
+		case err == nil:
+			if err := b.Engine.Remove(ctx, s.container); err != nil {
+				return nil, err
+			}
+		case !errors.Is(err, engine.ErrNotFound):
+			return nil, fmt.Errorf("inspect the sign-on server: %w", err)
+		}
+	}
+	if fresh {
+		st.Token = NewRunID() + NewRunID() + NewRunID()
+		if err := s.save(); err != nil {
+			return nil, err
+		}
+		if err := b.startSSO(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.waitSSO(ctx, s); err != nil {
+		return nil, err
+	}
+	if fresh {
+		for _, c := range st.Clients {
+			if err := s.admin(ctx, http.MethodPut, "clients/"+url.PathEscape(c.ID), c); err != nil {
+				return nil, err
+			}
+		}
+		for _, p := range st.Proxies {
+			if err := s.admin(ctx, http.MethodPut, "proxies/"+url.PathEscape(p.ClientID), p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	b.routes.Set("my."+b.Domain, s.addr)
+	b.sso = s
+	return s, nil
+}
+
+// startSSO runs the sign-on server's container.
+func (b *Box) startSSO(ctx context.Context, s *ssoServer) error {
+	exe, err := b.selfBinary()
+	if err != nil {
+		return err
+	}
 	b.logf("start the sign-on server %s (OpenID provider %s, proxyAuth)", s.container, s.issuer)
 	spec := engine.RunSpec{Name: s.container, Image: b.BaseImage, Cmd: []string{"/usr/local/bin/cpk-sso"}, Labels: b.Labels("addon"),
-		Env: map[string]string{sso.EnvServe: "serve", sso.EnvIssuer: s.issuer, sso.EnvToken: s.token,
+		Env: map[string]string{sso.EnvServe: "serve", sso.EnvIssuer: s.issuer, sso.EnvToken: s.state.Token,
 			sso.EnvPassword: TestUserPassword, sso.EnvDomain: b.Domain},
 		Hostname: "my." + b.Domain, Network: b.Network, Aliases: []string{"my." + b.Domain}, ReadOnly: true,
 		Ports:   []engine.Port{{HostIP: "127.0.0.1", ContainerPort: 80}},
 		Volumes: []engine.Mount{{Source: exe, Target: "/usr/local/bin/cpk-sso", ReadOnly: true}}}
 	if _, err := b.Engine.Run(ctx, spec); err != nil {
-		return nil, fmt.Errorf("start the sign-on server: %w", err)
+		return fmt.Errorf("start the sign-on server: %w", err)
 	}
 	info, err := b.Engine.InspectContainer(ctx, s.container)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	port := info.Ports["80/tcp"]
 	if port == 0 {
-		return nil, fmt.Errorf("the sign-on server's port is not published")
+		return fmt.Errorf("the sign-on server's port is not published")
 	}
 	s.addr = "127.0.0.1:" + strconv.Itoa(port)
-	if err := b.waitSSO(ctx, s); err != nil {
-		return nil, err
+	return nil
+}
+
+// register and unregister change a registration at the server and in the
+// saved state.
+func (s *ssoServer) registerClient(ctx context.Context, c sso.Client) error {
+	if err := s.admin(ctx, http.MethodPut, "clients/"+url.PathEscape(c.ID), c); err != nil {
+		return err
 	}
-	b.routes.Set("my."+b.Domain, s.addr)
-	b.sso = s
-	return s, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state.Clients[c.ID] = c
+	return s.save()
+}
+
+func (s *ssoServer) registerProxy(ctx context.Context, p sso.ProxyApp) error {
+	if err := s.admin(ctx, http.MethodPut, "proxies/"+url.PathEscape(p.ClientID), p); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state.Proxies[p.ClientID] = p
+	return s.save()
+}
+
+func (s *ssoServer) unregister(ctx context.Context, kind, id string) error {
+	if err := s.admin(ctx, http.MethodDelete, kind+"/"+url.PathEscape(id), nil); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.state.Clients, id)
+	delete(s.state.Proxies, id)
+	return s.save()
 }
 
 func (b *Box) waitSSO(ctx context.Context, s *ssoServer) error {
@@ -147,7 +271,7 @@ func (s *ssoServer) admin(ctx context.Context, method, path string, body any) er
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Authorization", "Bearer "+s.state.Token)
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		return fmt.Errorf("the sign-on server: %w", err)
@@ -203,7 +327,7 @@ func (oidcAddon) Setup(ctx context.Context, a *App, opts map[string]any) (map[st
 	}
 	// Registered again on every set-up: after a move, the new domain's
 	// redirect URIs replace the old ones.
-	if err := s.admin(ctx, http.MethodPut, "clients/"+url.PathEscape(c.ID), c); err != nil {
+	if err := s.registerClient(ctx, c); err != nil {
 		return nil, err
 	}
 	iss := s.issuer
@@ -225,7 +349,7 @@ func (oidcAddon) Teardown(ctx context.Context, a *App) error {
 	if err != nil {
 		return err
 	}
-	return s.admin(ctx, http.MethodDelete, "clients/"+url.PathEscape(oidcClientID(a)), nil)
+	return s.unregister(ctx, "clients", oidcClientID(a))
 }
 
 // proxyAuthAddon puts the platform's login wall in front of the app.
@@ -250,7 +374,7 @@ func (proxyAuthAddon) Setup(ctx context.Context, a *App, opts map[string]any) (m
 	p.Path, _ = opts["path"].(string)
 	p.BasicAuth, _ = opts["basicAuth"].(bool)
 	p.BearerAuth, _ = opts["supportsBearerAuth"].(bool)
-	return nil, s.admin(ctx, http.MethodPut, "proxies/"+url.PathEscape(p.ClientID), p)
+	return nil, s.registerProxy(ctx, p)
 }
 
 func (proxyAuthAddon) Teardown(ctx context.Context, a *App) error {
@@ -258,7 +382,7 @@ func (proxyAuthAddon) Teardown(ctx context.Context, a *App) error {
 	if err != nil {
 		return err
 	}
-	return s.admin(ctx, http.MethodDelete, "proxies/"+url.PathEscape(proxyClientID(a)), nil)
+	return s.unregister(ctx, "proxies", proxyClientID(a))
 }
 
 // --- the front door: how a browser on the host reaches the box ---
