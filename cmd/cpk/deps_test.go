@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"upstream/version":  {},
 	"git":               {"engine"},
 	"manifest":          {"cpk"},
+	"registry":          {},
 	// Services.
 	"evidence":      {"cpk", "fsx"},
 	"catalog":       {"cpk", "evidence", "fsx"},
@@ -42,17 +43,18 @@ var allowed = map[string][]string{
 	"base/basetest": {"base", "engine", "testenv"},
 	"build":         {"base", "cpk", "engine", "fsx", "steps"},
 	"runtime":       {"engine", "fsx", "manifest"},
+	"push":          {"base", "build", "cpk", "engine", "manifest", "registry"},
 	"scenario":      {"base", "build", "cpk", "engine", "evidence", "fsx", "git", "manifest", "runtime", "steps"},
 	"ci":            {"catalog", "cpk", "docs", "evidence", "fsx", "git", "lint", "manifest", "status"},
 	"web":           {"catalog", "cpk", "status"},
 	// The command layer may use every service; only cmd/cpk uses it.
 	"cli": {"base", "build", "bump", "catalog", "ci", "cpk", "docs", "engine", "evidence", "fsx", "git", "lint", "lint/rules",
-		"manifest", "runtime", "scaffold", "scenario", "status", "store", "upstream", "web"},
+		"manifest", "push", "registry", "runtime", "scaffold", "scenario", "status", "store", "upstream", "web"},
 }
 
 // execDoor lists the packages that run subprocesses only through the
 // engine's Runner (the one exec door): none of them may import os/exec.
-var execDoor = []string{"git", "ci", "base", "build", "steps", "runtime", "scenario"}
+var execDoor = []string{"git", "ci", "base", "build", "steps", "runtime", "scenario", "push", "registry"}
 
 func TestDependencyAllowList(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "cpk/...").Output()
