@@ -22,14 +22,15 @@ var allowed = map[string][]string{
 	"parse/shell": {"parse/dockerfile"},
 	// Adapters: the domain (and fsx) only; git goes through the engine's
 	// exec door, the one adapter it may use.
-	"engine":            {"cpk"},
-	"engine/enginetest": {"engine"},
-	"store":             {"cpk"},
-	"upstream":          {"cpk", "fsx", "upstream/version"},
-	"upstream/version":  {},
-	"git":               {"engine"},
-	"manifest":          {"cpk"},
-	"registry":          {},
+	"engine":                {"cpk"},
+	"engine/enginetest":     {"engine"},
+	"store":                 {"cpk"},
+	"upstream":              {"cpk", "fsx", "upstream/version"},
+	"upstream/version":      {},
+	"git":                   {"engine"},
+	"manifest":              {"cpk"},
+	"registry":              {},
+	"registry/registrytest": {"testenv"},
 	// Services.
 	"evidence":      {"cpk", "fsx"},
 	"catalog":       {"cpk", "evidence", "fsx"},

@@ -147,10 +147,17 @@ func Push(ctx context.Context, p cpk.Package, o Options) (*Result, error) {
 	if res.Tag, err = Tag(version, pl.Content); err != nil {
 		return nil, err
 	}
+	if !pl.UpToDate && !o.Build {
+		return nil, &NotBuiltError{App: p.ID, Image: pl.Tag, Offline: o.Mapping.Offline}
+	}
+	repo := o.Target.Repository(p.ID)
+	ropts := registry.Options{Target: o.Target, Auth: o.Auth, Progress: func(done, total int64) {
+		emit(Event{Phase: Pushing, Done: done, Total: total})
+	}}
+	if err := registry.CheckPush(ctx, repo, ropts); err != nil {
+		return nil, err
+	}
 	if !pl.UpToDate {
-		if !o.Build {
-			return nil, &NotBuiltError{App: p.ID, Image: pl.Tag, Offline: o.Mapping.Offline}
-		}
 		emit(Event{Phase: Building})
 		rs, err := build.Build(ctx, []cpk.Package{p}, bopts)
 		if err != nil {
@@ -182,11 +189,8 @@ func Push(ctx context.Context, p cpk.Package, o Options) (*Result, error) {
 		}
 		return nil, fmt.Errorf("save %s from the engine: %w", pl.Tag, err)
 	}
-	ropts := registry.Options{Target: o.Target, Auth: o.Auth, Progress: func(done, total int64) {
-		emit(Event{Phase: Pushing, Done: done, Total: total})
-	}}
 	emit(Event{Phase: Pushing})
-	pushed, err := registry.Push(ctx, archive, o.Target.Repository(p.ID), res.Tag, ropts)
+	pushed, err := registry.Push(ctx, archive, repo, res.Tag, ropts)
 	if err != nil {
 		return nil, err
 	}

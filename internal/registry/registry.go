@@ -21,6 +21,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -138,21 +139,35 @@ func Push(ctx context.Context, archive, repository, tag string, o Options) (*Pus
 	if err != nil {
 		return nil, fmt.Errorf("image reference %s:%s: %w", repository, tag, err)
 	}
-	img, err := tarball.ImageFromPath(archive, nil)
+	// Every read of the archive stops when ctx is cancelled: computing
+	// the layers' digests (compressing them) takes a while.
+	img, err := tarball.Image(func() (io.ReadCloser, error) {
+		f, err := os.Open(archive)
+		if err != nil {
+			return nil, err
+		}
+		return &ctxReader{ctx: ctx, f: f}, nil
+	}, nil)
+	readErr := func(err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("read the saved image: %w", err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("read the saved image: %w", err)
+		return nil, readErr(err)
 	}
 	digest, err := img.Digest()
 	if err != nil {
-		return nil, fmt.Errorf("read the saved image: %w", err)
+		return nil, readErr(err)
 	}
 	size, err := imageSize(img)
 	if err != nil {
-		return nil, fmt.Errorf("read the saved image: %w", err)
+		return nil, readErr(err)
 	}
 	mt, err := img.MediaType()
 	if err != nil {
-		return nil, fmt.Errorf("read the saved image: %w", err)
+		return nil, readErr(err)
 	}
 	ropts := remoteOptions(ctx, o)
 	var progress chan v1.Update
@@ -174,7 +189,7 @@ func Push(ctx context.Context, archive, repository, tag string, o Options) (*Pus
 	err = remote.Write(ref, img, ropts...)
 	<-done
 	if err != nil {
-		return nil, explain(ctx, o.Target, err)
+		return nil, explain(ctx, o, err)
 	}
 	served, err := Digest(ctx, ref.String(), o)
 	if err != nil {
@@ -185,6 +200,42 @@ func Push(ctx context.Context, archive, repository, tag string, o Options) (*Pus
 	}
 	return &Pushed{Reference: ref.String(), Digest: served, MediaType: string(mt), Size: size}, nil
 }
+
+// CheckPush asks the registry whether the credentials may push to the
+// repository (it starts an upload and cancels it), before any work: a
+// wrong password or an unreachable registry is known at once.
+func CheckPush(ctx context.Context, repository string, o Options) error {
+	ref, err := name.NewTag(repository+":latest", nameOptions(o.Target)...)
+	if err != nil {
+		return fmt.Errorf("repository %s: %w", repository, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- remote.CheckPushPermission(ref, o.keychain(), transportFor(o.Target)) }()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case err := <-done:
+		if err != nil {
+			return explain(ctx, o, err)
+		}
+		return nil
+	}
+}
+
+// ctxReader is a file whose reads fail once ctx is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	f   *os.File
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.f.Read(p)
+}
+
+func (r *ctxReader) Close() error { return r.f.Close() }
 
 // imageSize is the bytes a registry stores for the image: its manifest,
 // config and compressed layers.
@@ -213,7 +264,7 @@ func Digest(ctx context.Context, ref string, o Options) (string, error) {
 	}
 	desc, err := remote.Head(r, remoteOptions(ctx, o)...)
 	if err != nil {
-		return "", explain(ctx, o.Target, err)
+		return "", explain(ctx, o, err)
 	}
 	return desc.Digest.String(), nil
 }
@@ -285,7 +336,8 @@ func (h httpsOnly) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // explain turns the library's errors into messages that say what to do.
-func explain(ctx context.Context, t Target, err error) error {
+func explain(ctx context.Context, o Options, err error) error {
+	t := o.Target
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -293,25 +345,33 @@ func explain(ctx context.Context, t Target, err error) error {
 	if errors.As(err, &te) {
 		switch te.StatusCode {
 		case http.StatusUnauthorized:
-			return &Error{Err: ErrUnauthorized, Msg: fmt.Sprintf("registry %s refused the credentials (401 Unauthorized): check --username and the password given on stdin, or log in with the engine (podman login %s) so that its auth file holds them", t.Host, t.Host)}
+			if o.Auth.Username == "" {
+				return &Error{Err: ErrUnauthorized, Msg: fmt.Sprintf("registry %s wants credentials (401 Unauthorized) and the auth files hold none it accepts: log in with the engine (podman login %s), or give --username with the password on stdin (--password-stdin)", t.Host, t.Host)}
+			}
+			return &Error{Err: ErrUnauthorized, Msg: fmt.Sprintf("registry %s refused the credentials (401 Unauthorized): check --username and the password given on stdin", t.Host)}
 		case http.StatusForbidden:
 			return &Error{Err: ErrUnauthorized, Msg: fmt.Sprintf("registry %s denied the push to %s (403 Forbidden): the account may not write to this namespace", t.Host, t)}
 		}
 		return fmt.Errorf("registry %s: %w", t.Host, err)
 	}
 	var tlsErr *tls.CertificateVerificationError
-	switch {
-	case errors.Is(err, errPlainHTTP), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return &Error{Err: ErrUnreachable, Msg: fmt.Sprintf("registry %s answers over plain HTTP only: add --insecure if you trust the network between here and there", t.Host)}
-	case errors.As(err, &tlsErr), strings.Contains(err.Error(), "x509:"), strings.Contains(err.Error(), "tls:"):
-		return &Error{Err: ErrUnreachable, Msg: fmt.Sprintf("registry %s: its TLS certificate cannot be verified (%v): install its CA, or add --insecure", t.Host, err)}
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return &Error{Err: ErrUnreachable, Msg: fmt.Sprintf("registry %s refused the connection: is it running, and is the port right?", t.Host)}
-	}
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
+	msg := err.Error()
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &Error{Err: ErrUnreachable, Msg: fmt.Sprintf("registry %s refused the connection: is it running, and is the port right?", t.Host)}
+	case errors.As(err, &dnsErr), errors.As(err, &opErr) && opErr.Op == "dial":
+		return &Error{Err: ErrUnreachable, Msg: fmt.Sprintf("cannot reach registry %s: %v", t.Host, err)}
+	case strings.Contains(msg, "server gave HTTP response to HTTPS client"), strings.Contains(msg, "first record does not look like a TLS handshake"):
+		return &Error{Err: ErrUnreachable, Msg: fmt.Sprintf("registry %s answers over plain HTTP only: add --insecure if you trust the network between here and there", t.Host)}
+	case errors.As(err, &tlsErr), strings.Contains(msg, "x509:"):
+		return &Error{Err: ErrUnreachable, Msg: fmt.Sprintf("registry %s: its TLS certificate cannot be verified (%v): install its CA, or add --insecure", t.Host, err)}
+	case errors.Is(err, errPlainHTTP), strings.Contains(msg, "tls:"):
+		return &Error{Err: ErrUnreachable, Msg: fmt.Sprintf("registry %s does not answer over HTTPS (%v): if it serves plain HTTP, add --insecure", t.Host, err)}
+	}
 	var urlErr *url.Error
-	if errors.As(err, &dnsErr) || errors.As(err, &opErr) || (errors.As(err, &urlErr) && !errors.Is(err, os.ErrNotExist)) {
+	if errors.As(err, &opErr) || (errors.As(err, &urlErr) && !errors.Is(err, os.ErrNotExist)) {
 		return &Error{Err: ErrUnreachable, Msg: fmt.Sprintf("cannot reach registry %s: %v", t.Host, err)}
 	}
 	return fmt.Errorf("registry %s: %w", t.Host, err)
