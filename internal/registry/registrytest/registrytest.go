@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +90,13 @@ http:
 			t.Fatal(err)
 		}
 		cmd := exec.Command(bin, "serve", cfg)
+		// The registry reads REGISTRY_* variables as configuration
+		// (REGISTRY_AUTH_FILE, podman's auth file, would be auth.file).
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "REGISTRY_") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
 		cmd.Stdout, cmd.Stderr = logf, logf
 		if err := cmd.Start(); err != nil {
 			logf.Close()
