@@ -63,7 +63,12 @@ engines allow; for any other plain-HTTP or self-signed registry add
 --insecure.
 
 Ctrl-C stops the push: the tag is written last, so an interrupted push
-leaves no tag in the registry and nothing recorded.`
+leaves no tag in the registry and nothing recorded.
+
+Exit codes: 1 when a package is not built (or its build fails), 3 when
+the registry refuses the credentials or cannot be reached, or no engine
+answers; the other packages are still pushed unless the registry is at
+fault.`
 
 func newPushCmd(g *Globals) *cobra.Command {
 	var opts pushOptions
@@ -88,7 +93,7 @@ func newPushCmd(g *Globals) *cobra.Command {
 	}
 	formatFlag(c, &opts.Format)
 	f := c.Flags()
-	f.StringVar(&opts.Registry, "registry", os.Getenv("CPK_REGISTRY"), "where to push: HOST[:PORT]/NAMESPACE (default $CPK_REGISTRY)")
+	f.StringVar(&opts.Registry, "registry", "", "where to push: HOST[:PORT]/NAMESPACE (default $CPK_REGISTRY)")
 	f.StringVar(&opts.Username, "username", "", "registry user; the password comes on standard input (--password-stdin)")
 	f.BoolVar(&opts.PasswordStdin, "password-stdin", false, "read the registry password (or token) from standard input")
 	f.BoolVar(&opts.Insecure, "insecure", false, "allow plain HTTP and unverified TLS certificates (loopback registries may use plain HTTP anyway)")
@@ -105,6 +110,9 @@ type pushed struct {
 }
 
 func runPush(ctx context.Context, g *Globals, opts pushOptions, args []string) error {
+	if opts.Registry == "" {
+		opts.Registry = os.Getenv("CPK_REGISTRY")
+	}
 	if opts.Registry == "" {
 		return usageError("--registry HOST[:PORT]/NAMESPACE is required (or set CPK_REGISTRY)")
 	}
