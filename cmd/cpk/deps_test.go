@@ -22,15 +22,24 @@ var allowed = map[string][]string{
 	"parse/shell": {"parse/dockerfile"},
 	// Adapters: the domain (and fsx) only; git goes through the engine's
 	// exec door, the one adapter it may use.
-	"engine":                {"cpk"},
-	"engine/enginetest":     {"engine"},
-	"store":                 {"cpk"},
-	"upstream":              {"cpk", "fsx", "upstream/version"},
-	"upstream/version":      {},
-	"git":                   {"engine"},
-	"manifest":              {"cpk"},
+	"engine":            {"cpk"},
+	"engine/enginetest": {"engine"},
+	"store":             {"cpk"},
+	"upstream":          {"cpk", "fsx", "upstream/version"},
+	"upstream/version":  {},
+	"git":               {"engine"},
+	"manifest":          {"cpk"},
+	// Registries: pushes with go-containerregistry; the test registry.
 	"registry":              {},
 	"registry/registrytest": {"testenv"},
+	// The Cloudron REST API: its published description (data only) and
+	// the contract that checks exchanges against it.
+	"cloudronapi/openapi":  {},
+	"cloudronapi/contract": {"cloudronapi/openapi"},
+	// The API client knows the domain only; its stand-in server for tests
+	// checks itself with the contract.
+	"cloudronapi":              {},
+	"cloudronapi/cloudrontest": {"cloudronapi/contract"},
 	// Services.
 	"evidence":      {"cpk", "fsx"},
 	"catalog":       {"cpk", "evidence", "fsx"},
@@ -44,12 +53,13 @@ var allowed = map[string][]string{
 	"base/basetest": {"base", "engine", "testenv"},
 	"build":         {"base", "cpk", "engine", "fsx", "steps"},
 	"runtime":       {"engine", "fsx", "manifest"},
+	"deploy":        {"cloudronapi"},
 	"push":          {"base", "build", "cpk", "engine", "manifest", "registry"},
-	"scenario":      {"base", "build", "cpk", "engine", "evidence", "fsx", "git", "manifest", "runtime", "steps"},
+	"scenario":      {"base", "build", "cloudronapi", "cpk", "deploy", "engine", "evidence", "fsx", "git", "manifest", "runtime", "steps"},
 	"ci":            {"catalog", "cpk", "docs", "evidence", "fsx", "git", "lint", "manifest", "status"},
 	"web":           {"catalog", "cpk", "status"},
 	// The command layer may use every service; only cmd/cpk uses it.
-	"cli": {"base", "build", "bump", "catalog", "ci", "cpk", "docs", "engine", "evidence", "fsx", "git", "lint", "lint/rules",
+	"cli": {"base", "build", "bump", "catalog", "ci", "cloudronapi", "cpk", "deploy", "docs", "engine", "evidence", "fsx", "git", "lint", "lint/rules",
 		"manifest", "push", "registry", "runtime", "scaffold", "scenario", "status", "store", "upstream", "web"},
 }
 

@@ -99,6 +99,7 @@ Start with:
   cpk test [APP...]              the lifecycle test in an emulated Cloudron
   cpk push APP... --registry R   push package images to a registry
   cpk gc                         remove what dead test runs left behind
+  cpk deploy APP --server URL    install or update a package on a Cloudron (REST API)
   cpk history [APP]              recorded lint, build, test and upstream runs
   cpk serve                      the dashboard: catalog, application pages, progress
   cpk docs                       regenerate package READMEs and reference pages
@@ -141,7 +142,7 @@ func NewRoot(io *IO) *cobra.Command {
 	root.AddCommand(newBuildCmd(g), newPushCmd(g))
 	root.AddCommand(newUpstreamCmd(g))
 	root.AddCommand(newHistoryCmd(g), newServeCmd(g))
-	root.AddCommand(newTestCmd(g))
+	root.AddCommand(newTestCmd(g), newDeployCmd(g))
 	root.AddCommand(newGCCmd(g))
 	root.AddCommand(newNewCmd(g))
 	root.AddCommand(newVersionCmd(g))
