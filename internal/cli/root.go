@@ -99,6 +99,7 @@ Start with:
   cpk test [APP...]              the lifecycle test in an emulated Cloudron
   cpk push APP... --registry R   push package images to a registry
   cpk gc                         remove what dead test runs left behind
+  cpk box serve                  a development Cloudron (its REST API) on this machine
   cpk deploy APP --server URL    install or update a package on a Cloudron (REST API)
   cpk history [APP]              recorded lint, build, test and upstream runs
   cpk serve                      the dashboard: catalog, application pages, progress
@@ -144,6 +145,7 @@ func NewRoot(io *IO) *cobra.Command {
 	root.AddCommand(newHistoryCmd(g), newServeCmd(g))
 	root.AddCommand(newTestCmd(g), newDeployCmd(g))
 	root.AddCommand(newGCCmd(g))
+	root.AddCommand(newBoxCmd(g))
 	root.AddCommand(newNewCmd(g))
 	root.AddCommand(newVersionCmd(g))
 	root.AddCommand(newCICmd(g), newGateCmd(g), newBranchCmd(g), newReleaseCmd(g))
