@@ -547,7 +547,34 @@ func dash(s string) string {
 	return s
 }
 
-var varPattern = regexp.MustCompile(`\bCLOUDRON_[A-Z0-9_]*[A-Z0-9]\b`)
+// cloudronVars returns the platform variable names in data, in order: words
+// CLOUDRON_[A-Z0-9_]* that end in a letter or digit. A scan, not a regular
+// expression: this runs over every file of every package.
+func cloudronVars(data []byte) []string {
+	const prefix = "CLOUDRON_"
+	var out []string
+	for i := 0; ; {
+		k := bytes.Index(data[i:], []byte(prefix))
+		if k < 0 {
+			return out
+		}
+		start := i + k
+		end := start + len(prefix)
+		for end < len(data) && isVarByte(data[end]) {
+			end++
+		}
+		i = end
+		if start > 0 && isWordByte(data[start-1]) || end < len(data) && isWordByte(data[end]) || data[end-1] == '_' {
+			continue // part of a longer word, or ends in _
+		}
+		out = append(out, string(data[start:end]))
+	}
+}
+
+func isVarByte(c byte) bool { return 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' }
+
+func isWordByte(c byte) bool { return isVarByte(c) || 'a' <= c && c <= 'z' }
+
 
 // variables lists the CLOUDRON_ variables the package's own files name
 // (start scripts, configuration, the Dockerfile; not its Markdown).
@@ -561,7 +588,7 @@ func variables(dir string, files []string) []string {
 		if err != nil || bytes.IndexByte(data, 0) >= 0 {
 			continue
 		}
-		for _, v := range varPattern.FindAllString(string(data), -1) {
+		for _, v := range cloudronVars(data) {
 			seen[v] = true
 		}
 	}

@@ -504,6 +504,9 @@ func checkPipeToShell(p *lint.Pass) {
 			continue // DF009 reports unverified downloads of the Dockerfile
 		}
 		for _, l := range src.lines {
+			if !strings.Contains(l.text, "curl") && !strings.Contains(l.text, "wget") {
+				continue // every pattern needs one of them: a cheap filter
+			}
 			for _, re := range pipeToShell {
 				if loc := re.FindStringIndex(l.text); loc != nil {
 					line, col := l.at(loc[0])
