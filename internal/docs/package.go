@@ -575,7 +575,6 @@ func isVarByte(c byte) bool { return 'A' <= c && c <= 'Z' || '0' <= c && c <= '9
 
 func isWordByte(c byte) bool { return isVarByte(c) || 'a' <= c && c <= 'z' }
 
-
 // variables lists the CLOUDRON_ variables the package's own files name
 // (start scripts, configuration, the Dockerfile; not its Markdown).
 func variables(dir string, files []string) []string {
