@@ -1296,8 +1296,9 @@ func unsetReads(p *lint.Pass) map[string]string {
 				if r.Default || r.Pos.Line < on || off != 0 && r.Pos.Line >= off || defined[r.Name] || guardedRef(r) {
 					continue
 				}
-				if g := optionalGroup(m, ports, r.Name); g != "" && guardedBy(r, m, ports, g) {
-					continue // inside a test of another variable of its group
+				if g := optionalGroup(m, ports, r.Name); g != "" && (guardedBy(r, m, ports, g) ||
+					afterEarlyExit(rs.script, r, func(name string) bool { return optionalGroup(m, ports, name) == g })) {
+					continue // inside a test of another variable of its group, or past an exit when it is empty
 				}
 				why := ""
 				if v, ok := platformEnv[r.Name]; ok {
