@@ -46,7 +46,7 @@ var allowed = map[string][]string{
 	"lint":          {"cpk", "fsx", "manifest", "parse/dockerfile"},
 	"lint/rules":    {"cpk", "evidence", "fsx", "lint", "manifest", "parse/dockerfile", "parse/nginx", "parse/shell", "parse/supervisor"},
 	"bump":          {"cpk", "git", "manifest", "parse/dockerfile", "upstream", "upstream/version"},
-	"docs":          {"bump", "catalog", "evidence", "fsx", "lint", "manifest"},
+	"docs":          {"bump", "catalog", "evidence", "fsx", "lint", "manifest", "parse/dockerfile"},
 	"status":        {"catalog", "cpk", "docs", "evidence", "fsx", "lint"},
 	"scaffold":      {"cpk", "fsx"},
 	"base":          {"cpk", "engine", "fsx", "parse/dockerfile", "steps"},
