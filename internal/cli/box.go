@@ -78,11 +78,15 @@ task under way when it stops ends in error, an install is removed. cpk gc
 leaves the box's containers, volumes and network alone; cpk box down
 removes them.
 
+cpk deploy APP --server http://ADDR and cpk test APP --server http://ADDR
+use it with the token in $CPK_CLOUDRON_TOKEN, as they would a real Cloudron.
+
 It listens on loopback only, unless --allow-remote: the token is the only
 protection and the API is plain HTTP.`,
 		Example: `  cpk box serve                                  # http://127.0.0.1:8090/api/v1
   cpk box serve --addr 127.0.0.1:0 --format json # any free port; the start-up line as JSON
   CPK_BOX_TOKEN=secret cpk box serve
+  CPK_CLOUDRON_TOKEN=$(cat .cpk/box/token) cpk deploy webhook --server http://127.0.0.1:8090
   curl -H "Authorization: Bearer $(cat .cpk/box/token)" http://127.0.0.1:8090/api/v1/apps`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
