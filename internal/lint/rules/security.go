@@ -319,7 +319,7 @@ func placeholderValue(v string) bool {
 	if templateMarker.MatchString(tv) || identifierValue.MatchString(tv) || strings.HasSuffix(lv, "-here") || strings.HasSuffix(lv, "_here") || strings.HasSuffix(lv, "_template") {
 		return true
 	}
-	for _, s := range []string{"changeme", "change-me", "change_me", "changethis", "placeholder", "your-", "your_", "yourpass", "example", "dummy", "redacted", "replace", "todo", "fixme", "xxx", "secret-here", "insert"} {
+	for _, s := range []string{"changeme", "change-me", "change_me", "changethis", "changeit", "change-it", "change_it", "notsosecret", "placeholder", "your-", "your_", "yourpass", "example", "dummy", "redacted", "replace", "todo", "fixme", "xxx", "secret-here", "insert"} {
 		if strings.Contains(lv, s) {
 			return true
 		}
