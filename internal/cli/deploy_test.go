@@ -65,6 +65,7 @@ func TestDeployLifecycle(t *testing.T) {
 	if code != 0 || rep.Action != "install" || rep.Outcome != "passed" || rep.Location != "webhook.example.test" || !strings.HasPrefix(rep.Address, "http://127.0.0.1:") {
 		t.Fatalf("install: exit %d %+v\n%s", code, rep, errOut)
 	}
+	t.Logf("stderr of the install:\n%s", errOut)
 	if !strings.Contains(errOut, "install: 100% Done") {
 		t.Errorf("no task progress on stderr:\n%s", errOut)
 	}

@@ -203,13 +203,28 @@ func (d *Deployer) task(ctx context.Context, id, what string) error {
 
 // Install installs an app from a manifest (dockerImage set) at a location,
 // follows the task and waits until the app runs and is healthy; icon
-// (optional) is the app's icon file. When the
+// (optional) is the app's icon file. The caller has checked that nothing is
+// installed at the location. When the
 // install is interrupted, or fails (unless Keep), the app it started is
 // uninstalled again; the error says so.
 func (d *Deployer) Install(ctx context.Context, manifest json.RawMessage, icon []byte, loc Location) (*cloudronapi.App, error) {
 	appID, taskID, err := d.Client.InstallApp(ctx, cloudronapi.Install{Manifest: manifest, Icon: icon, Subdomain: loc.Subdomain, Domain: loc.Domain})
 	if err != nil {
-		return nil, fmt.Errorf("install at %s: %w", loc, err)
+		err = fmt.Errorf("install at %s: %w", loc, err)
+		if ctx.Err() != nil {
+			// Interrupted while the server took the request: it may have
+			// started the app all the same. Look at the location.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			if a, lerr := d.AppAt(cctx, loc); lerr == nil && a != nil && a.Manifest.ID == ManifestID(manifest) {
+				d.progress("the install was interrupted: uninstalling app %s, which this run started", a.ID)
+				if uerr := d.cleanup(ctx, a.ID); uerr != nil {
+					return nil, errors.Join(err, fmt.Errorf("uninstalling app %s, which this run started, failed too: %w (remove it in the dashboard)", a.ID, uerr))
+				}
+				return nil, fmt.Errorf("%w (app %s uninstalled again)", err, a.ID)
+			}
+		}
+		return nil, err
 	}
 	d.progress("install: app %s, task %s", appID, taskID)
 	err = d.task(ctx, taskID, "install")
