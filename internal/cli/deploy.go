@@ -297,7 +297,7 @@ func deployRun(ctx context.Context, g *Globals, opts deployOptions, d *deploy.De
 // deployChecks reports the healthy app and runs the package's HTTP checks
 // against its address (after a fresh install, its HTTP data actions first).
 func deployChecks(ctx context.Context, p build.Package, app *cloudronapi.App, fresh bool, rep *deployReport) error {
-	rep.AppID, rep.Address, rep.Version, rep.Health = app.ID, app.Address(), app.Manifest.Version, app.Health
+	rep.AppID, rep.Address, rep.Version, rep.Health, rep.Location = app.ID, app.Address(), app.Manifest.Version, app.Health, app.Location()
 	pc, err := scenario.LoadChecks(p.Dir)
 	if err != nil {
 		return &ExitError{Code: ExitFindings, Err: err}

@@ -41,9 +41,16 @@ func (d *Deployer) progress(format string, args ...any) {
 	}
 }
 
-// Location is where an app is reached: subdomain and domain.
+// Location is where an app is reached: subdomain and domain ("" for the
+// server's own, on a server that does not list its domains).
 type Location struct {
 	Subdomain, Domain string
+}
+
+// Is reports whether an app is at this location (any domain when the
+// location's domain is not known).
+func (l Location) Is(a *cloudronapi.App) bool {
+	return strings.EqualFold(a.Subdomain, l.Subdomain) && (l.Domain == "" || strings.EqualFold(a.Domain, l.Domain))
 }
 
 func (l Location) String() string {
@@ -136,6 +143,15 @@ func (d *Deployer) ResolveLocation(ctx context.Context, loc, def string) (Locati
 		loc = def
 	}
 	domains, err := d.Client.Domains(ctx)
+	if cloudronapi.NotFound(err) {
+		// A server that does not list its domains (cpk box serves one and
+		// takes an empty domain for it): SUB.DOMAIN as given, else SUB on
+		// the server's own domain.
+		if sub, dom, ok := strings.Cut(loc, "."); ok {
+			return Location{Subdomain: sub, Domain: dom}, nil
+		}
+		return Location{Subdomain: loc}, nil
+	}
 	if err != nil {
 		return Location{}, err
 	}
@@ -168,7 +184,7 @@ func (d *Deployer) AppAt(ctx context.Context, loc Location) (*cloudronapi.App, e
 	}
 	for i := range apps {
 		a := &apps[i]
-		if strings.EqualFold(a.Subdomain, loc.Subdomain) && strings.EqualFold(a.Domain, loc.Domain) {
+		if loc.Is(a) {
 			return a, nil
 		}
 	}

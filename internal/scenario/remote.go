@@ -461,7 +461,7 @@ func remoteMove(ctx context.Context, s *remoteState) error {
 	}
 	s.healthy(ctx, app, time.Since(start))
 	c := Check{Name: "new location"}
-	if app.Location() != to.String() {
+	if !to.Is(app) {
 		s.add(c.fail("the server reports the app at %s, not %s", app.Location(), to))
 	} else {
 		s.add(c.pass("%s", to))
