@@ -54,14 +54,15 @@ var allowed = map[string][]string{
 	"scenario":      {"base", "build", "cloudronapi", "cpk", "deploy", "engine", "evidence", "fsx", "git", "manifest", "runtime", "steps"},
 	"ci":            {"catalog", "cpk", "docs", "evidence", "fsx", "git", "lint", "manifest", "status"},
 	"web":           {"catalog", "cpk", "status"},
+	"box":           {"engine", "fsx", "manifest", "runtime"},
 	// The command layer may use every service; only cmd/cpk uses it.
-	"cli": {"base", "build", "bump", "catalog", "ci", "cloudronapi", "cpk", "deploy", "docs", "engine", "evidence", "fsx", "git", "lint", "lint/rules",
+	"cli": {"base", "box", "build", "bump", "catalog", "ci", "cloudronapi", "cpk", "deploy", "docs", "engine", "evidence", "fsx", "git", "lint", "lint/rules",
 		"manifest", "runtime", "scaffold", "scenario", "status", "store", "upstream", "web"},
 }
 
 // execDoor lists the packages that run subprocesses only through the
 // engine's Runner (the one exec door): none of them may import os/exec.
-var execDoor = []string{"git", "ci", "base", "build", "steps", "runtime", "scenario"}
+var execDoor = []string{"git", "ci", "base", "build", "steps", "runtime", "scenario", "box"}
 
 func TestDependencyAllowList(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "cpk/...").Output()

@@ -98,6 +98,7 @@ Start with:
   cpk build [APP...|--all]       build package images (only what changed)
   cpk test [APP...]              the lifecycle test in an emulated Cloudron
   cpk gc                         remove what dead test runs left behind
+  cpk box serve                  a development Cloudron (its REST API) on this machine
   cpk deploy APP --server URL    install or update a package on a Cloudron (REST API)
   cpk history [APP]              recorded lint, build, test and upstream runs
   cpk serve                      the dashboard: catalog, application pages, progress
@@ -143,6 +144,7 @@ func NewRoot(io *IO) *cobra.Command {
 	root.AddCommand(newHistoryCmd(g), newServeCmd(g))
 	root.AddCommand(newTestCmd(g), newDeployCmd(g))
 	root.AddCommand(newGCCmd(g))
+	root.AddCommand(newBoxCmd(g))
 	root.AddCommand(newNewCmd(g))
 	root.AddCommand(newVersionCmd(g))
 	root.AddCommand(newCICmd(g), newGateCmd(g), newBranchCmd(g), newReleaseCmd(g))

@@ -779,11 +779,19 @@ func (e *cliEngine) logsArgs(container string, spec LogsSpec) []string {
 	if !spec.Since.IsZero() {
 		args = append(args, "--since", spec.Since.UTC().Format(time.RFC3339))
 	}
+	if spec.Timestamps {
+		args = append(args, "--timestamps")
+	}
 	return append(args, container)
 }
 
 func (e *cliEngine) Logs(ctx context.Context, container string, spec LogsSpec, w io.Writer) error {
 	_, err := e.run(ctx, Command{Args: e.logsArgs(container, spec), Output: w, NotFound: true})
+	return err
+}
+
+func (e *cliEngine) Start(ctx context.Context, container string) error {
+	_, err := e.lookup(ctx, "start", container)
 	return err
 }
 

@@ -46,6 +46,9 @@ type Engine interface {
 	Exec(ctx context.Context, container string, spec ExecSpec) (*ExecResult, error)
 	// Logs writes the container's output (stdout and stderr) to w.
 	Logs(ctx context.Context, container string, spec LogsSpec, w io.Writer) error
+	// Start starts a stopped container again, as it was created; ErrNotFound
+	// when it does not exist.
+	Start(ctx context.Context, container string) error
 	// Stop sends SIGTERM and kills the container after grace.
 	Stop(ctx context.Context, container string, grace time.Duration) error
 	// Remove removes a container, running or not; missing ones are not an error.
@@ -232,6 +235,9 @@ type ExecResult struct {
 type LogsSpec struct {
 	Tail  int       // last lines only; 0 = all
 	Since time.Time // zero = from the start
+	// Timestamps starts each line with its time (RFC 3339, nanoseconds)
+	// and a space.
+	Timestamps bool
 }
 
 // Container is a container as listed.

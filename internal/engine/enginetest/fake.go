@@ -303,6 +303,18 @@ func (f *Fake) Logs(_ context.Context, container string, _ engine.LogsSpec, w io
 	return nil
 }
 
+func (f *Fake) Start(_ context.Context, container string) error {
+	f.call("start " + container)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.container(container)
+	if c == nil {
+		return notFound("container " + container)
+	}
+	c.State = "running"
+	return nil
+}
+
 func (f *Fake) Stop(_ context.Context, container string, _ time.Duration) error {
 	f.call("stop " + container)
 	f.mu.Lock()

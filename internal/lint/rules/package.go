@@ -88,17 +88,21 @@ Good:
 		},
 	},
 	{
-		Code: "PK004", Title: "the icon is 256×256 pixels", Severity: cpk.Warning,
-		Doc: `Cloudron shows icons square and expects 256×256 pixels; other sizes are
-scaled and look blurred or distorted.
+		Code: "PK004", Title: "the icon is square and at least 256×256 pixels", Severity: cpk.Warning,
+		Doc: `Cloudron shows icons square at 256×256 pixels. The rule decides from the
+PNG header of the manifest's icon: an icon that is not square is distorted,
+one smaller than 256 pixels looks blurred; a square icon of 256 pixels or
+more is scaled down cleanly and is fine.
 
 Bad:
 
     icon.png, 512×300 pixels
+    icon.png, 128×128 pixels
 
 Good:
 
-    icon.png, 256×256 pixels`,
+    icon.png, 256×256 pixels
+    icon.png, 512×512 pixels`,
 		Run: checkIconSize,
 	},
 	{
@@ -117,9 +121,14 @@ Good:
 	},
 	{
 		Code: "PK006", Title: "the package has build notes", Severity: cpk.Error,
-		Doc: `Every package keeps its build notes in NOTES.md: how it is put together,
-what was decided and why, how to test it by hand. The plan asks for build
-notes for every package.
+		Doc: `Every package keeps its build notes: how it is put together, what was
+decided and why, how to test it by hand. The plan asks for build notes for
+every package. The rule decides from the package's files: a package of cpk's
+catalog (one with a cpk.yaml) needs a NOTES.md with content; a package from
+outside the catalog may instead document its build in README, BUILDING or
+docs/*.md, when that text has at least 80 words of prose (code blocks and
+headings left out) and speaks of the build (the Dockerfile, the image).
+The DOC rules then read that documentation.
 
 Bad:
 
@@ -361,9 +370,12 @@ func checkIconSize(p *lint.Pass) {
 	if err != nil {
 		return // PK003 reports it
 	}
-	if cfg.Width != 256 || cfg.Height != 256 {
-		line, col := pos(m, "/icon")
-		p.Reportf(lint.ManifestFile, line, col, "icon %s is %d×%d pixels; Cloudron expects 256×256", rel, cfg.Width, cfg.Height)
+	line, col := pos(m, "/icon")
+	switch {
+	case cfg.Width != cfg.Height:
+		p.Reportf(lint.ManifestFile, line, col, "icon %s is %d×%d pixels, not square, so Cloudron distorts it: save it square, 256×256 or larger", rel, cfg.Width, cfg.Height)
+	case cfg.Width < 256:
+		p.Reportf(lint.ManifestFile, line, col, "icon %s is %d×%d pixels, smaller than the 256×256 Cloudron shows, so it looks blurred: save it at 256×256 or larger", rel, cfg.Width, cfg.Height)
 	}
 }
 
@@ -390,17 +402,19 @@ func checkFileRefs(p *lint.Pass) {
 }
 
 func checkNotes(p *lint.Pass) {
-	data, err := p.ReadFile(lint.NotesFile)
-	if err != nil {
-		p.Reportf(lint.NotesFile, 0, 0, "no build notes: write %s (how the package is built, what was decided and why)", lint.NotesFile)
+	file, text, ok := buildDocs(p)
+	if ok && (file != lint.NotesFile || hasProse(text)) {
 		return
 	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
-			return
-		}
+	_, err := p.ReadFile(lint.NotesFile)
+	switch {
+	case err == nil:
+		p.Reportf(lint.NotesFile, 1, 1, "the build notes are empty: say how the package is built and why")
+	case p.Exists(catalogFile):
+		p.Reportf(lint.NotesFile, 0, 0, "no build notes: write %s (how the package is built, what was decided and why)", lint.NotesFile)
+	default:
+		p.Reportf(lint.NotesFile, 0, 0, "no build notes: write %s, or document the build in README.md, BUILDING.md or docs/ (how the image is built, what was decided and why; at least %d words)", lint.NotesFile, minDocWords)
 	}
-	p.Reportf(lint.NotesFile, 1, 1, "the build notes are empty: say how the package is built and why")
 }
 
 // cleanErr turns a file error into a short reason without the machine's paths.

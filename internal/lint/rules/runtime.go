@@ -13,6 +13,7 @@ import (
 	"cpk/internal/cpk"
 	"cpk/internal/lint"
 	"cpk/internal/parse/dockerfile"
+	"cpk/internal/parse/nginx"
 	"cpk/internal/parse/shell"
 )
 
@@ -25,8 +26,9 @@ var runtimeRules = []*lint.Rule{
 	{
 		Code: "RT001", Title: "scripts the start script runs write only where the app may write", Severity: cpk.Error,
 		Doc: `SH007 checks the start script itself; the scripts it sources (source, .)
-or runs (by path, through bash or sh, gosu or exec), and the scripts
-supervisor programs run, face the same read-only root. cpk follows them
+or runs (by path, through bash or sh, gosu or exec), the scripts
+supervisor programs run, and the scripts given inline to bash -c, sh -c or
+su -c face the same read-only root. cpk follows them
 through the Dockerfile's COPY and ADD to the package's files and reads every
 write: redirections and here-documents, mkdir, touch, cp, mv, install, ln,
 tee, sed -i, chmod, chown, tar -C, curl -o… Paths resolve through the
@@ -120,13 +122,15 @@ Good:
 		Run: checkSwitchUsers,
 	},
 	{
-		Code: "RT005", Title: "the app listens on the manifest's httpPort", Severity: cpk.Error,
+		Code: "RT005", Title: "the app listens where the platform or nginx sends requests", Severity: cpk.Error,
 		Doc: `The platform sends every request and the health check to httpPort. When no
 web server of the package sits in front (NG002 checks nginx), the app
 itself must listen there. cpk reads the listen settings the package gives
 the app (--port, --bind host:port, --listen, PORT=… in the start script,
 supervisor programs, ENV and CMD) and reports when they all name another
-port and httpPort appears nowhere in the package's files.
+port and httpPort appears nowhere in the package's files. With nginx in
+front, the local ports it proxies to (proxy_pass http://127.0.0.1:PORT) are
+held against the same listen settings.
 
 Bad:
 
@@ -242,6 +246,54 @@ Good:
 
     DB_PASSWORD="${CLOUDRON_POSTGRESQL_PASSWORD}"`,
 		Run: checkRunCloudron,
+	},
+	{
+		Code: "RT011", Title: "the configuration supervisord starts with has a [supervisord] section", Severity: cpk.Error,
+		Doc: `supervisord refuses to start (".ini file does not include supervisord
+section") when the file given with -c (--configuration) has no
+[supervisord] section, which is also where its log and pid file are moved
+to /run. cpk reads the -c file the package ships; one that includes
+others ([include]) or is written at start (under /run or /tmp) is not
+judged. Without -c, supervisord uses the stock /etc/supervisor/supervisord.conf
+(SV002 checks its log).
+
+Bad:
+
+    exec /usr/bin/supervisord --nodaemon -c /app/pkg/supervisor.conf
+    # supervisor.conf: only [program:app]
+
+Good:
+
+    # supervisor.conf
+    [supervisord]
+    nodaemon=true
+    logfile=/run/supervisord.log
+    pidfile=/run/supervisord.pid
+
+    [program:app]
+    …`,
+		Run: checkSupervisordSectionShipped,
+	},
+	{
+		Code: "RT012", Title: "worker counts fit the manifest's memoryLimit", Severity: cpk.Warning,
+		Doc: `Each worker of a pre-forking server holds its own copy of the app: a Python
+or Ruby web worker rarely needs less than 64 MB. Workers × 64 MB above
+memoryLimit (RAM and swap together) get the app killed under load. cpk reads
+the worker counts given to gunicorn, uvicorn and puma (--workers, -w) and
+WEB_CONCURRENCY in the start script and the scripts it runs, supervisor
+programs and the Dockerfile's ENV and CMD; counts computed at start are not
+judged.
+
+Bad:
+
+    "memoryLimit": 268435456
+    exec gosu cloudron:cloudron gunicorn --workers 8 app.wsgi
+
+Good:
+
+    "memoryLimit": 1073741824
+    exec gosu cloudron:cloudron gunicorn --workers 8 app.wsgi`,
+		Run: checkWorkerCounts,
 	},
 }
 
@@ -367,11 +419,43 @@ func scriptWord(cmd []string) string {
 
 func checkHelperWrites(p *lint.Pass) {
 	for _, rs := range runScripts(p) {
-		if rs.via == "" {
-			continue // the start script itself is SH007's
+		if rs.via != "" { // the start script itself is SH007's
+			reportRuntimeWrites(p, rs.rel, rs.script, " ("+rs.via+")", nil)
 		}
-		reportRuntimeWrites(p, rs.rel, rs.script, " ("+rs.via+")")
+		for _, c := range rs.script.Commands {
+			w, ok := inlineScript(c)
+			if !ok {
+				continue
+			}
+			inner, err := shell.ParseWith([]byte(w.Value), shell.Options{Vars: imageEnv(p)})
+			if err != nil {
+				continue
+			}
+			pos := w.Pos
+			reportRuntimeWrites(p, rs.rel, inner, " (in the -c script of "+c.Args[0].Text+")", &pos)
+		}
 	}
+}
+
+// inlineScript returns the script string a command runs with -c: bash -c,
+// sh -c, su … -c (behind exec, gosu, env…).
+func inlineScript(c *shell.Command) (shell.Word, bool) {
+	shellSeen := false
+	for i, a := range c.Args {
+		if !a.Known {
+			return shell.Word{}, false
+		}
+		switch path.Base(a.Value) {
+		case "bash", "sh", "dash", "su":
+			shellSeen = true
+		case "-c":
+			if shellSeen && i+1 < len(c.Args) && c.Args[i+1].Known {
+				return c.Args[i+1], true
+			}
+			return shell.Word{}, false
+		}
+	}
+	return shell.Word{}, false
 }
 
 // --- RT002: stock server configurations -------------------------------
@@ -822,7 +906,7 @@ func listenPorts(text string) [][2]int {
 
 func checkAppPort(p *lint.Pass) {
 	_, mf := manifestDoc(p)
-	if mf == nil || mf.HTTPPort <= 0 || len(nginxConfig(p).roots) > 0 {
+	if mf == nil || mf.HTTPPort <= 0 {
 		return
 	}
 	type at struct {
@@ -868,30 +952,62 @@ func checkAppPort(p *lint.Pass) {
 	if len(found) == 0 {
 		return
 	}
-	for _, f := range found {
-		if f.port == mf.HTTPPort {
-			return
-		}
-	}
-	// httpPort named anywhere in what reaches the image (a proxy, a
-	// configuration the app reads): something may listen there.
-	num := regexp.MustCompile(`(^|[^0-9.])` + strconv.Itoa(mf.HTTPPort) + `($|[^0-9])`)
-	for _, rel := range p.Files() {
-		if rel == lint.ManifestFile || strings.HasSuffix(rel, ".md") || strings.HasPrefix(rel, "test/") || !scannedFile(rel) && !isShellName(p, rel) && !sniffable(rel) {
-			continue
-		}
-		if text, ok := packageText(p, rel); ok && num.MatchString(text) {
-			return
-		}
-	}
 	var ports []string
 	for _, f := range found {
 		ports = append(ports, strconv.Itoa(f.port))
 	}
 	slices.Sort(ports)
 	ports = slices.Compact(ports)
+	listened := func(port int) bool {
+		return slices.ContainsFunc(found, func(f at) bool { return f.port == port })
+	}
+	ng := nginxConfig(p)
+	if len(ng.roots) > 0 {
+		// nginx in front (NG002 checks its listen): the local ports it
+		// proxies to must be ones the app listens on.
+		ng.walk(func(d *nginx.Directive, _ []*nginx.Directive, _ *nginxRoot) {
+			if d.Name != "proxy_pass" {
+				return
+			}
+			m := localProxy.FindStringSubmatch(d.Arg(0))
+			if m == nil {
+				return
+			}
+			port, _ := strconv.Atoi(m[1])
+			if port == mf.HTTPPort || listened(port) || portNamed(p, port, true) {
+				return
+			}
+			ng.reportAt(p, d, 0, "nginx proxies to port %d, but the app is told to listen on %s and no other file of the package names %d: requests fail with 502; proxy to the app's port (or make the app listen on %d)", port, strings.Join(ports, ", "), port, port)
+		})
+		return
+	}
+	if listened(mf.HTTPPort) || portNamed(p, mf.HTTPPort, false) {
+		return
+	}
 	f := found[0]
 	p.Reportf(f.file, f.line, f.col, "the app is told to listen on %s, but the manifest's httpPort is %d, where the platform sends every request and the health check, and no file of the package names %d: listen on %d (or change httpPort)", strings.Join(ports, ", "), mf.HTTPPort, mf.HTTPPort, mf.HTTPPort)
+}
+
+var localProxy = regexp.MustCompile(`^https?://(?:127\.0\.0\.1|localhost|\[::1\]|0\.0\.0\.0):(\d+)(?:/|$)`)
+
+// portNamed reports whether a port number appears in what reaches the image
+// (a proxy, a configuration the app reads): something may listen there.
+// The manifest, documents and tests do not count, nor nginx's files when
+// skipNginx is set.
+func portNamed(p *lint.Pass, port int, skipNginx bool) bool {
+	num := regexp.MustCompile(`(^|[^0-9.])` + strconv.Itoa(port) + `($|[^0-9])`)
+	for _, rel := range p.Files() {
+		if rel == lint.ManifestFile || strings.HasSuffix(rel, ".md") || strings.HasPrefix(rel, "test/") || !scannedFile(rel) && !isShellName(p, rel) && !sniffable(rel) {
+			continue
+		}
+		if skipNginx && configKind(p, rel) == "nginx" {
+			continue
+		}
+		if text, ok := packageText(p, rel); ok && num.MatchString(text) {
+			return true
+		}
+	}
+	return false
 }
 
 func isShellName(p *lint.Pass, rel string) bool {
@@ -1180,8 +1296,9 @@ func unsetReads(p *lint.Pass) map[string]string {
 				if r.Default || r.Pos.Line < on || off != 0 && r.Pos.Line >= off || defined[r.Name] || guardedRef(r) {
 					continue
 				}
-				if g := optionalGroup(m, ports, r.Name); g != "" && guardedBy(r, m, ports, g) {
-					continue // inside a test of another variable of its group
+				if g := optionalGroup(m, ports, r.Name); g != "" && (guardedBy(r, m, ports, g) ||
+					afterEarlyExit(rs.script, r, func(name string) bool { return optionalGroup(m, ports, name) == g })) {
+					continue // inside a test of another variable of its group, or past an exit when it is empty
 				}
 				why := ""
 				if v, ok := platformEnv[r.Name]; ok {
@@ -1376,4 +1493,93 @@ func builtInImage(p *lint.Pass, v string) bool {
 		}
 	}
 	return false
+}
+
+// --- RT011: the -c file of supervisord ----------------------------------
+
+func checkSupervisordSectionShipped(p *lint.Pass) {
+	l := layout(p)
+	for _, launch := range serverLaunches(p, supervisordProgram) {
+		conf, ok := flagValue(launch.args, "-c", "--configuration")
+		if !ok || strings.ContainsAny(conf, "$%") {
+			continue
+		}
+		rel := l.byImage[path.Clean(conf)]
+		if rel == "" {
+			continue // the stock file, one written at start, or one cpk cannot see
+		}
+		for _, c := range supervisorConfigs(p) {
+			if c.rel != rel || c.file == nil {
+				continue
+			}
+			if c.file.Section("supervisord") == nil && c.file.Section("include") == nil {
+				p.Reportf(launch.file, launch.line, launch.col, "supervisord starts with %s (%s), which has no [supervisord] section: supervisord refuses to start (\".ini file does not include supervisord section\"); add [supervisord] with nodaemon=true, logfile=/run/supervisord.log and pidfile=/run/supervisord.pid", conf, rel)
+			}
+		}
+	}
+}
+
+// --- RT012: worker counts -------------------------------------------------
+
+const workerMemory = 64 << 20 // the least a Python or Ruby web worker needs
+
+var (
+	workerServer = regexp.MustCompile(`(?:^|[\s/])(gunicorn|uvicorn|puma|hypercorn)(?:$|\s)`)
+	workerFlag   = regexp.MustCompile(`(?:^|\s)(?:--workers|-w)(?:=|\s+)["']?(\d+)\b`)
+	concurrency  = regexp.MustCompile(`(?:^|[\s,"'])WEB_CONCURRENCY\s*=\s*["']?(\d+)\b`)
+)
+
+func checkWorkerCounts(p *lint.Pass) {
+	limit, ok := memoryLimitBytes(p)
+	if !ok {
+		return
+	}
+	scan := func(file string, locate func(off int) (int, int), text string) {
+		var counts [][2]int
+		if workerServer.MatchString(text) {
+			for _, m := range workerFlag.FindAllStringSubmatchIndex(text, -1) {
+				n, _ := strconv.Atoi(text[m[2]:m[3]])
+				counts = append(counts, [2]int{m[2], n})
+			}
+		}
+		for _, m := range concurrency.FindAllStringSubmatchIndex(text, -1) {
+			n, _ := strconv.Atoi(text[m[2]:m[3]])
+			counts = append(counts, [2]int{m[2], n})
+		}
+		for _, c := range counts {
+			if need := float64(c[1]) * workerMemory; need > limit {
+				line, col := locate(c[0])
+				p.Reportf(file, line, col, "%d workers need at least %s (64 MB each), but the manifest's memoryLimit gives the app %s, so it is killed under load: use fewer workers or raise memoryLimit", c[1], mb(need), mb(limit))
+			}
+		}
+	}
+	for _, rs := range runScripts(p) {
+		text, ok := packageText(p, rs.rel)
+		if !ok {
+			continue
+		}
+		for _, sl := range scriptLines(text) {
+			scan(rs.rel, sl.at, sl.text)
+		}
+	}
+	at := func(line, col int) func(int) (int, int) {
+		return func(int) (int, int) { return line, col }
+	}
+	for _, prog := range supervisorPrograms(p) {
+		for _, key := range []string{"command", "environment"} {
+			if k := prog.section.Get(key); k != nil {
+				scan(prog.file, at(k.ValueLine, k.ValueCol), k.Value)
+			}
+		}
+	}
+	df := p.Dockerfile()
+	if df == nil {
+		return
+	}
+	for _, e := range envValues(p) {
+		scan(df.Name, at(e.line, 0), e.name+"="+e.value)
+	}
+	if l := layout(p); len(l.cmd) > 0 {
+		scan(df.Name, at(l.cmdLine, 0), strings.Join(l.cmd, " "))
+	}
 }
