@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -255,7 +256,7 @@ func deployRun(ctx context.Context, g *Globals, opts deployOptions, d *deploy.De
 		if err != nil {
 			return err
 		}
-		return deployChecks(ctx, p, app, false, rep)
+		return deployChecks(ctx, p, raw, app, false, rep)
 	case opts.Update && existing == nil:
 		rep.Action = "update"
 		return none("update")
@@ -280,7 +281,7 @@ func deployRun(ctx context.Context, g *Globals, opts deployOptions, d *deploy.De
 		if err != nil {
 			return err
 		}
-		return deployChecks(ctx, p, app, false, rep)
+		return deployChecks(ctx, p, raw, app, false, rep)
 	}
 	rep.Action = "install"
 	fmt.Fprintf(g.IO.Err, "%s: installing %s at %s on %s\n", p.ID, image, loc, d.Client.Server())
@@ -291,18 +292,23 @@ func deployRun(ctx context.Context, g *Globals, opts deployOptions, d *deploy.De
 	if err != nil {
 		return err
 	}
-	return deployChecks(ctx, p, app, true, rep)
+	return deployChecks(ctx, p, raw, app, true, rep)
 }
 
 // deployChecks reports the healthy app and runs the package's HTTP checks
 // against its address (after a fresh install, its HTTP data actions first).
-func deployChecks(ctx context.Context, p build.Package, app *cloudronapi.App, fresh bool, rep *deployReport) error {
+func deployChecks(ctx context.Context, p build.Package, raw []byte, app *cloudronapi.App, fresh bool, rep *deployReport) error {
 	rep.AppID, rep.Address, rep.Version, rep.Health, rep.Location = app.ID, app.Address(), app.Manifest.Version, app.Health, app.Location()
 	pc, err := scenario.LoadChecks(p.Dir)
 	if err != nil {
 		return &ExitError{Code: ExitFindings, Err: err}
 	}
 	target := scenario.URLTarget{Base: app.Address()}
+	var m struct {
+		HealthCheckPath string `json:"healthCheckPath"`
+	}
+	_ = json.Unmarshal(raw, &m)
+	rep.Checks = append(rep.Checks, scenario.AddressCheck(ctx, target, app.Address(), m.HealthCheckPath))
 	complete := true
 	for _, a := range pc.Data {
 		if !a.HTTPOnly() {
@@ -336,9 +342,6 @@ func printDeploy(io *IO, format string, rep *deployReport) {
 			style = yellow
 		}
 		fmt.Fprintf(io.Err, "%s:   %s %s: %s\n", rep.App, io.paint(style, c.Status), c.Name, c.Message)
-	}
-	if rep.Error != "" {
-		fmt.Fprintf(io.Err, "%s: %s\n", rep.App, rep.Error)
 	}
 	t := &table{io: io}
 	if io.OutTTY {

@@ -54,8 +54,8 @@ func (l Location) Is(a *cloudronapi.App) bool {
 }
 
 func (l Location) String() string {
-	if l.Subdomain == "" {
-		return l.Domain
+	if l.Subdomain == "" || l.Domain == "" {
+		return l.Subdomain + l.Domain
 	}
 	return l.Subdomain + "." + l.Domain
 }
