@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -329,4 +331,211 @@ func leftovers(t *testing.T, e engine.Engine, appID string) []string {
 		}
 	}
 	return out
+}
+
+// TestAddonAcrossServes: an app whose data lives in the postgresql add-on
+// outlives its server. The server stops, then so do the app and the
+// PostgreSQL server (as after a reboot of the machine); the next server
+// starts PostgreSQL again with its data and the app afresh, and the app
+// still counts its note.
+func TestAddonAcrossServes(t *testing.T) {
+	e := basetest.Engine(t)
+	baseRef := basetest.Image(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	pkg, _ := filepath.Abs("testdata/pgnotes")
+	results, err := build.Build(ctx, []build.Package{{ID: "cpk-box-pgnotes", Dir: pkg}}, build.Options{Engine: e, StateDir: t.TempDir(),
+		Mapping: base.Mapping{Offline: true, LocalRef: baseRef}})
+	if err != nil || results[0].Status == build.Failed {
+		t.Fatalf("build: %v %+v", err, results)
+	}
+	dir := t.TempDir()
+	opts := box.Options{Engine: e, BaseImage: baseRef, StateDir: dir, Token: "s3cret", HealthTimeout: time.Minute, Log: testLog{t}}
+	b, err := box.Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		b.Close()
+		if _, err := box.Down(context.Background(), e, dir); err != nil {
+			t.Errorf("down: %v", err)
+		}
+		if left, _ := e.ListResources(context.Background(), map[string]string{runtime.LabelBox: dir}); len(left) > 0 {
+			t.Errorf("after down: %v", left)
+		}
+	}()
+	c := serve(t, b, "s3cret")
+	var inst struct {
+		ID     string `json:"id"`
+		TaskID int    `json:"taskId"`
+	}
+	if code := c.do("POST", "/apps", installBody(t, filepath.Join(pkg, "CloudronManifest.json"), results[0].Image, "notes"), &inst); code != http.StatusAccepted {
+		t.Fatalf("install: %d", code)
+	}
+	if task := c.wait(inst.TaskID, 5*time.Minute); !task.Success {
+		t.Fatalf("install: %+v", task)
+	}
+	addr := c.app(inst.ID).UpstreamURI
+	if got := notes(t, "POST", addr); got != "1" {
+		t.Fatalf("a note: %q", got)
+	}
+	b.Close()
+	// The machine "restarts": the app and the add-on server stop.
+	for _, role := range []string{"app", "addon"} {
+		cs, err := e.ListContainers(ctx, map[string]string{runtime.LabelBox: dir, runtime.LabelRole: role})
+		if err != nil || len(cs) == 0 {
+			t.Fatalf("the box's %s containers: %v %v", role, cs, err)
+		}
+		for _, ct := range cs {
+			if err := e.Stop(ctx, ct.Name, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if b, err = box.Open(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	c = serve(t, b, "s3cret")
+	app := c.app(inst.ID)
+	if app.InstallationState != "installed" || app.RunState != "running" || app.UpstreamURI != addr {
+		t.Fatalf("after the restart: %+v", app)
+	}
+	// The app turns healthy again on its own data.
+	deadline := time.Now().Add(time.Minute)
+	for c.app(inst.ID).Health != "healthy" && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+	}
+	if got := notes(t, "GET", addr); got != "1" {
+		t.Errorf("after the restart the app counts %q notes, not 1", got)
+	}
+}
+
+// notes asks the pgnotes app.
+func notes(t *testing.T, method, addr string) string {
+	t.Helper()
+	req, _ := http.NewRequest(method, addr+"/", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, addr, err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	_, _ = io.Copy(&b, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %d %s", method, addr, resp.StatusCode, b.String())
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// TestKilledServe: a server killed (SIGKILL) in the middle of an install
+// leaves its state naming everything it made, so cpk gc removes none of
+// it; the next server removes the half-installed app, and nothing of it
+// stays.
+func TestKilledServe(t *testing.T) {
+	e := basetest.Engine(t)
+	baseRef := basetest.Image(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	pkg, _ := filepath.Abs("../../apps/webhook")
+	results, err := build.Build(ctx, []build.Package{{ID: "webhook", Dir: pkg}}, build.Options{Engine: e, StateDir: t.TempDir(),
+		Mapping: base.Mapping{Offline: true, LocalRef: baseRef}})
+	if err != nil || results[0].Status == build.Failed {
+		t.Fatalf("build webhook: %v %+v", err, results)
+	}
+	dir := t.TempDir()
+	defer func() {
+		if _, err := box.Down(context.Background(), e, dir); err != nil {
+			t.Errorf("down: %v", err)
+		}
+	}()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBox$", "-test.v")
+	cmd.Env = append(os.Environ(), "CPK_BOX_HELPER=1", "CPK_HELPER_BASE="+baseRef, "CPK_HELPER_STATE="+dir,
+		"CPK_HELPER_IMAGE="+results[0].Image, "CPK_HELPER_MANIFEST="+filepath.Join(pkg, "CloudronManifest.json"))
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the app container runs: the install is under way.
+	for {
+		cs, _ := e.ListContainers(ctx, map[string]string{runtime.LabelBox: dir, runtime.LabelRole: "app"})
+		if len(cs) > 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			_ = cmd.Process.Kill()
+			t.Fatalf("the child never started the app:\n%s", out)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	made, err := e.ListResources(ctx, map[string]string{runtime.LabelBox: dir})
+	if err != nil || len(made) == 0 {
+		t.Fatalf("the killed server made nothing? %v %v", made, err)
+	}
+	gc, err := runtime.GC(ctx, e, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range gc.Removed {
+		if r.Labels[runtime.LabelBox] == dir {
+			t.Errorf("cpk gc would remove the killed box's %s %s", r.Kind, r.Name)
+		}
+	}
+	b, err := box.Open(ctx, box.Options{Engine: e, BaseImage: baseRef, StateDir: dir, Token: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	c := serve(t, b, "s3cret")
+	var apps struct {
+		Apps []appAnswer `json:"apps"`
+	}
+	if code := c.do("GET", "/apps", nil, &apps); code != http.StatusOK || len(apps.Apps) != 0 {
+		t.Errorf("the half-installed app is still there: %d %+v", code, apps)
+	}
+	var task taskAnswer
+	if code := c.do("GET", "/tasks/1", nil, &task); code != http.StatusOK || task.Success || task.Error == nil || !strings.Contains(task.Error.Message, "interrupted") {
+		t.Errorf("the install's task: %d %+v", code, task)
+	}
+	left, _ := e.ListResources(ctx, map[string]string{runtime.LabelBox: dir})
+	for _, r := range left {
+		if r.Kind != engine.KindNetwork {
+			t.Errorf("left after the next start: %s %s", r.Kind, r.Name)
+		}
+	}
+}
+
+// TestHelperBox is the child of TestKilledServe: it starts an install that
+// never turns healthy (its health check path answers 404) and waits to be
+// killed.
+func TestHelperBox(t *testing.T) {
+	if os.Getenv("CPK_BOX_HELPER") != "1" {
+		t.Skip("run by TestKilledServe")
+	}
+	e, err := engine.New(engine.Podman, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := box.Open(context.Background(), box.Options{Engine: e, BaseImage: os.Getenv("CPK_HELPER_BASE"), StateDir: os.Getenv("CPK_HELPER_STATE"),
+		Token: "s3cret", HealthTimeout: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := serve(t, b, "s3cret")
+	body := installBody(t, os.Getenv("CPK_HELPER_MANIFEST"), os.Getenv("CPK_HELPER_IMAGE"), "hook")
+	body["manifest"].(map[string]any)["healthCheckPath"] = "/no-such-page"
+	if code := c.do("POST", "/apps", body, nil); code != http.StatusAccepted {
+		t.Fatalf("install: %d", code)
+	}
+	time.Sleep(10 * time.Minute)
+}
+
+// testLog writes the box's log into the test's.
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

@@ -626,6 +626,19 @@ func (e *cliEngine) RemoveImage(ctx context.Context, ref string) error {
 	return ignoreMissing(err)
 }
 
+func (e *cliEngine) SaveImage(ctx context.Context, ref, path string) error {
+	_, err := e.lookup(ctx, e.saveArgs(ref, path)...)
+	return err
+}
+
+func (e *cliEngine) saveArgs(ref, path string) []string {
+	args := []string{"save", "--output", path}
+	if e.kind == Podman {
+		args = append(args, "--format", "docker-archive", "--quiet")
+	}
+	return append(args, ref)
+}
+
 // --- containers ---
 
 func (e *cliEngine) runArgs(spec RunSpec) []string {

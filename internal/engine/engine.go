@@ -38,6 +38,10 @@ type Engine interface {
 	UntagImage(ctx context.Context, ref string) error
 	// RemoveImage removes an image (and its tags); missing images are not an error.
 	RemoveImage(ctx context.Context, ref string) error
+	// SaveImage writes an image to a tarball at path in the docker-archive
+	// format (docker save): its config and uncompressed layers, what a
+	// registry push reads. ErrNotFound when the image does not exist.
+	SaveImage(ctx context.Context, ref, path string) error
 
 	// Run creates and starts a detached container and returns its id.
 	Run(ctx context.Context, spec RunSpec) (string, error)

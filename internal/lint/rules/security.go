@@ -192,14 +192,22 @@ func textLines(p *lint.Pass, keep func(rel string) bool, fn func(rel string, n i
 		if !keep(rel) {
 			continue
 		}
-		text, ok := packageText(p, rel)
-		if !ok {
-			continue
-		}
-		for i, l := range strings.Split(text, "\n") {
+		for i, l := range textFileLines(p, rel) {
 			fn(rel, i+1, l)
 		}
 	}
+}
+
+// textFileLines is a text file's lines (nil for a file that is not text),
+// split once per pass for every rule that reads them.
+func textFileLines(p *lint.Pass, rel string) []string {
+	return p.Memo("rules:lines:"+rel, func() any {
+		text, ok := packageText(p, rel)
+		if !ok {
+			return []string(nil)
+		}
+		return strings.Split(text, "\n")
+	}).([]string)
 }
 
 func runeCol(line string, offset int) int {
@@ -571,6 +579,9 @@ func checkPipeToShell(p *lint.Pass) {
 			continue // DF009 reports unverified downloads of the Dockerfile
 		}
 		for _, l := range src.lines {
+			if !strings.Contains(l.text, "curl") && !strings.Contains(l.text, "wget") {
+				continue // every pattern needs one of them: a cheap filter
+			}
 			for _, re := range pipeToShell {
 				if loc := re.FindStringIndex(l.text); loc != nil {
 					line, col := l.at(loc[0])
