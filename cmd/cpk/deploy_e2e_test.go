@@ -100,7 +100,7 @@ func TestDeployToBox(t *testing.T) {
 		}
 	}
 	// Deployed again: an update of the app at the location.
-	rep := deploy(t, ctx, repo, 0, "webhook", "--server", server)
+	rep := deploy(t, ctx, repo, 0, "webhook", "--server", server, "--offline")
 	if rep.Action != "update" {
 		t.Errorf("a second deploy: %+v", rep)
 	}
@@ -118,7 +118,7 @@ func TestDeployToBox(t *testing.T) {
 	var out, errb testenv.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- cli.Main(ictx, cli.Test(&out, &errb), []string{"--root", repo, "deploy", "webhook", "--server", server, "--location", "hooks-interrupted"})
+		done <- cli.Main(ictx, cli.Test(&out, &errb), []string{"--root", repo, "deploy", "webhook", "--server", server, "--location", "hooks-interrupted", "--offline"})
 	}()
 	for !strings.Contains(errb.String(), "install: app ") {
 		select {
