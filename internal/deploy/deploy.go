@@ -270,7 +270,7 @@ func (d *Deployer) cleanup(ctx context.Context, appID string) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 	defer cancel()
 	var err error
-	for try := 0; try < 10; try++ {
+	for {
 		var tid string
 		tid, err = d.Client.UninstallApp(cctx, appID)
 		if err == nil {
@@ -279,7 +279,8 @@ func (d *Deployer) cleanup(ctx context.Context, appID string) error {
 		if cloudronapi.NotFound(err) {
 			return nil
 		}
-		// A server may refuse while its own task still runs (409): again.
+		// A server may refuse while its own task still runs (409): ask
+		// again until it takes it.
 		var ae *cloudronapi.APIError
 		if !errors.As(err, &ae) || ae.Status != 409 {
 			return err
@@ -287,10 +288,9 @@ func (d *Deployer) cleanup(ctx context.Context, appID string) error {
 		select {
 		case <-cctx.Done():
 			return err
-		case <-time.After(time.Second):
+		case <-time.After(2 * time.Second):
 		}
 	}
-	return err
 }
 
 // Update updates an installed app to a manifest (dockerImage set).
