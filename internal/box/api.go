@@ -49,6 +49,12 @@ func (b *Box) Handler() http.Handler {
 	route("GET /backups", b.listBackups)
 	route("POST /backups/create", b.createBackups)
 	route("GET /tasks/{taskId}", b.getTask)
+	route("GET /domains", func(w http.ResponseWriter, _ *http.Request) {
+		// One domain, whose names resolve nowhere: the apps are reached at
+		// their upstreamUri.
+		writeJSON(w, http.StatusOK, map[string]any{"domains": []map[string]any{
+			{"domain": b.st.Domain, "zoneName": b.st.Domain, "provider": "noop", "config": map[string]any{}}}})
+	})
 	mux.Handle(Prefix+"/", b.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("%s %s is not served by cpk's development box", r.Method, r.URL.Path))
 	})))

@@ -182,6 +182,14 @@ func TestRequests(t *testing.T) {
 		t.Errorf("status: %d %+v", code, status)
 	}
 
+	var domains struct {
+		Domains []struct {
+			Domain string `json:"domain"`
+		} `json:"domains"`
+	}
+	if code := c.do("GET", "/domains", nil, &domains); code != http.StatusOK || len(domains.Domains) != 1 || domains.Domains[0].Domain != runtime.DefaultDomain {
+		t.Errorf("domains: %d %+v", code, domains)
+	}
 	if code := c.do("GET", "/apps/no-such-app", nil, &ae); code != http.StatusNotFound || !strings.Contains(ae.Message, "no-such-app") {
 		t.Errorf("unknown app: %d %+v", code, ae)
 	}

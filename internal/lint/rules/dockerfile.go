@@ -297,20 +297,23 @@ Good:
 		Run: checkAptUpgrade,
 	},
 	{
-		Code: "DF015", Title: "local files are copied with COPY", Severity: cpk.Warning,
-		Doc: `ADD does more than copy: it unpacks local tar archives and fetches URLs.
-For a plain local file use COPY; an ADD of an archive to a file name unpacks
-it into a folder of that name instead of copying it.
+		Code: "DF015", Title: "ADD of a local archive unpacks it where meant", Severity: cpk.Warning,
+		Doc: `ADD does more than copy: it unpacks local tar archives and fetches URLs. An
+ADD of a plain local file is a COPY and harmless; what matters is an archive:
+ADD of an archive to a file name unpacks it into a folder of that name
+instead of copying it. The rule decides from each ADD of the Dockerfile and
+reports it once, however many sources it has; URLs are DF008's and DF009's
+(pinned and verified downloads).
 
 Bad:
 
-    ADD start.sh /app/pkg/
     ADD vendor.tar.gz /tmp/vendor.tar.gz
 
 Good:
 
-    COPY start.sh /app/pkg/
-    ADD vendor.tar.gz /app/code/vendor/      (unpacking is meant)`,
+    COPY vendor.tar.gz /tmp/vendor.tar.gz      (the archive itself)
+    ADD vendor.tar.gz /app/code/vendor/      (unpacking is meant)
+    ADD start.sh /app/pkg/                   (a plain file: the same as COPY)`,
 		Run: checkAddLocal,
 	},
 	{
@@ -1636,18 +1639,15 @@ func checkAddLocal(p *lint.Pass) {
 				continue
 			}
 			line := dockerfile.Line(c)
+			if !archiveExt.MatchString(a.DestPath) || strings.HasSuffix(a.DestPath, "/") {
+				continue
+			}
 			for _, src := range a.SourcePaths {
-				if isRemote(src) || isGitURL(src) {
+				if isRemote(src) || isGitURL(src) || !archiveExt.MatchString(src) {
 					continue
 				}
-				col := colOf(p, line, src)
-				if archiveExt.MatchString(src) {
-					if archiveExt.MatchString(a.DestPath) && !strings.HasSuffix(a.DestPath, "/") {
-						p.Reportf(df.Name, line, col, "ADD %s %s unpacks the archive into a folder named %s: use COPY to copy the archive itself", src, a.DestPath, path.Base(a.DestPath))
-					}
-					continue
-				}
-				p.Reportf(df.Name, line, col, "ADD %s copies a local file: use COPY, which does only that", src)
+				p.Reportf(df.Name, line, colOf(p, line, src), "ADD %s %s unpacks the archive into a folder named %s: use COPY to copy the archive itself", src, a.DestPath, path.Base(a.DestPath))
+				break // once per instruction
 			}
 		}
 	}

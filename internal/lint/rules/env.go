@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -187,9 +186,7 @@ func loadEnvFacts(p *lint.Pass) *envFacts {
 			}
 			scanText(facts, rel, data, refs)
 			if !isStart && !isShellFile(rel, data) {
-				for _, m := range setsName.FindAllStringSubmatch(string(data), -1) {
-					facts.Defined[m[1]+m[2]+m[3]] = true
-				}
+				setNames(string(data), facts.Defined)
 			}
 		}
 		if _, f := dockerFile(p); f != nil {
@@ -205,11 +202,41 @@ func loadEnvFacts(p *lint.Pass) *envFacts {
 	}).(*envFacts)
 }
 
-// setsName matches a CLOUDRON_ name that a file sets rather than reads: an
-// assignment in an environment file or supervisor's environment= (NAME=…),
-// process.env.NAME = …, os.environ['NAME'] = …, os.environ.setdefault('NAME',
-// ENV['NAME'] = …, putenv('NAME=…').
-var setsName = regexp.MustCompile(`(?m)(?:^\s*(?:export\s+)?|environment\s*=\s*(?:[A-Za-z0-9_]+="[^"]*",\s*)*|putenv\(\s*["'])(CLOUDRON_[A-Z0-9_]+)=|(?:process\.env\.|environ\[\s*["']|ENV\[\s*["']|\$_ENV\[\s*["'])(CLOUDRON_[A-Z0-9_]+)(?:["']\s*\])?\s*=[^=]|setdefault\(\s*["'](CLOUDRON_[A-Z0-9_]+)`)
+// setNames adds to defined the CLOUDRON_ names that a file (not a shell
+// script) sets rather than reads: an assignment in an environment file or
+// supervisor's environment= (NAME=…), process.env.NAME = …,
+// os.environ['NAME'] = …, os.environ.setdefault('NAME', …), ENV['NAME'] = …,
+// putenv('NAME=…').
+func setNames(text string, defined map[string]bool) {
+	for off := 0; ; {
+		i := strings.Index(text[off:], "CLOUDRON_")
+		if i < 0 {
+			return
+		}
+		a := off + i
+		b := a + len("CLOUDRON_")
+		for b < len(text) && (text[b] >= 'A' && text[b] <= 'Z' || text[b] >= '0' && text[b] <= '9' || text[b] == '_') {
+			b++
+		}
+		off = b
+		name := text[a:b]
+		lineStart := strings.LastIndexByte(text[:a], '\n') + 1
+		before := text[lineStart:a]
+		after := strings.TrimLeft(text[b:], `'"] `)
+		assigns := strings.HasPrefix(after, "=") && !strings.HasPrefix(after, "==")
+		quoted := strings.TrimRight(before, `'"`)
+		switch {
+		case strings.HasSuffix(quoted, "setdefault("), strings.HasSuffix(strings.TrimSpace(quoted), "setdefault("):
+			defined[name] = true
+		case !assigns:
+		case strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(before), "export")) == "",
+			strings.HasSuffix(before, "process.env."),
+			strings.HasSuffix(quoted, "environ["), strings.HasSuffix(quoted, "ENV["), strings.HasSuffix(quoted, "putenv("),
+			strings.Contains(before, "environment") && strings.Contains(before, "="):
+			defined[name] = true
+		}
+	}
+}
 
 // nameLineKey turns a name into a map key component.
 func nameLineKey(name string) int {
@@ -304,6 +331,10 @@ Good:
 the manifest declares the addon; otherwise the app starts without a database,
 mail server or directory.
 
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
+
 Bad:
 
     "addons": { "localstorage": {} }
@@ -319,6 +350,10 @@ Good:
 		Doc: `An addon that sets variables but whose variables no package file reads is
 provisioned (and backed up) for nothing, or the app is not connected to it:
 pass its variables to the app.
+
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
 
 Bad:
 
@@ -379,6 +414,10 @@ CLOUDRON_MYSQL_DATABASE_PREFIX with multipleDatabases (which removes
 CLOUDRON_MYSQL_URL and CLOUDRON_MYSQL_DATABASE), CLOUDRON_ALIAS_DOMAINS with
 multiDomain.
 
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
+
 Bad:
 
     "addons": { "sendmail": {} }
@@ -396,6 +435,10 @@ legacy oauth addon's CLOUDRON_OAUTH_*, and the 2019 names of the email addon
 (CLOUDRON_MAIL_SIEVE_*, CLOUDRON_MAIL_DOMAINS). Current platforms may not set
 them.
 
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
+
 Bad:
 
     ADMIN="${CLOUDRON_ADMIN_EMAIL}"
@@ -410,6 +453,10 @@ Good:
 		Doc: `A tcpPorts or udpPorts entry without containerPort is published on the port
 the user chooses, inside the container too: the app must listen on $KEY. If
 no package file reads the variable, the app listens somewhere else.
+
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
 
 Bad:
 

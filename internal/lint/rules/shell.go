@@ -515,6 +515,13 @@ func wrapperScript(p *lint.Pass, c *shell.Command) (string, bool) {
 	return rel, err == nil && isShellFile(rel, data)
 }
 
+// shellBuiltins are commands exec cannot run: "exec NAME" is no fix for them.
+var shellBuiltins = map[string]bool{
+	"echo": true, "printf": true, "true": true, "false": true, ":": true, "cd": true, "source": true, ".": true,
+	"eval": true, "set": true, "export": true, "unset": true, "shift": true, "read": true, "test": true, "[": true,
+	"[[": true, "trap": true, "local": true, "declare": true, "readonly": true, "wait": true, "pushd": true, "popd": true,
+}
+
 // trapWait reports whether a script ends by waiting for its children with a
 // trap that passes signals on: trap '…' TERM and a final wait.
 func trapWait(sc *shell.Script, c *shell.Command) bool {
@@ -556,7 +563,14 @@ func checkLastExec(p *lint.Pass) {
 		if len(c.Args) > 0 {
 			what = c.Args[0].Text
 		}
-		p.Reportf(e.file, c.Pos.Line, c.Pos.Col, "the start script ends with %s without exec: bash stays PID 1 and does not pass SIGTERM on; write exec %s", what, strings.TrimSpace(wordsText(c)))
+		fix := "write exec " + strings.TrimSpace(wordsText(c))
+		switch n := c.Name(); {
+		case n == "wait":
+			fix = "exec the app instead, or pass signals on to the children first (trap 'kill -TERM \"$pid\"' TERM INT before the wait)"
+		case shellBuiltins[n] || len(c.Args) == 0 || !c.Args[0].Known:
+			fix = "end it with exec gosu cloudron:cloudron <the server>" // exec cannot run a builtin or function
+		}
+		p.Reportf(e.file, c.Pos.Line, c.Pos.Col, "the start script ends with %s without exec: bash stays PID 1 and does not pass SIGTERM on; %s", what, fix)
 	}
 	if !complete {
 		p.Reportf(incomplete.file, incomplete.cmd.Pos.Line, incomplete.cmd.Pos.Col, "the start script can end without starting the app (an if without else, or a loop): make every path end with exec")

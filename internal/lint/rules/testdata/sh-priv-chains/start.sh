@@ -28,7 +28,14 @@ root)
     exec node /app/code/server.js # want "SH005 exec node runs the app as root"
     ;;
 nowait)
-    gosu cloudron:cloudron node /app/code/server.js # want "SH004 the start script ends with gosu without exec"
+    gosu cloudron:cloudron node /app/code/server.js # want "SH004 the start script ends with gosu without exec.*write exec gosu cloudron:cloudron node"
+    ;;
+background)
+    gosu cloudron:cloudron node /app/code/server.js &
+    wait # want "SH004 the start script ends with wait without exec.*trap 'kill -TERM"
+    ;;
+echo)
+    echo "unknown mode" # want "SH004 the start script ends with echo without exec.*end it with exec gosu cloudron:cloudron <the server>"
     ;;
 *)
     exec /usr/bin/supervisord --configuration /etc/supervisor/supervisord.conf --nodaemon
