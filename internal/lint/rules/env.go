@@ -265,6 +265,9 @@ func scanText(facts *envFacts, rel string, data []byte, refs map[[2]int]bool) {
 				line = line[:j]
 			}
 		}
+		if rel == lint.ManifestFile && strings.Contains(line, `"file://`) {
+			continue // a file reference (file://NAME), not a variable
+		}
 		if j := strings.Index(line, "/etc/certs/tls_"); j >= 0 {
 			facts.TLSFiles = append(facts.TLSFiles, envUse{Name: "/etc/certs", File: rel, Line: i + 1, Col: j + 1})
 		}
@@ -313,7 +316,8 @@ CI workflows, tests, fixtures, docs, development compose files, lockfiles,
 translations and stylesheets are not read. Names the package sets itself
 (ENV, ARG, shell assignments, NAME=… in environment files and supervisor's
 environment=, process.env.NAME = …, os.environ['NAME'] = …) are not
-platform variables. "Did you mean" is offered only for a name a small edit
+platform variables, and a file://NAME value of the manifest names a file.
+"Did you mean" is offered only for a name a small edit
 away from a real variable.
 
 Bad:
