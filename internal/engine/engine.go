@@ -1,8 +1,11 @@
 // Package engine is the container engine behind cpk's own verbs: build an
 // image, inspect it, run a container, exec, logs, stop, remove, networks,
-// volumes, lists by label. Podman and docker implement it by driving their
-// command lines; every subprocess goes through one Runner, which honours
-// the context, captures stderr into a typed *Error and redacts secrets.
+// volumes, lists by label. Two implementations: one talks to the engine's
+// Docker-compatible REST API on its local socket (podman's is started by
+// cpk when none answers, see OpenAPI), the other drives the podman or
+// docker command line; every subprocess goes through one Runner, which
+// honours the context, captures stderr into a typed *Error and redacts
+// secrets. Image builds always run on the command line.
 //
 // Remote engines are reached the engines' own way: CONTAINER_HOST for
 // podman, DOCKER_HOST (or a docker context) for docker; cpk passes the
@@ -72,6 +75,11 @@ type Engine interface {
 	// ListResources returns the containers, networks and volumes carrying
 	// the labels, each with all its labels: what cpk gc looks at.
 	ListResources(ctx context.Context, labels map[string]string) ([]Resource, error)
+	// RemoveLabelled removes, in a few calls, every container (running or
+	// not, with its anonymous volumes), then every network, then every
+	// volume carrying the labels, and returns what it removed: the end of
+	// a run. Resources that vanish meanwhile are not an error.
+	RemoveLabelled(ctx context.Context, labels map[string]string) ([]Resource, error)
 }
 
 // ContainerInfo is a container's state as inspected.
