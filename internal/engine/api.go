@@ -217,12 +217,20 @@ func (e *apiEngine) createOptions(spec RunSpec) (client.ContainerCreateOptions, 
 		}
 	}
 	for _, m := range spec.Volumes {
+		if m.Source == "" {
+			if cfg.Volumes == nil {
+				cfg.Volumes = map[string]struct{}{}
+			}
+			cfg.Volumes[m.Target] = struct{}{}
+			continue
+		}
 		b := m.Source + ":" + m.Target
 		if m.ReadOnly {
 			b += ":ro"
 		}
 		hc.Binds = append(hc.Binds, b)
 	}
+	hc.VolumesFrom = spec.VolumesFrom
 	if len(spec.Ports) > 0 {
 		cfg.ExposedPorts = network.PortSet{}
 		hc.PortBindings = network.PortMap{}

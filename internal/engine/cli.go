@@ -657,11 +657,17 @@ func (e *cliEngine) runArgs(spec RunSpec) []string {
 		args = append(args, "--tmpfs", t)
 	}
 	for _, m := range spec.Volumes {
-		v := m.Source + ":" + m.Target
+		v := m.Target
+		if m.Source != "" {
+			v = m.Source + ":" + m.Target
+		}
 		if m.ReadOnly {
 			v += ":ro"
 		}
 		args = append(args, "--volume", v)
+	}
+	for _, c := range spec.VolumesFrom {
+		args = append(args, "--volumes-from", c)
 	}
 	if spec.Network != "" {
 		args = append(args, "--network", spec.Network)

@@ -15,10 +15,20 @@ type Counter struct {
 	Engine
 	mu     sync.Mutex
 	counts map[string]int
+	took   map[string]time.Duration
 }
 
 // NewCounter wraps e.
-func NewCounter(e Engine) *Counter { return &Counter{Engine: e, counts: map[string]int{}} }
+func NewCounter(e Engine) *Counter {
+	return &Counter{Engine: e, counts: map[string]int{}, took: map[string]time.Duration{}}
+}
+
+// Took returns the time spent in the calls so far by verb.
+func (c *Counter) Took() map[string]time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.took)
+}
 
 // Counts returns the calls so far by verb.
 func (c *Counter) Counts() map[string]int {
@@ -52,133 +62,140 @@ func (c *Counter) Since(before map[string]int) map[string]int {
 // Unwrap is the counted engine.
 func (c *Counter) Unwrap() Engine { return c.Engine }
 
-func (c *Counter) count(verb string) {
+// count counts a call; call the function it returns when the call ends.
+func (c *Counter) count(verb string) func() {
+	start := time.Now()
 	c.mu.Lock()
 	c.counts[verb]++
 	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		c.took[verb] += time.Since(start)
+		c.mu.Unlock()
+	}
 }
 
 func (c *Counter) Info(ctx context.Context) (*Info, error) {
-	c.count("info")
+	defer c.count("info")()
 	return c.Engine.Info(ctx)
 }
 
 func (c *Counter) BuildImage(ctx context.Context, spec BuildSpec) (string, error) {
-	c.count("build")
+	defer c.count("build")()
 	return c.Engine.BuildImage(ctx, spec)
 }
 
 func (c *Counter) ImportImage(ctx context.Context, spec ImportSpec) (string, error) {
-	c.count("import")
+	defer c.count("import")()
 	return c.Engine.ImportImage(ctx, spec)
 }
 
 func (c *Counter) InspectImage(ctx context.Context, ref string) (*Image, error) {
-	c.count("image-inspect")
+	defer c.count("image-inspect")()
 	return c.Engine.InspectImage(ctx, ref)
 }
 
 func (c *Counter) ListImages(ctx context.Context, f ImageFilter) ([]Image, error) {
-	c.count("images")
+	defer c.count("images")()
 	return c.Engine.ListImages(ctx, f)
 }
 
 func (c *Counter) TagImage(ctx context.Context, image, ref string) error {
-	c.count("tag")
+	defer c.count("tag")()
 	return c.Engine.TagImage(ctx, image, ref)
 }
 
 func (c *Counter) UntagImage(ctx context.Context, ref string) error {
-	c.count("untag")
+	defer c.count("untag")()
 	return c.Engine.UntagImage(ctx, ref)
 }
 
 func (c *Counter) RemoveImage(ctx context.Context, ref string) error {
-	c.count("rmi")
+	defer c.count("rmi")()
 	return c.Engine.RemoveImage(ctx, ref)
 }
 
 func (c *Counter) Run(ctx context.Context, spec RunSpec) (string, error) {
-	c.count("run")
+	defer c.count("run")()
 	return c.Engine.Run(ctx, spec)
 }
 
 func (c *Counter) Exec(ctx context.Context, container string, spec ExecSpec) (*ExecResult, error) {
-	c.count("exec")
+	defer c.count("exec")()
 	return c.Engine.Exec(ctx, container, spec)
 }
 
 func (c *Counter) Logs(ctx context.Context, container string, spec LogsSpec, w io.Writer) error {
-	c.count("logs")
+	defer c.count("logs")()
 	return c.Engine.Logs(ctx, container, spec, w)
 }
 
 func (c *Counter) Stop(ctx context.Context, container string, grace time.Duration) error {
-	c.count("stop")
+	defer c.count("stop")()
 	return c.Engine.Stop(ctx, container, grace)
 }
 
 func (c *Counter) Remove(ctx context.Context, container string) error {
-	c.count("rm")
+	defer c.count("rm")()
 	return c.Engine.Remove(ctx, container)
 }
 
 func (c *Counter) ListContainers(ctx context.Context, labels map[string]string) ([]Container, error) {
-	c.count("ps")
+	defer c.count("ps")()
 	return c.Engine.ListContainers(ctx, labels)
 }
 
 func (c *Counter) InspectContainer(ctx context.Context, container string) (*ContainerInfo, error) {
-	c.count("inspect")
+	defer c.count("inspect")()
 	return c.Engine.InspectContainer(ctx, container)
 }
 
 func (c *Counter) Diff(ctx context.Context, container string) ([]Change, error) {
-	c.count("diff")
+	defer c.count("diff")()
 	return c.Engine.Diff(ctx, container)
 }
 
 func (c *Counter) CreateNetwork(ctx context.Context, spec NetworkSpec) error {
-	c.count("network-create")
+	defer c.count("network-create")()
 	return c.Engine.CreateNetwork(ctx, spec)
 }
 
 func (c *Counter) RemoveNetwork(ctx context.Context, name string) error {
-	c.count("network-rm")
+	defer c.count("network-rm")()
 	return c.Engine.RemoveNetwork(ctx, name)
 }
 
 func (c *Counter) ListNetworks(ctx context.Context, labels map[string]string) ([]string, error) {
-	c.count("network-ls")
+	defer c.count("network-ls")()
 	return c.Engine.ListNetworks(ctx, labels)
 }
 
 func (c *Counter) InspectNetwork(ctx context.Context, name string) (*NetworkInfo, error) {
-	c.count("network-inspect")
+	defer c.count("network-inspect")()
 	return c.Engine.InspectNetwork(ctx, name)
 }
 
 func (c *Counter) CreateVolume(ctx context.Context, spec VolumeSpec) error {
-	c.count("volume-create")
+	defer c.count("volume-create")()
 	return c.Engine.CreateVolume(ctx, spec)
 }
 
 func (c *Counter) RemoveVolume(ctx context.Context, name string) error {
-	c.count("volume-rm")
+	defer c.count("volume-rm")()
 	return c.Engine.RemoveVolume(ctx, name)
 }
 
 func (c *Counter) ListVolumes(ctx context.Context, labels map[string]string) ([]string, error) {
-	c.count("volume-ls")
+	defer c.count("volume-ls")()
 	return c.Engine.ListVolumes(ctx, labels)
 }
 
 func (c *Counter) ListResources(ctx context.Context, labels map[string]string) ([]Resource, error) {
-	c.count("resources")
+	defer c.count("resources")()
 	return c.Engine.ListResources(ctx, labels)
 }
 
 func (c *Counter) RemoveLabelled(ctx context.Context, labels map[string]string) ([]Resource, error) {
-	c.count("remove-labelled")
+	defer c.count("remove-labelled")()
 	return c.Engine.RemoveLabelled(ctx, labels)
 }

@@ -195,6 +195,9 @@ type RunSpec struct {
 	Aliases  []string // network aliases (needs Network)
 	Ports    []Port
 	Volumes  []Mount
+	// VolumesFrom mounts every volume of these containers, at the same
+	// places (the platform's scheduler tasks share their app's).
+	VolumesFrom []string
 	Tmpfs    []string // paths, optionally path:options
 	ReadOnly bool     // read-only root filesystem
 	// Memory is the RAM limit in bytes; MemorySwap the RAM+swap limit
@@ -214,9 +217,11 @@ type Port struct {
 	Protocol      string // tcp (default) or udp
 }
 
-// Mount is a named volume or a host folder mounted into a container.
+// Mount is a named volume, a host folder, or (without Source) an
+// anonymous volume mounted into a container. An anonymous volume is fresh
+// and goes with its container.
 type Mount struct {
-	Source   string // volume name or absolute host path
+	Source   string // volume name, absolute host path, or "" (anonymous)
 	Target   string
 	ReadOnly bool
 }

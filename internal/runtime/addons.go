@@ -187,7 +187,7 @@ func (b *Box) service(ctx context.Context, s serviceSpec) (*service, error) {
 		return nil, err
 	}
 	name := "cpk-" + b.RunID + "-" + s.kind
-	b.OnClose("container "+name, func(ctx context.Context) error { return b.Engine.Remove(ctx, name) })
+	b.own("container "+name, func(ctx context.Context) error { return b.Engine.Remove(ctx, name) })
 	b.logf("start the %s service %s", s.kind, name)
 	if _, err := b.Engine.Run(ctx, engine.RunSpec{Name: name, Image: img, Cmd: s.cmd, Env: s.env, Labels: b.Labels("addon"),
 		Hostname: s.aliases[0], Network: b.Network, Aliases: s.aliases}); err != nil {

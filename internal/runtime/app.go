@@ -44,7 +44,6 @@ type App struct {
 	addonEnv   map[string]string
 	portEnv    map[string]string
 	ports      []engine.Port
-	volumes    []string // this container's /tmp and /run volumes
 	seq        int
 	creds      *credentials
 	setUp      map[string]bool // add-ons set up
@@ -181,7 +180,9 @@ func Capabilities(m manifest.Manifest) (add []string, devices []string) {
 	return add, devices
 }
 
-// Spec is the app container as the platform runs it (§11).
+// Spec is the app container as the platform runs it (§11). /tmp and /run
+// are anonymous volumes, fresh for each container and removed with it
+// (§2, the platform's own way), unless vols names two volumes for them.
 func (a *App) Spec(name string, vols []string) engine.RunSpec {
 	limit := MemoryLimit(a.Manifest)
 	caps, devices := Capabilities(a.Manifest)
@@ -189,7 +190,10 @@ func (a *App) Spec(name string, vols []string) engine.RunSpec {
 		Name: name, Image: a.Image, Cmd: a.Cmd, Env: a.Env(), Labels: a.box.Labels("app"),
 		Hostname: a.ID, Network: a.box.Network, Aliases: []string{a.ID},
 		ReadOnly: !a.ReadWrite, CPUShares: 512, CapDrop: []string{"ALL"}, CapAdd: caps, Devices: devices, TTY: true,
-		Volumes: []engine.Mount{{Source: vols[0], Target: "/tmp"}, {Source: vols[1], Target: "/run"}},
+		Volumes: []engine.Mount{{Target: "/tmp"}, {Target: "/run"}},
+	}
+	if len(vols) == 2 {
+		spec.Volumes = []engine.Mount{{Source: vols[0], Target: "/tmp"}, {Source: vols[1], Target: "/run"}}
 	}
 	spec.Labels["io.cpk.appid"] = a.ID
 	if limit > 0 {
@@ -219,19 +223,10 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.seq++
 	name := fmt.Sprintf("%s-%d", a.ID, a.seq)
-	var vols []string
-	for _, dir := range []string{"tmp", "run"} {
-		v := fmt.Sprintf("%s-%s-%d", a.ID, dir, a.seq)
-		if err := a.box.createVolume(ctx, v, "app"); err != nil {
-			return err
-		}
-		vols = append(vols, v)
-	}
-	a.volumes = vols
-	a.box.OnClose("container "+name, func(ctx context.Context) error { return a.box.Engine.Remove(ctx, name) })
+	a.box.own("container "+name, func(ctx context.Context) error { return a.box.Engine.Remove(ctx, name) })
 	a.box.logf("start %s from %s (%s)", name, a.Image, a.FQDN())
 	a.Started = time.Now()
-	if _, err := a.box.Engine.Run(ctx, a.Spec(name, vols)); err != nil {
+	if _, err := a.box.Engine.Run(ctx, a.Spec(name, nil)); err != nil {
 		_ = a.box.Engine.Remove(context.WithoutCancel(ctx), name)
 		return fmt.Errorf("start the app container: %w", err)
 	}
@@ -251,7 +246,7 @@ func (a *App) Start(ctx context.Context) error {
 
 // createVolume creates a labelled volume and registers its removal.
 func (b *Box) createVolume(ctx context.Context, name, role string) error {
-	b.OnClose("volume "+name, func(ctx context.Context) error { return b.Engine.RemoveVolume(ctx, name) })
+	b.own("volume "+name, func(ctx context.Context) error { return b.Engine.RemoveVolume(ctx, name) })
 	if err := b.Engine.CreateVolume(ctx, engine.VolumeSpec{Name: name, Labels: b.Labels(role)}); err != nil {
 		return fmt.Errorf("create the volume %s: %w", name, err)
 	}
@@ -387,17 +382,15 @@ func (a *App) Stop(ctx context.Context) (StopResult, error) {
 	return res, a.removeContainer(ctx)
 }
 
-// removeContainer removes the current container and its /tmp and /run.
+// removeContainer removes the current container and, with it, its /tmp
+// and /run.
 func (a *App) removeContainer(ctx context.Context) error {
-	var errs []error
+	var err error
 	if a.Container != "" {
-		errs = append(errs, a.box.Engine.Remove(ctx, a.Container))
+		err = a.box.Engine.Remove(ctx, a.Container)
 	}
-	for _, v := range a.volumes {
-		errs = append(errs, a.box.Engine.RemoveVolume(ctx, v))
-	}
-	a.Container, a.volumes, a.HostPort = "", nil, 0
-	return errors.Join(errs...)
+	a.Container, a.HostPort = "", 0
+	return err
 }
 
 // Restart stops the app (measured) and starts a fresh container.
@@ -492,7 +485,7 @@ func (a *App) State(ctx context.Context) (*engine.ContainerInfo, error) {
 // credentials: the read-only diagnosis runs it with a writable root.
 func (a *App) Clone() *App {
 	c := *a
-	c.Container, c.volumes, c.HostPort = "", nil, 0
+	c.Container, c.HostPort = "", 0
 	c.seq = a.seq + 100
 	return &c
 }

@@ -63,7 +63,7 @@ func Conformance(t *testing.T, e engine.Engine, img string) {
 		Cmd:      []string{"sh", "-c", "mkdir -p /tmp/www && echo hello-cpk > /tmp/www/index.html && echo started; echo oops >&2; exec python3 -m http.server 8000 --directory /tmp/www"},
 		Env:      map[string]string{"GREETING": "hi", "APP_SECRET_TOKEN": "s3cr3t-value"},
 		ReadOnly: true, Tmpfs: []string{"/tmp", "/run"},
-		Volumes: []engine.Mount{{Source: volName, Target: "/app/data"}},
+		Volumes: []engine.Mount{{Source: volName, Target: "/app/data"}, {Target: "/scratch"}},
 		Network: netName, Aliases: []string{"webalias"},
 		Ports:  []engine.Port{{HostIP: "127.0.0.1", HostPort: port, ContainerPort: 8000}, {HostIP: "127.0.0.1", ContainerPort: 9000}},
 		Memory: 128 << 20, MemorySwap: 256 << 20, CPUShares: 512,
@@ -101,8 +101,24 @@ func Conformance(t *testing.T, e engine.Engine, img string) {
 		}
 		return res
 	}
-	if res := sh(web, "echo x > /app/data/f && echo y > /run/f && cat /app/data/f /run/f && echo $GREETING"); res.ExitCode != 0 || string(res.Stdout) != "x\ny\nhi\n" {
+	if res := sh(web, "echo x > /app/data/f && echo y > /run/f && echo z > /scratch/f && cat /app/data/f /run/f /scratch/f && echo $GREETING"); res.ExitCode != 0 || string(res.Stdout) != "x\ny\nz\nhi\n" {
 		t.Errorf("writable paths and env: exit %d %q %q", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	// A sibling with the web container's volumes (a scheduler task).
+	sib := "cpk-test-" + id + "-sibling"
+	if _, err := e.Run(ctx, engine.RunSpec{Name: sib, Image: img, Labels: labels, Cmd: []string{"sh", "-c", "cat /app/data/f /scratch/f; exit 3"}, VolumesFrom: []string{web}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		info, err := e.InspectContainer(ctx, sib)
+		return err == nil && info.State == "exited" && info.ExitCode == 3
+	}, "the sibling to exit with 3")
+	var sibOut bytes.Buffer
+	if err := e.Logs(ctx, sib, engine.LogsSpec{}, &sibOut); err != nil || sibOut.String() != "x\nz\n" {
+		t.Errorf("the sibling's view of the web container's volumes: %q %v", sibOut.String(), err)
+	}
+	if err := e.Remove(ctx, sib); err != nil {
+		t.Error(err)
 	}
 	for _, p := range []string{"/app/code/nope", "/var/tmp/nope"} {
 		if res := sh(web, "touch "+p); res.ExitCode == 0 || !strings.Contains(string(res.Stderr), "Read-only") {
