@@ -26,7 +26,7 @@ type Globals struct {
 	// engines are the engines opened by this invocation: Main closes them
 	// (a podman service cpk started stops with cpk).
 	engines []engine.Engine
-	DB     string // --db: the results store; CPK_DB, else .cpk/results.db
+	DB      string // --db: the results store; CPK_DB, else .cpk/results.db
 }
 
 // rootDir returns the repository root, finding it when not given.

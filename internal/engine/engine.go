@@ -198,8 +198,8 @@ type RunSpec struct {
 	// VolumesFrom mounts every volume of these containers, at the same
 	// places (the platform's scheduler tasks share their app's).
 	VolumesFrom []string
-	Tmpfs    []string // paths, optionally path:options
-	ReadOnly bool     // read-only root filesystem
+	Tmpfs       []string // paths, optionally path:options
+	ReadOnly    bool     // read-only root filesystem
 	// Memory is the RAM limit in bytes; MemorySwap the RAM+swap limit
 	// (-1 unlimited swap). 0 leaves the engine's default.
 	Memory, MemorySwap int64

@@ -396,3 +396,14 @@ func (d *daemon) stop(grace time.Duration) {
 		<-d.done
 	}
 }
+
+// kill ends the daemon's whole process group at once (SIGKILL: no trap
+// runs) and waits for it.
+func (d *daemon) kill() {
+	if d.exited() {
+		return
+	}
+	cleanupGroup(d.cmd)
+	_ = d.cmd.Process.Kill()
+	<-d.done
+}

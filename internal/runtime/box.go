@@ -8,7 +8,9 @@
 // Everything a Box creates carries the labels io.cpk.run, io.cpk.app,
 // io.cpk.pid and io.cpk.host, and its removal is registered the moment it
 // is created: Close removes it all, on success, failure, timeout or Ctrl-C
-// (with a fresh context), unless the box keeps it for debugging.
+// (with a fresh context, in one batch by the run's label), unless the box
+// keeps it for debugging. A watch removes it too when cpk is killed
+// before Close (engine.Reap).
 package runtime
 
 import (
@@ -68,6 +70,9 @@ type Box struct {
 	Gateway string // the network's gateway: CLOUDRON_PROXY_IP
 	labels  map[string]string
 	cleanup Cleanup
+	// unwatch ends the watch that removes the run's resources if cpk dies
+	// before Close (engine.Reap); nil with Keep.
+	unwatch func()
 
 	mu       sync.Mutex
 	services map[string]*service
@@ -108,6 +113,14 @@ func New(ctx context.Context, o Options) (*Box, error) {
 	}
 	if err := os.MkdirAll(b.StateDir, 0o755); err != nil {
 		return nil, err
+	}
+	if !o.Keep {
+		// A killed cpk (SIGKILL) runs no clean-up: the watch does.
+		unwatch, err := engine.Reap(o.Engine, map[string]string{LabelRun: b.RunID})
+		if err != nil {
+			return nil, err
+		}
+		b.unwatch = unwatch
 	}
 	b.Network = "cpk-" + b.RunID
 	b.own("network "+b.Network, func(ctx context.Context) error { return b.Engine.RemoveNetwork(ctx, b.Network) })
@@ -156,6 +169,9 @@ func (b *Box) Close(ctx context.Context) error {
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
+	if b.unwatch != nil {
+		defer b.unwatch()
+	}
 	return b.cleanup.Run(cctx, func(ctx context.Context) error {
 		_, err := b.Engine.RemoveLabelled(ctx, map[string]string{LabelRun: b.RunID})
 		return err
