@@ -29,6 +29,14 @@ var allowed = map[string][]string{
 	"upstream/version":  {},
 	"git":               {"engine"},
 	"manifest":          {"cpk"},
+	// The Cloudron REST API: its published description (data only) and
+	// the contract that checks exchanges against it.
+	"cloudronapi/openapi":  {},
+	"cloudronapi/contract": {"cloudronapi/openapi"},
+	// The API client knows the domain only; its stand-in server for tests
+	// checks itself with the contract.
+	"cloudronapi":              {},
+	"cloudronapi/cloudrontest": {"cloudronapi/contract"},
 	// Services.
 	"evidence":      {"cpk", "fsx"},
 	"catalog":       {"cpk", "evidence", "fsx"},
@@ -42,11 +50,12 @@ var allowed = map[string][]string{
 	"base/basetest": {"base", "engine", "testenv"},
 	"build":         {"base", "cpk", "engine", "fsx", "steps"},
 	"runtime":       {"engine", "fsx", "manifest"},
-	"scenario":      {"base", "build", "cpk", "engine", "evidence", "fsx", "git", "manifest", "runtime", "steps"},
+	"deploy":        {"cloudronapi"},
+	"scenario":      {"base", "build", "cloudronapi", "cpk", "deploy", "engine", "evidence", "fsx", "git", "manifest", "runtime", "steps"},
 	"ci":            {"catalog", "cpk", "docs", "evidence", "fsx", "git", "lint", "manifest", "status"},
 	"web":           {"catalog", "cpk", "status"},
 	// The command layer may use every service; only cmd/cpk uses it.
-	"cli": {"base", "build", "bump", "catalog", "ci", "cpk", "docs", "engine", "evidence", "fsx", "git", "lint", "lint/rules",
+	"cli": {"base", "build", "bump", "catalog", "ci", "cloudronapi", "cpk", "deploy", "docs", "engine", "evidence", "fsx", "git", "lint", "lint/rules",
 		"manifest", "runtime", "scaffold", "scenario", "status", "store", "upstream", "web"},
 }
 

@@ -106,6 +106,7 @@ Start with:
   cpk build [APP...|--all]       build package images (only what changed)
   cpk test [APP...]              the lifecycle test in an emulated Cloudron
   cpk gc                         remove what dead test runs left behind
+  cpk deploy APP --server URL    install or update a package on a Cloudron (REST API)
   cpk history [APP]              recorded lint, build, test and upstream runs
   cpk serve                      the dashboard: catalog, application pages, progress
   cpk docs                       regenerate package READMEs and reference pages
@@ -155,7 +156,7 @@ func newRoot(io *IO) (*cobra.Command, *Globals) {
 	root.AddCommand(newBuildCmd(g))
 	root.AddCommand(newUpstreamCmd(g))
 	root.AddCommand(newHistoryCmd(g), newServeCmd(g))
-	root.AddCommand(newTestCmd(g))
+	root.AddCommand(newTestCmd(g), newDeployCmd(g))
 	root.AddCommand(newGCCmd(g))
 	root.AddCommand(newNewCmd(g))
 	root.AddCommand(newVersionCmd(g))
