@@ -49,6 +49,7 @@ type App struct {
 	setUp      map[string]bool // add-ons set up
 	Started    time.Time       // when the current container was started
 	HealthTook time.Duration   // how long the last WaitHealthy waited
+	StartTook  time.Duration   // how long the engine took to start the current container
 }
 
 // NewAppID returns a platform-style app id (a random UUID).
@@ -226,7 +227,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.box.own("container "+name, func(ctx context.Context) error { return a.box.Engine.Remove(ctx, name) })
 	a.box.logf("start %s from %s (%s)", name, a.Image, a.FQDN())
 	a.Started = time.Now()
-	if _, err := a.box.Engine.Run(ctx, a.Spec(name, nil)); err != nil {
+	_, err := a.box.Engine.Run(ctx, a.Spec(name, nil))
+	a.StartTook = time.Since(a.Started)
+	if err != nil {
 		_ = a.box.Engine.Remove(context.WithoutCancel(ctx), name)
 		return fmt.Errorf("start the app container: %w", err)
 	}

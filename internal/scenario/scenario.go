@@ -113,10 +113,13 @@ type StepResult struct {
 	Name    string      `json:"name"`
 	Outcome cpk.Outcome `json:"outcome"`
 	Seconds float64     `json:"seconds"`
-	// AppSeconds is the part spent waiting for the app: starting until
-	// healthy, stopping.
+	// AppSeconds is the part spent waiting for the app: starting its
+	// container until it is healthy, stopping it.
 	AppSeconds float64 `json:"appSeconds"`
-	Message    string  `json:"message,omitempty"`
+	// StartSeconds is the part of AppSeconds the engine took to create
+	// and start the app's containers.
+	StartSeconds float64 `json:"startSeconds,omitempty"`
+	Message      string  `json:"message,omitempty"`
 	Checks     []Check `json:"checks,omitempty"`
 	// EngineCalls counts the engine calls the step made, by verb.
 	EngineCalls map[string]int `json:"engineCalls,omitempty"`
@@ -455,7 +458,8 @@ func (s *state) startFresh(ctx context.Context, app *runtime.App) error {
 // "healthy" check; on failure it runs the diagnosis.
 func (s *state) waitHealthy(ctx context.Context, app *runtime.App) error {
 	probe, err := app.WaitHealthy(ctx, 0)
-	s.cur.AppSeconds += app.HealthTook.Seconds()
+	s.cur.AppSeconds += app.StartTook.Seconds() + app.HealthTook.Seconds()
+	s.cur.StartSeconds += app.StartTook.Seconds()
 	c := Check{Name: "healthy"}
 	switch {
 	case ctx.Err() != nil:
