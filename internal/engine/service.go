@@ -169,7 +169,8 @@ type service struct {
 }
 
 func startService(ctx context.Context, program string, r *Runner) (*service, error) {
-	dir, err := os.MkdirTemp("", "cpk-podman-")
+	sweepServiceDirs()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("cpk-podman-%d-", os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -180,6 +181,21 @@ func startService(ctx context.Context, program string, r *Runner) (*service, err
 	}
 	go s.keepAlive()
 	return s, nil
+}
+
+// sweepServiceDirs removes the socket folders that killed cpk processes
+// left behind (their services are gone with them).
+func sweepServiceDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "cpk-podman-*-*"))
+	for _, d := range dirs {
+		f := strings.Split(filepath.Base(d), "-")
+		if len(f) != 4 {
+			continue
+		}
+		if pid, err := strconv.Atoi(f[2]); err == nil && pid > 0 && !pidAlive(pid) {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 // ensure starts the service unless it runs, and waits for its socket.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -136,5 +137,15 @@ func TestServiceDiesWithCPK(t *testing.T) {
 	if !waitGone(pid) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 		t.Fatalf("podman service %d outlived the killed process that started it", pid)
+	}
+	// Its socket folder goes when the next service starts.
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("cpk-podman-%d-*", cmd.Process.Pid)))
+	if len(dirs) != 1 {
+		t.Fatalf("the killed process's socket folder: %v", dirs)
+	}
+	e, _ := openService(t)
+	_ = Close(e)
+	if _, err := os.Stat(dirs[0]); !os.IsNotExist(err) {
+		t.Errorf("the killed process's socket folder %s is still there: %v", dirs[0], err)
 	}
 }

@@ -120,7 +120,7 @@ type StepResult struct {
 	// and start the app's containers.
 	StartSeconds float64 `json:"startSeconds,omitempty"`
 	Message      string  `json:"message,omitempty"`
-	Checks     []Check `json:"checks,omitempty"`
+	Checks       []Check `json:"checks,omitempty"`
 	// EngineCalls counts the engine calls the step made, by verb.
 	EngineCalls map[string]int `json:"engineCalls,omitempty"`
 }
