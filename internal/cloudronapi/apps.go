@@ -26,7 +26,10 @@ type App struct {
 	Subdomain         string          `json:"subdomain"`
 	Domain            string          `json:"domain"`
 	FQDN              string          `json:"fqdn"`
-	Manifest          AppManifest     `json:"manifest"`
+	// UpstreamURI is where cpk box serves the app on its machine
+	// (http://127.0.0.1:PORT); a real Cloudron sets it only for proxy apps.
+	UpstreamURI string      `json:"upstreamUri,omitempty"`
+	Manifest    AppManifest `json:"manifest"`
 }
 
 // AppManifest is the part of an app's manifest cpk reads.
@@ -79,9 +82,13 @@ func (a *App) Location() string {
 }
 
 // Address is where the app answers: https://FQDN on a real Cloudron; a
-// local server (cpk box) reports a loopback address, with its port,
-// answered over plain http.
+// local server reports a loopback address, with its port, answered over
+// plain http: cpk box serve as the app's upstreamUri (its fqdn is the app's
+// name on the box's domain), others as the fqdn itself.
 func (a *App) Address() string {
+	if u, err := url.Parse(a.UpstreamURI); err == nil && u.Scheme == "http" && IsLoopback(u.Hostname()) {
+		return strings.TrimSuffix(a.UpstreamURI, "/")
+	}
 	host := a.FQDN
 	if host == "" {
 		host = a.Location()

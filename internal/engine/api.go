@@ -89,7 +89,7 @@ func (e *apiEngine) Info(ctx context.Context) (*Info, error) {
 	return info, err
 }
 
-// --- images: builds and imports on the command line ---
+// --- images: builds, imports and saves on the command line ---
 
 func (e *apiEngine) BuildImage(ctx context.Context, spec BuildSpec) (string, error) {
 	return e.cli.BuildImage(ctx, spec)
@@ -97,6 +97,11 @@ func (e *apiEngine) BuildImage(ctx context.Context, spec BuildSpec) (string, err
 
 func (e *apiEngine) ImportImage(ctx context.Context, spec ImportSpec) (string, error) {
 	return e.cli.ImportImage(ctx, spec)
+}
+
+// SaveImage writes a docker-archive with the engine's command, like builds.
+func (e *apiEngine) SaveImage(ctx context.Context, ref, path string) error {
+	return e.cli.SaveImage(ctx, ref, path)
 }
 
 func (e *apiEngine) InspectImage(ctx context.Context, ref string) (*Image, error) {
@@ -412,7 +417,7 @@ func (e *apiEngine) Logs(ctx context.Context, ctr string, spec LogsSpec, w io.Wr
 	if err != nil {
 		return err
 	}
-	opts := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true}
+	opts := client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: spec.Timestamps}
 	if spec.Tail > 0 {
 		opts.Tail = strconv.Itoa(spec.Tail)
 	}
@@ -430,6 +435,11 @@ func (e *apiEngine) Logs(ctx context.Context, ctr string, spec LogsSpec, w io.Wr
 		_, err = stdcopy.StdCopy(w, w, r)
 	}
 	return e.fail(ctx, "logs", ctr, err)
+}
+
+func (e *apiEngine) Start(ctx context.Context, ctr string) error {
+	_, err := e.c.ContainerStart(ctx, ctr, client.ContainerStartOptions{})
+	return e.fail(ctx, "start", ctr, err)
 }
 
 func (e *apiEngine) Stop(ctx context.Context, ctr string, grace time.Duration) error {

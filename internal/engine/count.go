@@ -115,6 +115,16 @@ func (c *Counter) RemoveImage(ctx context.Context, ref string) error {
 	return c.Engine.RemoveImage(ctx, ref)
 }
 
+func (c *Counter) SaveImage(ctx context.Context, ref, path string) error {
+	defer c.count("save")()
+	return c.Engine.SaveImage(ctx, ref, path)
+}
+
+func (c *Counter) Start(ctx context.Context, container string) error {
+	defer c.count("start")()
+	return c.Engine.Start(ctx, container)
+}
+
 func (c *Counter) Run(ctx context.Context, spec RunSpec) (string, error) {
 	defer c.count("run")()
 	return c.Engine.Run(ctx, spec)

@@ -167,6 +167,14 @@ func Conformance(t *testing.T, e engine.Engine, img string) {
 	if err := e.Logs(ctx, web, engine.LogsSpec{Tail: 1}, &logs); err != nil || strings.Count(strings.TrimSpace(logs.String()), "\n") != 0 {
 		t.Errorf("logs, the last line: %v %q", err, logs.String())
 	}
+	logs.Reset()
+	if err := e.Logs(ctx, web, engine.LogsSpec{Timestamps: true}, &logs); err != nil {
+		t.Errorf("logs with timestamps: %v", err)
+	} else if first, _, _ := strings.Cut(logs.String(), " "); !strings.HasPrefix(first, time.Now().UTC().Format("2006-")) && !strings.HasPrefix(first, time.Now().Format("2006-")) {
+		t.Errorf("logs with timestamps: %q", logs.String())
+	} else if _, err := time.Parse(time.RFC3339Nano, first); err != nil {
+		t.Errorf("logs with timestamps: %q: %v", first, err)
+	}
 	cs, err := e.ListContainers(ctx, labels)
 	if err != nil || len(cs) != 2 {
 		t.Fatalf("containers by label: %+v %v", cs, err)
@@ -201,6 +209,16 @@ func Conformance(t *testing.T, e engine.Engine, img string) {
 	}
 	if err := e.Stop(ctx, "cpk-test-"+id+"-nosuch", time.Second); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("stop a missing container: %v", err)
+	}
+	// Started again as it was created.
+	if err := e.Start(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := e.InspectContainer(ctx, client); err != nil || !info.Running {
+		t.Errorf("a container started again: %+v %v", info, err)
+	}
+	if err := e.Start(ctx, "cpk-test-"+id+"-nosuch"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("start a missing container: %v", err)
 	}
 
 	// Diff: what a container wrote in its own filesystem.

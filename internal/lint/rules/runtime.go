@@ -474,37 +474,50 @@ type serverLaunch struct {
 // matches re.
 func serverLaunches(p *lint.Pass, re *regexp.Regexp) []serverLaunch {
 	var out []serverLaunch
-	add := func(words []string, file string, line, col int) {
-		for _, cmd := range commandsIn(words) {
-			i := programOf(cmd)
-			if i < 0 || !re.MatchString(path.Base(cmd[i])) {
-				continue
-			}
-			out = append(out, serverLaunch{file, line, col, path.Base(cmd[i]), cmd[i+1:], cmd[:i]})
+	for _, l := range allLaunches(p) {
+		if re.MatchString(l.prog) {
+			out = append(out, l)
 		}
-	}
-	for _, rs := range runScripts(p) {
-		for _, c := range rs.script.Commands {
-			if c.Subst || len(c.Args) == 0 {
-				continue
-			}
-			words := make([]string, len(c.Args))
-			for i, a := range c.Args {
-				words[i] = a.Value
-			}
-			add(words, rs.rel, c.Pos.Line, c.Pos.Col)
-		}
-	}
-	for _, prog := range supervisorPrograms(p) {
-		if k := prog.section.Get("command"); k != nil {
-			add(commandWords(k.Value), prog.file, k.ValueLine, k.ValueCol)
-		}
-	}
-	l := layout(p)
-	if df := p.Dockerfile(); df != nil && len(l.cmd) > 0 {
-		add(l.cmd, df.Name, l.cmdLine, 0)
 	}
 	return out
+}
+
+// allLaunches lists every simple command of the run-time scripts,
+// supervisor programs and the CMD, with the program it runs (computed once
+// per pass).
+func allLaunches(p *lint.Pass) []serverLaunch {
+	return p.Memo("rt:launches", func() any {
+		var out []serverLaunch
+		add := func(words []string, file string, line, col int) {
+			for _, cmd := range commandsIn(words) {
+				if i := programOf(cmd); i >= 0 {
+					out = append(out, serverLaunch{file, line, col, path.Base(cmd[i]), cmd[i+1:], cmd[:i]})
+				}
+			}
+		}
+		for _, rs := range runScripts(p) {
+			for _, c := range rs.script.Commands {
+				if c.Subst || len(c.Args) == 0 {
+					continue
+				}
+				words := make([]string, len(c.Args))
+				for i, a := range c.Args {
+					words[i] = a.Value
+				}
+				add(words, rs.rel, c.Pos.Line, c.Pos.Col)
+			}
+		}
+		for _, prog := range supervisorPrograms(p) {
+			if k := prog.section.Get("command"); k != nil {
+				add(commandWords(k.Value), prog.file, k.ValueLine, k.ValueCol)
+			}
+		}
+		l := layout(p)
+		if df := p.Dockerfile(); df != nil && len(l.cmd) > 0 {
+			add(l.cmd, df.Name, l.cmdLine, 0)
+		}
+		return out
+	}).([]serverLaunch)
 }
 
 var (
@@ -517,6 +530,14 @@ var (
 // runText is the text of the RUN commands of every stage, and of the
 // run-time scripts.
 func runTexts(p *lint.Pass) (runs, scripts string) {
+	t := p.Memo("rt:texts", func() any {
+		r, s := joinRunTexts(p)
+		return [2]string{r, s}
+	}).([2]string)
+	return t[0], t[1]
+}
+
+func joinRunTexts(p *lint.Pass) (runs, scripts string) {
 	var b strings.Builder
 	for _, r := range layout(p).allRuns {
 		b.WriteString(r.text)
@@ -579,9 +600,9 @@ func checkStockServers(p *lint.Pass) {
 			apacheOwn = true
 		}
 	}
-	if !apacheOwn && !strings.Contains(runs, "ErrorLog") && !strings.Contains(runs, "APACHE_LOG_DIR") && !relinks(runs, "/var/log/apache2") &&
-		!strings.Contains(scripts, "APACHE_LOG_DIR") && !imageEnvSets(p, "APACHE_LOG_DIR") {
-		for _, s := range serverLaunches(p, apacheProgram) {
+	if launches := serverLaunches(p, apacheProgram); len(launches) > 0 && !apacheOwn && !strings.Contains(runs, "ErrorLog") && !strings.Contains(runs, "APACHE_LOG_DIR") && !relinks(runs, "/var/log/apache2") &&
+		!strings.Contains(scripts, "APACHE_LOG_DIR") && !imageEnvSets(p, "APACHE_LOG_DIR") && !imageTextMatches(p, goodErrorLog) {
+		for _, s := range launches {
 			if c, ok := configArg(s.args, "-f"); ok && c != "/etc/apache2/apache2.conf" {
 				continue
 			}
@@ -598,8 +619,8 @@ func checkStockServers(p *lint.Pass) {
 			fpmOwn = true
 		}
 	}
-	if !fpmOwn && !strings.Contains(runs, "error_log") && !relinks(runs, "/var/log") && !strings.Contains(scripts, "error_log") {
-		for _, s := range serverLaunches(p, fpmProgram) {
+	if launches := serverLaunches(p, fpmProgram); len(launches) > 0 && !fpmOwn && !strings.Contains(runs, "error_log") && !relinks(runs, "/var/log") && !strings.Contains(scripts, "error_log") && !imageTextMatches(p, goodFpmLog) {
+		for _, s := range launches {
 			if _, ok := configArg(s.args, "-y", "--fpm-config"); ok {
 				continue
 			}
@@ -609,6 +630,25 @@ func checkStockServers(p *lint.Pass) {
 			report(s, "%s runs with the stock error_log in /var/log, on the read-only filesystem, so it does not start: set error_log = /dev/stderr in php-fpm.conf (RUN sed -e 's,^error_log.*,error_log = /dev/stderr,' -i /etc/php/*/fpm/php-fpm.conf)", s.prog)
 		}
 	}
+}
+
+var (
+	goodErrorLog = regexp.MustCompile(`(?mi)^\s*ErrorLog\s+["']?(\||/dev/std|/proc/self/fd/|/run/|/tmp/|syslog)`)
+	goodFpmLog   = regexp.MustCompile(`(?m)^\s*(?:php_admin_value\[)?error_log\]?\s*=\s*["']?(/dev/std|/proc/self/fd/|/run/|/tmp/|syslog)`)
+)
+
+// imageTextMatches reports whether a text file of the package that reaches
+// the image matches re.
+func imageTextMatches(p *lint.Pass, re *regexp.Regexp) bool {
+	for _, rel := range p.Files() {
+		if !inImage(p, rel) || isDockerfile(p, rel) || rel == lint.ManifestFile {
+			continue
+		}
+		if text, ok := packageText(p, rel); ok && re.MatchString(text) {
+			return true
+		}
+	}
+	return false
 }
 
 // imageEnvSets reports whether an ENV of the final stage sets name.
@@ -720,6 +760,9 @@ func checkMemoryFlags(p *lint.Pass) {
 		return
 	}
 	scan := func(file string, line, col int, text string) {
+		if !strings.Contains(text, "-Xm") && !strings.Contains(text, "old") {
+			return
+		}
 		for _, m := range memoryFlag.FindAllStringSubmatchIndex(text, -1) {
 			sub := make([]string, 5)
 			for i := range sub {
@@ -739,6 +782,9 @@ func checkMemoryFlags(p *lint.Pass) {
 	for _, rs := range runScripts(p) {
 		text, ok := packageText(p, rs.rel)
 		if !ok {
+			continue
+		}
+		if !strings.Contains(text, "-Xm") && !strings.Contains(text, "old") {
 			continue
 		}
 		for _, sl := range scriptLines(text) {
@@ -894,6 +940,9 @@ var (
 // listenPorts finds the ports a text gives the app: the offset of each
 // match and its port.
 func listenPorts(text string) [][2]int {
+	if !mayListen(text) {
+		return nil // no flag, no assignment: skip the regular expressions
+	}
 	var out [][2]int
 	for _, re := range []*regexp.Regexp{listenFlag, bindFlag, portAssign} {
 		for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
@@ -902,6 +951,16 @@ func listenPorts(text string) [][2]int {
 		}
 	}
 	return out
+}
+
+// mayListen reports whether a text may hold a listen setting.
+func mayListen(text string) bool {
+	for _, w := range []string{"port", "PORT", "Port", "bind", "listen", "addr", "-b"} {
+		if strings.Contains(text, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func checkAppPort(p *lint.Pass) {
@@ -917,7 +976,7 @@ func checkAppPort(p *lint.Pass) {
 	var found []at
 	for _, rs := range runScripts(p) {
 		text, ok := packageText(p, rs.rel)
-		if !ok {
+		if !ok || !mayListen(text) {
 			continue
 		}
 		for _, sl := range scriptLines(text) {
@@ -1136,9 +1195,9 @@ func checkCmdBypass(p *lint.Pass) {
 		return
 	}
 	l := layout(p)
-	var starts []string // image paths of the package's start.sh
+	var starts []string // image paths of the package's start.sh (beside the Dockerfile)
 	for _, c := range l.copies {
-		if path.Base(c.src) == "start.sh" {
+		if path.Base(c.src) == "start.sh" && path.Dir(c.src) == path.Dir(df.Name) {
 			starts = append(starts, c.dest)
 		}
 	}
@@ -1296,8 +1355,9 @@ func unsetReads(p *lint.Pass) map[string]string {
 				if r.Default || r.Pos.Line < on || off != 0 && r.Pos.Line >= off || defined[r.Name] || guardedRef(r) {
 					continue
 				}
-				if g := optionalGroup(m, ports, r.Name); g != "" && guardedBy(r, m, ports, g) {
-					continue // inside a test of another variable of its group
+				if g := optionalGroup(m, ports, r.Name); g != "" && (guardedBy(r, m, ports, g) ||
+					afterEarlyExit(rs.script, r, func(name string) bool { return optionalGroup(m, ports, name) == g })) {
+					continue // inside a test of another variable of its group, or past an exit when it is empty
 				}
 				why := ""
 				if v, ok := platformEnv[r.Name]; ok {
@@ -1534,6 +1594,9 @@ func checkWorkerCounts(p *lint.Pass) {
 		return
 	}
 	scan := func(file string, locate func(off int) (int, int), text string) {
+		if !strings.Contains(text, "-w") && !strings.Contains(text, "WEB_CONCURRENCY") {
+			return
+		}
 		var counts [][2]int
 		if workerServer.MatchString(text) {
 			for _, m := range workerFlag.FindAllStringSubmatchIndex(text, -1) {
@@ -1555,6 +1618,9 @@ func checkWorkerCounts(p *lint.Pass) {
 	for _, rs := range runScripts(p) {
 		text, ok := packageText(p, rs.rel)
 		if !ok {
+			continue
+		}
+		if !strings.Contains(text, "-w") && !strings.Contains(text, "WEB_CONCURRENCY") {
 			continue
 		}
 		for _, sl := range scriptLines(text) {
