@@ -44,13 +44,13 @@ type App struct {
 	// Raw is the manifest as written (config.json of backups).
 	Raw json.RawMessage
 
-	addonEnv   map[string]string
-	portEnv    map[string]string
-	ports      []engine.Port
+	addonEnv map[string]string
+	portEnv  map[string]string
+	ports    []engine.Port
 	// volumes are named /tmp and /run volumes of a container an earlier
 	// cpk made (adopted from its record); cpk's own are anonymous.
-	volumes []string
-	seq     int
+	volumes    []string
+	seq        int
 	creds      *credentials
 	setUp      map[string]bool // add-ons set up
 	Started    time.Time       // when the current container was started
