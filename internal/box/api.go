@@ -49,6 +49,12 @@ func (b *Box) Handler() http.Handler {
 	route("GET /backups", b.listBackups)
 	route("POST /backups/create", b.createBackups)
 	route("GET /tasks/{taskId}", b.getTask)
+	route("GET /domains", func(w http.ResponseWriter, _ *http.Request) {
+		// One domain, whose names resolve nowhere: the apps are reached at
+		// their upstreamUri.
+		writeJSON(w, http.StatusOK, map[string]any{"domains": []map[string]any{
+			{"domain": b.st.Domain, "zoneName": b.st.Domain, "provider": "noop", "config": map[string]any{}}}})
+	})
 	mux.Handle(Prefix+"/", b.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("%s %s is not served by cpk's development box", r.Method, r.URL.Path))
 	})))
@@ -362,8 +368,6 @@ func (b *Box) install(w http.ResponseWriter, r *http.Request) {
 		err := a.Install(ctx)
 		if err == nil {
 			b.pin(a)
-			p.say(60, "waiting for the app to be healthy at %s", a.HealthURL())
-			err = b.waitHealthy(ctx, a)
 		}
 		if err != nil {
 			// A failed install leaves nothing behind.
@@ -493,8 +497,7 @@ func (b *Box) restart(w http.ResponseWriter, r *http.Request) {
 			return a, err
 		}
 		b.pin(a)
-		p.say(70, "waiting for the app to be healthy")
-		return a, b.waitHealthy(ctx, a)
+		return a, nil
 	})
 }
 
@@ -540,8 +543,7 @@ func (b *Box) update(w http.ResponseWriter, r *http.Request) {
 		}
 		a.Raw = raw
 		b.pin(a)
-		p.say(70, "waiting for the app to be healthy")
-		return a, b.waitHealthy(ctx, a)
+		return a, nil
 	})
 }
 
@@ -571,8 +573,7 @@ func (b *Box) configureLocation(w http.ResponseWriter, r *http.Request) {
 			return a, err
 		}
 		b.pin(a)
-		p.say(70, "waiting for the app to be healthy")
-		return a, b.waitHealthy(ctx, a)
+		return a, nil
 	})
 }
 
@@ -727,8 +728,7 @@ func (b *Box) restore(w http.ResponseWriter, r *http.Request) {
 			return na, err
 		}
 		b.pin(na)
-		p.say(70, "waiting for the app to be healthy")
-		return na, b.waitHealthy(ctx, na)
+		return na, nil
 	})
 }
 

@@ -284,6 +284,8 @@ func (d *pushDisplay) event(ev push.Event) {
 				d.started = time.Now()
 			}
 			fmt.Fprintf(d.io.Err, "%s: saving the image from the engine\n", ev.App)
+		case push.Compressing:
+			fmt.Fprintf(d.io.Err, "%s: compressing the layers\n", ev.App)
 		case push.Pushing:
 			fmt.Fprintf(d.io.Err, "%s: pushing\n", ev.App)
 		case push.Pushed:
@@ -291,9 +293,9 @@ func (d *pushDisplay) event(ev push.Event) {
 		}
 		return
 	}
-	if ev.Phase == push.Pushing && d.io.ErrTTY && ev.Total > 0 && time.Since(d.last) > 200*time.Millisecond {
+	if (ev.Phase == push.Pushing || ev.Phase == push.Compressing) && d.io.ErrTTY && ev.Total > 0 && time.Since(d.last) > 200*time.Millisecond {
 		d.last = time.Now()
-		fmt.Fprintf(d.io.Err, "\r\x1b[2K%s: pushing %s of %s (%d%%)", ev.App, humanBytes(ev.Done), humanBytes(ev.Total), ev.Done*100/ev.Total)
+		fmt.Fprintf(d.io.Err, "\r\x1b[2K%s: %s %s of %s (%d%%)", ev.App, ev.Phase, humanBytes(ev.Done), humanBytes(ev.Total), min(100, ev.Done*100/ev.Total))
 		d.live = true
 	}
 }

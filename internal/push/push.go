@@ -48,8 +48,11 @@ type Phase string
 const (
 	Building Phase = "building" // only with Options.Build, when not built
 	Saving   Phase = "saving"   // the engine writes the image out
-	Pushing  Phase = "pushing"  // layers go up; Done and Total in bytes
-	Pushed   Phase = "pushed"
+	// Compressing: the layers are gzipped once; Done and Total in
+	// uncompressed bytes.
+	Compressing Phase = "compressing"
+	Pushing     Phase = "pushing" // layers go up; Done and Total in bytes
+	Pushed      Phase = "pushed"
 )
 
 // Event tells how a package's push moves on.
@@ -189,8 +192,19 @@ func Push(ctx context.Context, p cpk.Package, o Options) (*Result, error) {
 		}
 		return nil, fmt.Errorf("save %s from the engine: %w", pl.Tag, err)
 	}
+	emit(Event{Phase: Compressing})
+	img, err := registry.Prepare(ctx, archive, 2, func(done, total int64) {
+		emit(Event{Phase: Compressing, Done: done, Total: total})
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer img.Close()
+	if err := os.Remove(archive); err != nil { // the compressed layers are all the push needs
+		return nil, err
+	}
 	emit(Event{Phase: Pushing})
-	pushed, err := registry.Push(ctx, archive, repo, res.Tag, ropts)
+	pushed, err := registry.Push(ctx, img, repo, res.Tag, ropts)
 	if err != nil {
 		return nil, err
 	}

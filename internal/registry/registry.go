@@ -21,7 +21,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -35,7 +34,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Target is where images go: a registry host and a namespace below it.
@@ -131,44 +130,15 @@ var (
 	ErrUnreachable = errors.New("unreachable")
 )
 
-// Push writes the image in the docker-archive tarball at archive to the
-// registry as repository:tag and returns what the registry serves for it.
-// The manifest goes last, so an interrupted push leaves no tag.
-func Push(ctx context.Context, archive, repository, tag string, o Options) (*Pushed, error) {
+// Push writes a prepared image to the registry as repository:tag and
+// returns what the registry serves for it. The manifest goes last, so an
+// interrupted push leaves no tag.
+func Push(ctx context.Context, img *Image, repository, tag string, o Options) (*Pushed, error) {
 	ref, err := name.NewTag(repository+":"+tag, nameOptions(o.Target)...)
 	if err != nil {
 		return nil, fmt.Errorf("image reference %s:%s: %w", repository, tag, err)
 	}
-	// Every read of the archive stops when ctx is cancelled: computing
-	// the layers' digests (compressing them) takes a while.
-	img, err := tarball.Image(func() (io.ReadCloser, error) {
-		f, err := os.Open(archive)
-		if err != nil {
-			return nil, err
-		}
-		return &ctxReader{ctx: ctx, f: f}, nil
-	}, nil)
-	readErr := func(err error) error {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("read the saved image: %w", err)
-	}
-	if err != nil {
-		return nil, readErr(err)
-	}
-	digest, err := img.Digest()
-	if err != nil {
-		return nil, readErr(err)
-	}
-	size, err := imageSize(img)
-	if err != nil {
-		return nil, readErr(err)
-	}
-	mt, err := img.MediaType()
-	if err != nil {
-		return nil, readErr(err)
-	}
+	digest := img.Digest()
 	ropts := remoteOptions(ctx, o)
 	var progress chan v1.Update
 	done := make(chan struct{})
@@ -186,7 +156,7 @@ func Push(ctx context.Context, archive, repository, tag string, o Options) (*Pus
 	} else {
 		close(done)
 	}
-	err = remote.Write(ref, img, ropts...)
+	err = remote.Write(ref, img.img, ropts...)
 	<-done
 	if err != nil {
 		return nil, explain(ctx, o, err)
@@ -195,10 +165,10 @@ func Push(ctx context.Context, archive, repository, tag string, o Options) (*Pus
 	if err != nil {
 		return nil, err
 	}
-	if served != digest.String() {
+	if served != digest {
 		return nil, fmt.Errorf("the registry serves %s as %s, not the pushed %s", ref, served, digest)
 	}
-	return &Pushed{Reference: ref.String(), Digest: served, MediaType: string(mt), Size: size}, nil
+	return &Pushed{Reference: ref.String(), Digest: served, MediaType: string(types.DockerManifestSchema2), Size: img.Size}, nil
 }
 
 // CheckPush asks the registry whether the credentials may push to the
@@ -236,24 +206,6 @@ func (r *ctxReader) Read(p []byte) (int, error) {
 }
 
 func (r *ctxReader) Close() error { return r.f.Close() }
-
-// imageSize is the bytes a registry stores for the image: its manifest,
-// config and compressed layers.
-func imageSize(img v1.Image) (int64, error) {
-	m, err := img.Manifest()
-	if err != nil {
-		return 0, err
-	}
-	raw, err := img.RawManifest()
-	if err != nil {
-		return 0, err
-	}
-	n := int64(len(raw)) + m.Config.Size
-	for _, l := range m.Layers {
-		n += l.Size
-	}
-	return n, nil
-}
 
 // Digest asks the registry for the manifest digest of ref (HEAD on
 // /v2/<name>/manifests/<tag>).

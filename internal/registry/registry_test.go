@@ -136,7 +136,7 @@ func tinyImage(t *testing.T) string {
 func TestPushToRegistry(t *testing.T) {
 	reg := registrytest.Start(t, registrytest.Options{Auth: true})
 	ctx := context.Background()
-	archive := tinyImage(t)
+	archive := prepared(t, tinyImage(t))
 	target, err := registry.ParseTarget(reg.Host + "/cpk")
 	if err != nil {
 		t.Fatal(err)
@@ -248,4 +248,56 @@ func outboundIP() string {
 		}
 	}
 	return ""
+}
+
+// prepared compresses a docker-archive for Push.
+func prepared(t *testing.T, archive string) *registry.Image {
+	t.Helper()
+	img, err := registry.Prepare(context.Background(), archive, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { img.Close() })
+	return img
+}
+
+// TestPrepare: the config stays byte for byte (its digest is the image
+// id), the same archive always gives the same manifest digest, the one
+// go-containerregistry computes for the archive itself, and Close leaves
+// nothing behind.
+func TestPrepare(t *testing.T) {
+	archive := tinyImage(t)
+	src, err := tarball.ImageFromPath(archive, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last, total int64
+	a, err := registry.Prepare(context.Background(), archive, 2, func(d, tt int64) { last, total = d, tt })
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := prepared(t, archive)
+	want, _ := src.Digest()
+	t.Logf("prepared %s, go-containerregistry's %s; progress %d of %d", a.Digest(), want, last, total)
+	if a.Digest() != b.Digest() || !strings.HasPrefix(a.Digest(), "sha256:") {
+		t.Errorf("two preparations: %s, %s", a.Digest(), b.Digest())
+	}
+	if a.Digest() != want.String() {
+		t.Errorf("prepared %s, go-containerregistry's tarball image %s", a.Digest(), want)
+	}
+	if last == 0 || total == 0 || a.Size < 4096 {
+		t.Errorf("progress %d of %d, size %d", last, total, a.Size)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(archive))
+	if len(entries) != 2 { // the archive and b's layers
+		t.Errorf("left beside the archive: %v", entries)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := registry.Prepare(ctx, archive, 2, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
 }

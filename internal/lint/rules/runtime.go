@@ -12,6 +12,7 @@ import (
 
 	"cpk/internal/cpk"
 	"cpk/internal/lint"
+	"cpk/internal/manifest"
 	"cpk/internal/parse/dockerfile"
 	"cpk/internal/parse/nginx"
 	"cpk/internal/parse/shell"
@@ -27,7 +28,8 @@ var runtimeRules = []*lint.Rule{
 		Code: "RT001", Title: "scripts the start script runs write only where the app may write", Severity: cpk.Error,
 		Doc: `SH007 checks the start script itself; the scripts it sources (source, .)
 or runs (by path, through bash or sh, gosu or exec), the scripts
-supervisor programs run, and the scripts given inline to bash -c, sh -c or
+supervisor programs and the manifest's scheduler tasks run, and the scripts
+given inline to bash -c, sh -c or
 su -c face the same read-only root. cpk follows them
 through the Dockerfile's COPY and ADD to the package's files and reads every
 write: redirections and here-documents, mkdir, touch, cp, mv, install, ln,
@@ -348,6 +350,13 @@ func runScripts(p *lint.Pass) []*runScript {
 				}
 			}
 			if i == 0 {
+				for _, job := range scheduledCommands(p) {
+					for _, cmd := range commandsIn(commandWords(job[1])) {
+						if s := scriptWord(cmd); s != "" {
+							add(s, "run by the scheduler task "+job[0], false, nil)
+						}
+					}
+				}
 				for _, prog := range supervisorPrograms(p) {
 					k := prog.section.Get("command")
 					if k == nil {
@@ -364,6 +373,26 @@ func runScripts(p *lint.Pass) []*runScript {
 		}
 		return out
 	}).([]*runScript)
+}
+
+// scheduledCommands returns the manifest's scheduler tasks (name, command):
+// they run in containers of the app's image, on the same read-only root.
+func scheduledCommands(p *lint.Pass) [][2]string {
+	m, _ := manifestDoc(p)
+	if m == nil {
+		return nil
+	}
+	sched := m.Doc.Lookup("/addons/scheduler")
+	if sched == nil || sched.Kind != manifest.ObjectValue {
+		return nil
+	}
+	var out [][2]string
+	for _, mem := range sched.Members {
+		if c := mem.Value.Get("command"); c != nil && c.Kind == manifest.StringValue {
+			out = append(out, [2]string{mem.Key, c.Str})
+		}
+	}
+	return out
 }
 
 // calledScript returns the absolute script a command sources or runs.
