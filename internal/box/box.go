@@ -16,7 +16,9 @@
 //
 // Long operations answer with a task id at once and run one at a time;
 // a task moves pending → active → success or error, its error being the
-// text of the real failure. Each app's local address
+// text of the real failure. As on the platform, a task ends when the app's
+// container runs: its health is asked when the app is shown (GET
+// /apps/{id}), and clients wait for "healthy". Each app's local address
 // (http://127.0.0.1:PORT, its httpPort published on loopback, the same
 // port at every start) is reported in the app's upstreamUri.
 package box
@@ -56,8 +58,6 @@ type Options struct {
 	Domain string
 	// Log receives what the box does, one line per action.
 	Log io.Writer
-	// HealthTimeout bounds each wait for an app to turn healthy (default 3 min).
-	HealthTimeout time.Duration
 }
 
 // APIVersion is the platform version whose API the box serves (POST /apps
@@ -140,9 +140,6 @@ func Open(ctx context.Context, o Options) (*Box, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	if o.HealthTimeout == 0 {
-		o.HealthTimeout = 3 * time.Minute
-	}
 	dir, err := filepath.Abs(o.StateDir)
 	if err != nil {
 		return nil, err
@@ -174,7 +171,7 @@ func Open(ctx context.Context, o Options) (*Box, error) {
 		return nil, err
 	}
 	rt, err := runtime.New(ctx, runtime.Options{Engine: o.Engine, App: "box", BaseImage: o.BaseImage, StateDir: dir,
-		Domain: st.Domain, Log: o.Log, HealthTimeout: o.HealthTimeout, RunID: st.Run,
+		Domain: st.Domain, Log: o.Log, RunID: st.Run,
 		Labels: map[string]string{runtime.LabelBox: dir}})
 	if err != nil {
 		b.release()
