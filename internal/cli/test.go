@@ -378,7 +378,7 @@ func (d *testDisplay) StepEnded(app string, r *scenario.StepResult) {
 	defer d.mu.Unlock()
 	line := fmt.Sprintf("%s: %-9s %s", app, r.Name, d.io.paint(testOutcomeStyle[r.Outcome], string(r.Outcome)))
 	if r.Outcome != cpk.OutcomeSkipped {
-		line += fmt.Sprintf(" (%.1fs)", r.Seconds)
+		line += fmt.Sprintf(" (%.1fs, %d engine calls)", r.Seconds, r.Calls())
 	}
 	if r.Outcome == cpk.OutcomeSkipped && r.Message != "" {
 		line += ": " + r.Message
