@@ -53,6 +53,7 @@ const (
 	Compressing Phase = "compressing"
 	Pushing     Phase = "pushing" // layers go up; Done and Total in bytes
 	Pushed      Phase = "pushed"
+	Present     Phase = "present" // the registry holds this image under the tag already
 )
 
 // Event tells how a package's push moves on.
@@ -70,6 +71,8 @@ type Result struct {
 	Image   string `json:"image"`
 	Content string `json:"content"`
 	Built   bool   `json:"built"` // built by this push (Options.Build)
+	// Unchanged: the tag held this image already; nothing was uploaded.
+	Unchanged bool `json:"unchanged"`
 	// Reference is HOST/NAMESPACE/APP:TAG, Digest the manifest digest the
 	// registry serves for it.
 	Reference string  `json:"reference"`
@@ -159,6 +162,21 @@ func Push(ctx context.Context, p cpk.Package, o Options) (*Result, error) {
 	}}
 	if err := registry.CheckPush(ctx, repo, ropts); err != nil {
 		return nil, err
+	}
+	if pl.UpToDate {
+		// The tag already holds this very image (its config digest is
+		// the image id): nothing to save, compress or upload.
+		digest, config, size, err := registry.Served(ctx, repo, res.Tag, ropts)
+		if err != nil {
+			return nil, err
+		}
+		if config != "" && config == pl.ImageID {
+			res.Reference, res.Digest, res.MediaType, res.Size = repo+":"+res.Tag, digest, "application/vnd.docker.distribution.manifest.v2+json", size
+			res.Unchanged = true
+			res.Seconds = time.Since(start).Seconds()
+			emit(Event{Phase: Present, Done: size, Total: size})
+			return res, nil
+		}
 	}
 	if !pl.UpToDate {
 		emit(Event{Phase: Building})
