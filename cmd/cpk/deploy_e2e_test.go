@@ -128,7 +128,7 @@ func TestDeployToBox(t *testing.T) {
 		}
 	}
 	interrupt()
-	if code := <-done; code != 130 || !strings.Contains(errb.String(), "uninstalled again") {
+	if code := <-done; code != 130 || !strings.Contains(errb.String(), "which this run started") || !strings.Contains(errb.String(), "uninstall: 100%") {
 		t.Errorf("interrupted deploy: exit %d\n%s", code, errb.String())
 	}
 	client, err := cloudronapi.New(server, token, nil)
