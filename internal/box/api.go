@@ -368,8 +368,6 @@ func (b *Box) install(w http.ResponseWriter, r *http.Request) {
 		err := a.Install(ctx)
 		if err == nil {
 			b.pin(a)
-			p.say(60, "waiting for the app to be healthy at %s", a.HealthURL())
-			err = b.waitHealthy(ctx, a)
 		}
 		if err != nil {
 			// A failed install leaves nothing behind.
@@ -499,8 +497,7 @@ func (b *Box) restart(w http.ResponseWriter, r *http.Request) {
 			return a, err
 		}
 		b.pin(a)
-		p.say(70, "waiting for the app to be healthy")
-		return a, b.waitHealthy(ctx, a)
+		return a, nil
 	})
 }
 
@@ -546,8 +543,7 @@ func (b *Box) update(w http.ResponseWriter, r *http.Request) {
 		}
 		a.Raw = raw
 		b.pin(a)
-		p.say(70, "waiting for the app to be healthy")
-		return a, b.waitHealthy(ctx, a)
+		return a, nil
 	})
 }
 
@@ -577,8 +573,7 @@ func (b *Box) configureLocation(w http.ResponseWriter, r *http.Request) {
 			return a, err
 		}
 		b.pin(a)
-		p.say(70, "waiting for the app to be healthy")
-		return a, b.waitHealthy(ctx, a)
+		return a, nil
 	})
 }
 
@@ -733,8 +728,7 @@ func (b *Box) restore(w http.ResponseWriter, r *http.Request) {
 			return na, err
 		}
 		b.pin(na)
-		p.say(70, "waiting for the app to be healthy")
-		return na, b.waitHealthy(ctx, na)
+		return na, nil
 	})
 }
 

@@ -16,7 +16,9 @@
 //
 // Long operations answer with a task id at once and run one at a time;
 // a task moves pending → active → success or error, its error being the
-// text of the real failure. Each app's local address
+// text of the real failure. As on the platform, a task ends when the app's
+// container runs: its health is asked when the app is shown (GET
+// /apps/{id}), and clients wait for "healthy". Each app's local address
 // (http://127.0.0.1:PORT, its httpPort published on loopback, the same
 // port at every start) is reported in the app's upstreamUri.
 package box
@@ -56,9 +58,13 @@ type Options struct {
 	Domain string
 	// Log receives what the box does, one line per action.
 	Log io.Writer
-	// HealthTimeout bounds each wait for an app to turn healthy (default 3 min).
-	HealthTimeout time.Duration
 }
+
+// ErrServing says another cpk box serve serves the box.
+var ErrServing = errors.New("another cpk box serve serves the box")
+
+// open are the state folders of the boxes open in this process.
+var open sync.Map
 
 // APIVersion is the platform version whose API the box serves (POST /apps
 // installs since 8.1), with cpk's mark.
@@ -140,9 +146,6 @@ func Open(ctx context.Context, o Options) (*Box, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	if o.HealthTimeout == 0 {
-		o.HealthTimeout = 3 * time.Minute
-	}
 	dir, err := filepath.Abs(o.StateDir)
 	if err != nil {
 		return nil, err
@@ -163,8 +166,17 @@ func Open(ctx context.Context, o Options) (*Box, error) {
 		return nil, fmt.Errorf("the box in %s serves the domain %s, not %s (cpk box down makes a fresh one)", dir, st.Domain, o.Domain)
 	}
 	if st.PID != 0 && st.PID != os.Getpid() && runtime.ProcessAlive(st.PID) {
-		return nil, fmt.Errorf("another cpk box serve (process %d) serves the box in %s: stop it first", st.PID, dir)
+		return nil, fmt.Errorf("%w in %s (process %d): stop it first", ErrServing, dir, st.PID)
 	}
+	if _, busy := open.LoadOrStore(dir, true); busy {
+		return nil, fmt.Errorf("%w in %s (this process): stop it first", ErrServing, dir)
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			open.Delete(dir)
+		}
+	}()
 	st.PID = os.Getpid()
 	b := &Box{o: o, dir: dir, st: st, apps: map[string]*runtime.App{}, sem: make(chan struct{}, 1)}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -174,7 +186,7 @@ func Open(ctx context.Context, o Options) (*Box, error) {
 		return nil, err
 	}
 	rt, err := runtime.New(ctx, runtime.Options{Engine: o.Engine, App: "box", BaseImage: o.BaseImage, StateDir: dir,
-		Domain: st.Domain, Log: o.Log, HealthTimeout: o.HealthTimeout, RunID: st.Run,
+		Domain: st.Domain, Log: o.Log, RunID: st.Run,
 		Labels: map[string]string{runtime.LabelBox: dir}})
 	if err != nil {
 		b.release()
@@ -185,6 +197,7 @@ func Open(ctx context.Context, o Options) (*Box, error) {
 		b.release()
 		return nil, err
 	}
+	opened = true
 	return b, nil
 }
 
@@ -254,6 +267,7 @@ func (b *Box) Close() error {
 		b.cancel()
 		b.wg.Wait()
 		b.release()
+		open.Delete(b.dir)
 	})
 	return nil
 }
@@ -404,7 +418,10 @@ func Down(ctx context.Context, e engine.Engine, stateDir string) (*DownResult, e
 		st = nil // a damaged state still names its folder: the labels find the rest
 	}
 	if st != nil && st.PID != 0 && st.PID != os.Getpid() && runtime.ProcessAlive(st.PID) {
-		return nil, fmt.Errorf("cpk box serve (process %d) serves the box in %s: stop it first (Ctrl-C)", st.PID, dir)
+		return nil, fmt.Errorf("%w in %s (process %d): stop it first (Ctrl-C)", ErrServing, dir, st.PID)
+	}
+	if _, busy := open.Load(dir); busy {
+		return nil, fmt.Errorf("%w in %s (this process): stop it first (Ctrl-C)", ErrServing, dir)
 	}
 	found := map[string]engine.Resource{}
 	filters := []map[string]string{{runtime.LabelBox: dir}}

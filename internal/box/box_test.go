@@ -146,13 +146,13 @@ func installBody(t *testing.T, manifestPath, image, subdomain string) map[string
 // TestRequests: the answers that need no running app, against the
 // contract, on an in-memory engine: 401 without or with a wrong token,
 // 404 for an unknown app or task, 400 for a bad install, and an install
-// that fails (its app never answers) leaves nothing behind.
+// that fails (its image does not exist) leaves nothing behind.
 func TestRequests(t *testing.T) {
 	e := enginetest.New()
 	image := "localhost/cpk/webhook:test"
 	e.AddImage(image, nil)
 	dir := t.TempDir()
-	b, err := box.Open(context.Background(), box.Options{Engine: e, BaseImage: "localhost/cpk/base:test", StateDir: dir, Token: "s3cret", HealthTimeout: time.Second})
+	b, err := box.Open(context.Background(), box.Options{Engine: e, BaseImage: "localhost/cpk/base:test", StateDir: dir, Token: "s3cret"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,17 +221,17 @@ func TestRequests(t *testing.T) {
 		t.Errorf("another domain: %d %+v", code, ae)
 	}
 
-	// The fake engine runs no server: the install never turns healthy,
-	// fails with the health check's own error and leaves nothing.
+	// An install whose image nobody has fails with the engine's own
+	// error and leaves nothing.
 	var inst struct {
 		ID     string `json:"id"`
 		TaskID int    `json:"taskId"`
 	}
-	if code := c.do("POST", "/apps", installBody(t, manifest, image, "hook"), &inst); code != http.StatusAccepted || inst.ID == "" {
+	if code := c.do("POST", "/apps", installBody(t, manifest, "localhost/cpk/no-such-image:0", "hook"), &inst); code != http.StatusAccepted || inst.ID == "" {
 		t.Fatalf("install: %d %+v", code, inst)
 	}
 	task := c.wait(inst.TaskID, time.Minute)
-	if task.Success || task.Error == nil || !strings.Contains(task.Error.Message, "health check GET") {
+	if task.Success || task.Error == nil || !strings.Contains(task.Error.Message, "no-such-image") {
 		t.Errorf("the failed install's task: %+v", task)
 	}
 	if code := c.do("GET", "/apps/"+inst.ID, nil, &ae); code != http.StatusNotFound {

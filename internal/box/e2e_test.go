@@ -43,7 +43,7 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	}
 	image := results[0].Image
 	dir := t.TempDir()
-	opts := box.Options{Engine: e, BaseImage: baseRef, StateDir: dir, Token: "s3cret", HealthTimeout: time.Minute}
+	opts := box.Options{Engine: e, BaseImage: baseRef, StateDir: dir, Token: "s3cret"}
 	b, err := box.Open(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -71,8 +71,8 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	if task := c.wait(inst.TaskID, 5*time.Minute); !task.Success {
 		t.Fatalf("install: %+v", task)
 	}
-	app := c.app(inst.ID)
-	if app.InstallationState != "installed" || app.RunState != "running" || app.Health != "healthy" || app.FQDN != "hook."+runtime.DefaultDomain {
+	app := c.healthy(inst.ID)
+	if app.InstallationState != "installed" || app.RunState != "running" || app.FQDN != "hook."+runtime.DefaultDomain {
 		t.Fatalf("installed app: %+v", app)
 	}
 	addr := app.UpstreamURI
@@ -127,7 +127,7 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	if task := c.wait(started.TaskID, 3*time.Minute); !task.Success {
 		t.Fatalf("restart: %+v", task)
 	}
-	if app := c.app(inst.ID); app.Health != "healthy" || app.UpstreamURI != addr {
+	if app := c.healthy(inst.ID); app.UpstreamURI != addr {
 		t.Errorf("after the restart: %+v (address was %s)", app, addr)
 	}
 	if got := read(t, e, inst.ID); got != "before" {
@@ -167,7 +167,7 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	if got := read(t, e, inst.ID); got != "before" {
 		t.Errorf("after the restore /app/data holds %q, not the backup's %q", got, "before")
 	}
-	if app := c.app(inst.ID); app.Health != "healthy" || app.UpstreamURI != addr {
+	if app := c.healthy(inst.ID); app.UpstreamURI != addr {
 		t.Errorf("after the restore: %+v", app)
 	}
 
@@ -178,7 +178,7 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	if task := c.wait(started.TaskID, 3*time.Minute); !task.Success {
 		t.Fatalf("configure location: %+v", task)
 	}
-	if app := c.app(inst.ID); app.FQDN != "hook2."+runtime.DefaultDomain || app.Health != "healthy" {
+	if app := c.healthy(inst.ID); app.FQDN != "hook2."+runtime.DefaultDomain {
 		t.Errorf("after the move: %+v", app)
 	}
 
@@ -223,7 +223,7 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	}
 	closed = false
 	c = serve(t, b, "s3cret")
-	if app := c.app(inst.ID); app.InstallationState != "installed" || app.Health != "healthy" || app.UpstreamURI != addr {
+	if app := c.healthy(inst.ID); app.InstallationState != "installed" || app.UpstreamURI != addr {
 		t.Errorf("after the server's restart: %+v", app)
 	}
 	if got := read(t, e, inst.ID); got != "before" {
@@ -268,6 +268,23 @@ func (c *client) app(id string) appAnswer {
 		c.t.Fatalf("GET /apps/%s: %d", id, code)
 	}
 	return a
+}
+
+// healthy waits until the app answers its health check, as clients of the
+// platform do after a task (the task ends once the container runs).
+func (c *client) healthy(id string) appAnswer {
+	c.t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		a := c.app(id)
+		if a.Health == "healthy" {
+			return a
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("app %s did not turn healthy: %+v", id, a)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 // reach asks the app at its address.
@@ -350,7 +367,7 @@ func TestAddonAcrossServes(t *testing.T) {
 		t.Fatalf("build: %v %+v", err, results)
 	}
 	dir := t.TempDir()
-	opts := box.Options{Engine: e, BaseImage: baseRef, StateDir: dir, Token: "s3cret", HealthTimeout: time.Minute, Log: testLog{t}}
+	opts := box.Options{Engine: e, BaseImage: baseRef, StateDir: dir, Token: "s3cret", Log: testLog{t}}
 	b, err := box.Open(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -375,7 +392,7 @@ func TestAddonAcrossServes(t *testing.T) {
 	if task := c.wait(inst.TaskID, 5*time.Minute); !task.Success {
 		t.Fatalf("install: %+v", task)
 	}
-	addr := c.app(inst.ID).UpstreamURI
+	addr := c.healthy(inst.ID).UpstreamURI
 	if got := notes(t, "POST", addr); got != "1" {
 		t.Fatalf("a note: %q", got)
 	}
@@ -401,10 +418,7 @@ func TestAddonAcrossServes(t *testing.T) {
 		t.Fatalf("after the restart: %+v", app)
 	}
 	// The app turns healthy again on its own data.
-	deadline := time.Now().Add(time.Minute)
-	for c.app(inst.ID).Health != "healthy" && time.Now().Before(deadline) {
-		time.Sleep(time.Second)
-	}
+	c.healthy(inst.ID)
 	if got := notes(t, "GET", addr); got != "1" {
 		t.Errorf("after the restart the app counts %q notes, not 1", got)
 	}
@@ -428,19 +442,19 @@ func notes(t *testing.T, method, addr string) string {
 }
 
 // TestKilledServe: a server killed (SIGKILL) in the middle of an install
-// leaves its state naming everything it made, so cpk gc removes none of
-// it; the next server removes the half-installed app, and nothing of it
-// stays.
+// (its app's PostgreSQL server starting) leaves its state naming
+// everything it made, so cpk gc removes none of it; the next server
+// removes the half-installed app, and nothing of the app stays.
 func TestKilledServe(t *testing.T) {
 	e := basetest.Engine(t)
 	baseRef := basetest.Image(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	pkg, _ := filepath.Abs("../../apps/webhook")
-	results, err := build.Build(ctx, []build.Package{{ID: "webhook", Dir: pkg}}, build.Options{Engine: e, StateDir: t.TempDir(),
+	pkg, _ := filepath.Abs("testdata/pgnotes")
+	results, err := build.Build(ctx, []build.Package{{ID: "cpk-box-pgnotes", Dir: pkg}}, build.Options{Engine: e, StateDir: t.TempDir(),
 		Mapping: base.Mapping{Offline: true, LocalRef: baseRef}})
 	if err != nil || results[0].Status == build.Failed {
-		t.Fatalf("build webhook: %v %+v", err, results)
+		t.Fatalf("build: %v %+v", err, results)
 	}
 	dir := t.TempDir()
 	defer func() {
@@ -456,17 +470,17 @@ func TestKilledServe(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the app container runs: the install is under way.
+	// Wait until the add-on server is being started: the install is under way.
 	for {
-		cs, _ := e.ListContainers(ctx, map[string]string{runtime.LabelBox: dir, runtime.LabelRole: "app"})
+		cs, _ := e.ListContainers(ctx, map[string]string{runtime.LabelBox: dir, runtime.LabelRole: "addon"})
 		if len(cs) > 0 {
 			break
 		}
 		if ctx.Err() != nil {
 			_ = cmd.Process.Kill()
-			t.Fatalf("the child never started the app:\n%s", out)
+			t.Fatalf("the child never started the add-on:\n%s", out)
 		}
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 	}
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
@@ -489,27 +503,26 @@ func TestKilledServe(t *testing.T) {
 	}
 	defer b.Close()
 	c := serve(t, b, "s3cret")
+	var task taskAnswer
+	if code := c.do("GET", "/tasks/1", nil, &task); code != http.StatusOK || task.Success || task.Error == nil || !strings.Contains(task.Error.Message, "interrupted") {
+		t.Errorf("the install's task: %d %+v\n%s", code, task, out)
+	}
 	var apps struct {
 		Apps []appAnswer `json:"apps"`
 	}
 	if code := c.do("GET", "/apps", nil, &apps); code != http.StatusOK || len(apps.Apps) != 0 {
-		t.Errorf("the half-installed app is still there: %d %+v", code, apps)
-	}
-	var task taskAnswer
-	if code := c.do("GET", "/tasks/1", nil, &task); code != http.StatusOK || task.Success || task.Error == nil || !strings.Contains(task.Error.Message, "interrupted") {
-		t.Errorf("the install's task: %d %+v", code, task)
+		t.Fatalf("the half-installed app is still there: %d %+v", code, apps)
 	}
 	left, _ := e.ListResources(ctx, map[string]string{runtime.LabelBox: dir})
 	for _, r := range left {
-		if r.Kind != engine.KindNetwork {
+		if role := r.Labels[runtime.LabelRole]; role == "app" || role == "data" || role == "helper" {
 			t.Errorf("left after the next start: %s %s", r.Kind, r.Name)
 		}
 	}
 }
 
-// TestHelperBox is the child of TestKilledServe: it starts an install that
-// never turns healthy (its health check path answers 404) and waits to be
-// killed.
+// TestHelperBox is the child of TestKilledServe: it starts an install and
+// waits to be killed.
 func TestHelperBox(t *testing.T) {
 	if os.Getenv("CPK_BOX_HELPER") != "1" {
 		t.Skip("run by TestKilledServe")
@@ -518,15 +531,12 @@ func TestHelperBox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := box.Open(context.Background(), box.Options{Engine: e, BaseImage: os.Getenv("CPK_HELPER_BASE"), StateDir: os.Getenv("CPK_HELPER_STATE"),
-		Token: "s3cret", HealthTimeout: 10 * time.Minute})
+	b, err := box.Open(context.Background(), box.Options{Engine: e, BaseImage: os.Getenv("CPK_HELPER_BASE"), StateDir: os.Getenv("CPK_HELPER_STATE"), Token: "s3cret"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := serve(t, b, "s3cret")
-	body := installBody(t, os.Getenv("CPK_HELPER_MANIFEST"), os.Getenv("CPK_HELPER_IMAGE"), "hook")
-	body["manifest"].(map[string]any)["healthCheckPath"] = "/no-such-page"
-	if code := c.do("POST", "/apps", body, nil); code != http.StatusAccepted {
+	if code := c.do("POST", "/apps", installBody(t, os.Getenv("CPK_HELPER_MANIFEST"), os.Getenv("CPK_HELPER_IMAGE"), "notes"), nil); code != http.StatusAccepted {
 		t.Fatalf("install: %d", code)
 	}
 	time.Sleep(10 * time.Minute)

@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
-
-	"cpk/internal/runtime"
 )
 
 // Task states.
@@ -123,21 +120,4 @@ func (b *Box) busy(appID string) *task {
 		}
 	}
 	return nil
-}
-
-// waitHealthy waits for the app's first healthy answer; a failure says
-// why with the app's last output.
-func (b *Box) waitHealthy(ctx context.Context, a *runtime.App) error {
-	_, err := a.WaitHealthy(ctx, 0)
-	if err == nil || ctx.Err() != nil {
-		return err
-	}
-	if out, lerr := a.Logs(context.WithoutCancel(ctx)); lerr == nil && strings.TrimSpace(out) != "" {
-		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-		if len(lines) > 10 {
-			lines = lines[len(lines)-10:]
-		}
-		return fmt.Errorf("%w; the app's last output:\n%s", err, strings.Join(lines, "\n"))
-	}
-	return err
 }

@@ -42,13 +42,12 @@ cpk box down removes everything the box made.`,
 }
 
 type boxServeOptions struct {
-	Addr          string
-	Token         string
-	State         string
-	Domain        string
-	AllowRemote   bool
-	Format        string
-	HealthTimeout time.Duration
+	Addr        string
+	Token       string
+	State       string
+	Domain      string
+	AllowRemote bool
+	Format      string
 }
 
 func newBoxServeCmd(g *Globals) *cobra.Command {
@@ -66,7 +65,9 @@ time, readable only by you; its path is printed, not its value).
 Install an app with POST /api/v1/apps and its CloudronManifest.json, with
 dockerImage set to an image this machine has or can pull (cpk build prints
 it). Long operations answer with a taskId: GET /api/v1/tasks/ID says when
-they end, and why they failed. Each app gets its own address on this
+they end, and why they failed; as on the platform, a task ends once the
+app's container runs, and GET /api/v1/apps/ID then says whether it is
+healthy (wait for "healthy"). Each app gets its own address on this
 machine, http://127.0.0.1:PORT (its httpPort, the same port at every
 start), reported as upstreamUri by GET /api/v1/apps/ID; fqdn is its name
 on the box's domain (default cloudron.test). Add-ons are real servers
@@ -78,11 +79,15 @@ task under way when it stops ends in error, an install is removed. cpk gc
 leaves the box's containers, volumes and network alone; cpk box down
 removes them.
 
+cpk deploy APP --server http://ADDR and cpk test APP --server http://ADDR
+use it with the token in $CPK_CLOUDRON_TOKEN, as they would a real Cloudron.
+
 It listens on loopback only, unless --allow-remote: the token is the only
 protection and the API is plain HTTP.`,
 		Example: `  cpk box serve                                  # http://127.0.0.1:8090/api/v1
   cpk box serve --addr 127.0.0.1:0 --format json # any free port; the start-up line as JSON
   CPK_BOX_TOKEN=secret cpk box serve
+  CPK_CLOUDRON_TOKEN=$(cat .cpk/box/token) cpk deploy webhook --server http://127.0.0.1:8090
   curl -H "Authorization: Bearer $(cat .cpk/box/token)" http://127.0.0.1:8090/api/v1/apps`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -103,7 +108,6 @@ protection and the API is plain HTTP.`,
 	c.Flags().StringVar(&opts.State, "state", "", "the box's state folder (default: .cpk/box under the repository root)")
 	c.Flags().StringVar(&opts.Domain, "domain", "", "the box's domain, apps live at SUBDOMAIN.DOMAIN (default cloudron.test; fixed when the box is made)")
 	c.Flags().BoolVar(&opts.AllowRemote, "allow-remote", false, "allow listening on an address beyond loopback")
-	c.Flags().DurationVar(&opts.HealthTimeout, "health-timeout", 3*time.Minute, "how long a task waits for an app to turn healthy")
 	formatFlag(c, &opts.Format)
 	return c
 }
@@ -194,10 +198,13 @@ func runBoxServe(ctx context.Context, g *Globals, opts boxServeOptions) error {
 	defer ln.Close()
 	logw := g.IO.Err
 	b, err := box.Open(ctx, box.Options{Engine: e, BaseImage: baseRef, StateDir: dir, Token: token, Domain: opts.Domain,
-		Log: logw, HealthTimeout: opts.HealthTimeout})
+		Log: logw})
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if errors.Is(err, box.ErrServing) {
+			return envError(err)
 		}
 		return engineError(err)
 	}
@@ -286,7 +293,7 @@ func runBoxDown(ctx context.Context, g *Globals, opts boxDownOptions) error {
 			fmt.Fprintf(g.IO.Err, "%d removed; state folder %s removed\n", len(res.Removed), res.StateDir)
 		}
 	}
-	if err != nil && strings.Contains(err.Error(), "serves the box") {
+	if errors.Is(err, box.ErrServing) {
 		return envError(err)
 	}
 	return engineError(err)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"cpk/internal/build"
 	"cpk/internal/catalog"
 	"cpk/internal/cloudronapi"
+	"cpk/internal/cpk"
 	"cpk/internal/deploy"
 	"cpk/internal/evidence"
 	"cpk/internal/scenario"
@@ -47,11 +49,12 @@ API token comes from $CPK_CLOUDRON_TOKEN, or from the server's entry in
 Make the token in the dashboard: Profile → API Tokens, read-write (an admin's).
 A token is never taken from a flag: flags end up in shell history.
 
-The image: --image REF, else the reference cpk push recorded for the
-package's current content, else, for a server on this machine (a loopback
+The image: --image REF; else, for a server on this machine (a loopback
 address, such as cpk box), the package's local image (built when needed,
-unchanged content is not rebuilt). A remote Cloudron pulls the image itself,
-so push it first (cpk push APP --registry HOST/NAMESPACE).
+unchanged content is not rebuilt; the box runs it from the same image
+store); else the image cpk push recorded for the package's current content,
+by digest. A remote Cloudron pulls the image itself, so push it first
+(cpk push APP --registry HOST/NAMESPACE).
 
 Other operations on the app at the location: --update (it must be there),
 --uninstall, --backup (the API has no per-app backup route: the server's
@@ -80,7 +83,7 @@ func newDeployCmd(g *Globals) *cobra.Command {
 		Example: `  export CPK_CLOUDRON_TOKEN=…          # made in the dashboard: Profile → API Tokens
   cpk push webhook --registry registry.example.com/team
   cpk deploy webhook --server https://my.example.com --location hooks
-  cpk deploy webhook --server http://127.0.0.1:3000     # cpk box serve: the local image
+  cpk deploy webhook --server http://127.0.0.1:8090     # cpk box serve: the local image
   cpk deploy webhook --server https://my.example.com --location hooks --backup
   cpk deploy webhook --server https://my.example.com --location hooks --restore app_…
   cpk deploy webhook --server https://my.example.com --location hooks --uninstall --format json`,
@@ -113,7 +116,7 @@ func newDeployCmd(g *Globals) *cobra.Command {
 	f.BoolVar(&opts.Uninstall, "uninstall", false, "uninstall the app installed at the location")
 	f.BoolVar(&opts.Backup, "backup", false, "back the app at the location up and print the backup's id")
 	f.StringVar(&opts.Restore, "restore", "", "restore the app at the location from this backup id")
-	f.StringVar(&opts.Image, "image", "", "the image reference the server installs (default: the one cpk push recorded; the local image for a server on this machine)")
+	f.StringVar(&opts.Image, "image", "", "the image reference the server installs (default: the local image for a server on this machine, else the one cpk push recorded)")
 	f.BoolVar(&opts.Offline, "offline", false, "build FROM the local base, when a local image is built (as cpk build --offline)")
 	f.BoolVar(&opts.Keep, "keep", false, "leave a failed install on the server for a look (an interrupted one is removed all the same)")
 	f.DurationVar(&opts.HealthTimeout, "health-timeout", 5*time.Minute, "how long the app may take to run and be healthy")
@@ -255,7 +258,7 @@ func deployRun(ctx context.Context, g *Globals, opts deployOptions, d *deploy.De
 		if err != nil {
 			return err
 		}
-		return deployChecks(ctx, p, app, false, rep)
+		return deployChecks(ctx, p, raw, app, false, rep)
 	case opts.Update && existing == nil:
 		rep.Action = "update"
 		return none("update")
@@ -280,7 +283,7 @@ func deployRun(ctx context.Context, g *Globals, opts deployOptions, d *deploy.De
 		if err != nil {
 			return err
 		}
-		return deployChecks(ctx, p, app, false, rep)
+		return deployChecks(ctx, p, raw, app, false, rep)
 	}
 	rep.Action = "install"
 	fmt.Fprintf(g.IO.Err, "%s: installing %s at %s on %s\n", p.ID, image, loc, d.Client.Server())
@@ -291,18 +294,23 @@ func deployRun(ctx context.Context, g *Globals, opts deployOptions, d *deploy.De
 	if err != nil {
 		return err
 	}
-	return deployChecks(ctx, p, app, true, rep)
+	return deployChecks(ctx, p, raw, app, true, rep)
 }
 
 // deployChecks reports the healthy app and runs the package's HTTP checks
 // against its address (after a fresh install, its HTTP data actions first).
-func deployChecks(ctx context.Context, p build.Package, app *cloudronapi.App, fresh bool, rep *deployReport) error {
-	rep.AppID, rep.Address, rep.Version, rep.Health = app.ID, app.Address(), app.Manifest.Version, app.Health
+func deployChecks(ctx context.Context, p build.Package, raw []byte, app *cloudronapi.App, fresh bool, rep *deployReport) error {
+	rep.AppID, rep.Address, rep.Version, rep.Health, rep.Location = app.ID, app.Address(), app.Manifest.Version, app.Health, app.Location()
 	pc, err := scenario.LoadChecks(p.Dir)
 	if err != nil {
 		return &ExitError{Code: ExitFindings, Err: err}
 	}
 	target := scenario.URLTarget{Base: app.Address()}
+	var m struct {
+		HealthCheckPath string `json:"healthCheckPath"`
+	}
+	_ = json.Unmarshal(raw, &m)
+	rep.Checks = append(rep.Checks, scenario.AddressCheck(ctx, target, app.Address(), m.HealthCheckPath))
 	complete := true
 	for _, a := range pc.Data {
 		if !a.HTTPOnly() {
@@ -337,9 +345,6 @@ func printDeploy(io *IO, format string, rep *deployReport) {
 		}
 		fmt.Fprintf(io.Err, "%s:   %s %s: %s\n", rep.App, io.paint(style, c.Status), c.Name, c.Message)
 	}
-	if rep.Error != "" {
-		fmt.Fprintf(io.Err, "%s: %s\n", rep.App, rep.Error)
-	}
 	t := &table{io: io}
 	if io.OutTTY {
 		t.row(io.paint(bold, "app"), io.paint(bold, "action"), io.paint(bold, "result"), io.paint(bold, "location"), io.paint(bold, "app id"), io.paint(bold, "address / backup"))
@@ -363,22 +368,53 @@ func orDash(s string) string {
 	return s
 }
 
-// deployImage is the reference the server installs: --image; else the one
-// cpk push recorded for the package's current content; else, for a server
-// on this machine, the package's local image (built when its content
-// changed).
+// deployImage is the reference the server installs: --image; else, for a
+// server on this machine, the package's local image (built when its
+// content changed); else the one cpk push recorded for the package's
+// current content, by digest.
 func deployImage(ctx context.Context, g *Globals, opts deployOptions, client *cloudronapi.Client, p build.Package) (string, error) {
 	if opts.Image != "" {
 		return opts.Image, nil
 	}
 	if !client.Loopback() {
-		return "", usageError("%s: no pushed image of its current content for a remote server: push it first (cpk push %s --registry HOST/NAMESPACE), or give --image REF", p.ID, p.ID)
+		push, err := pushedImage(ctx, g, p.ID, p.Dir)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(g.IO.Err, "%s: the image cpk push recorded for this content: %s (%s, pushed %s)\n", p.ID, push.Pinned(), push.Reference, push.Pushed.UTC().Format(time.RFC3339))
+		return push.Pinned(), nil
 	}
 	v, err := localVersion(ctx, g, opts.Offline, p)
 	if err != nil {
 		return "", err
 	}
 	return v.Image, nil
+}
+
+// pushedImage is the newest push cpk push recorded for the content of the
+// package folder dir (cpk.LastPush); none is a usage error that says how to
+// make one.
+func pushedImage(ctx context.Context, g *Globals, app, dir string) (cpk.Push, error) {
+	hash, err := (&catalog.App{Dir: dir}).ContentHash()
+	if err != nil {
+		return cpk.Push{}, envError(err)
+	}
+	st, err := g.openResults(ctx)
+	if err != nil {
+		return cpk.Push{}, err
+	}
+	if st == nil {
+		return cpk.Push{}, usageError("%s: no image was pushed from here (no results store yet): push it first (cpk push %s --registry HOST/NAMESPACE), or give --image REF", app, app)
+	}
+	defer st.Close()
+	push, err := cpk.LastPush(ctx, st, app, hash, "")
+	if errors.Is(err, cpk.ErrNoPush) {
+		return cpk.Push{}, usageError("%v (a remote Cloudron pulls the image itself), or give --image REF", err)
+	}
+	if err != nil {
+		return cpk.Push{}, envError(err)
+	}
+	return push, nil
 }
 
 // localVersion builds a package's current content (cached when unchanged)
@@ -458,7 +494,14 @@ func remoteSuite(ctx context.Context, g *Globals, opts testOptions, disp *testDi
 			if client.Loopback() {
 				return v.Image, nil
 			}
-			return "", fmt.Errorf("no pushed image of %s (%s) for a remote server: push it first (cpk push %s --registry HOST/NAMESPACE)", p.ID, v.Label, p.ID)
+			if v.Dir == "" {
+				return "", fmt.Errorf("%s (%s): an earlier tested image, with no package folder to find its push by; give --from REF", p.ID, v.Label)
+			}
+			push, err := pushedImage(ctx, g, p.ID, v.Dir)
+			if err != nil {
+				return "", fmt.Errorf("%s (%s): %w", p.ID, v.Label, err)
+			}
+			return push.Pinned(), nil
 		}}
 	facts := scenario.Facts{Where: client.Server(), CPK: Version(), Engine: evidence.Engine{Name: "cloudron", Version: version}}
 	return suite, facts, nil

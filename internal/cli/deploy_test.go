@@ -9,9 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"cpk/internal/build"
+	"cpk/internal/catalog"
 	"cpk/internal/cloudronapi"
 	"cpk/internal/cloudronapi/cloudrontest"
+	"cpk/internal/cpk"
+	"cpk/internal/store"
 )
 
 // webhookStandIn answers webhook's HTTP checks as the real app does for
@@ -65,6 +70,7 @@ func TestDeployLifecycle(t *testing.T) {
 	if code != 0 || rep.Action != "install" || rep.Outcome != "passed" || rep.Location != "webhook.example.test" || !strings.HasPrefix(rep.Address, "http://127.0.0.1:") {
 		t.Fatalf("install: exit %d %+v\n%s", code, rep, errOut)
 	}
+	t.Logf("stderr of the install:\n%s", errOut)
 	if !strings.Contains(errOut, "install: 100% Done") {
 		t.Errorf("no task progress on stderr:\n%s", errOut)
 	}
@@ -174,4 +180,46 @@ func TestDeployErrors(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDeployImageFromPush: for a remote server the image is the one cpk
+// push recorded for the package's current content, by digest; without
+// one, cpk says how to make it.
+func TestDeployImageFromPush(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "results.db")
+	var out, errb strings.Builder
+	g := &Globals{IO: Test(&out, &errb), Root: repo, DB: db}
+	client, err := cloudronapi.New("https://cloudron.example", "x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := build.Package{ID: "webhook", Dir: filepath.Join(repo, "apps", "webhook")}
+	if _, err := deployImage(ctx, g, deployOptions{}, client, p); ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "cpk push webhook --registry") {
+		t.Fatalf("no store: %v", err)
+	}
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := deployImage(ctx, g, deployOptions{}, client, p); ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "was never pushed") {
+		t.Fatalf("no push: %v", err)
+	}
+	hash, err := (&catalog.App{Dir: p.Dir}).ContentHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	if err := st.RecordPush(ctx, cpk.Push{App: "webhook", Hash: hash, Version: "1.0.1", Image: "localhost/cpk/webhook:x", Registry: "registry.example/team",
+		Reference: "registry.example/team/webhook:1.0.1-x", Digest: digest, Pushed: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	img, err := deployImage(ctx, g, deployOptions{}, client, p)
+	if err != nil || img != "registry.example/team/webhook@"+digest {
+		t.Fatalf("pushed: %q %v", img, err)
+	}
+	if img, _ := deployImage(ctx, g, deployOptions{Image: "other/image:1"}, client, p); img != "other/image:1" {
+		t.Errorf("--image: %q", img)
+	}
 }

@@ -47,8 +47,9 @@ tagged with the manifest version and the image's content hash:
 HOST/NAMESPACE/<app>:<version>-<hash>. cpk prints the digest the registry
 serves for that tag (it asks the registry after the push), and records the
 push in the results store, where cpk deploy finds it by app and content
-hash. The same image always gets the same digest: pushing it again uploads
-nothing new.
+hash. The same image always gets the same digest, and when the tag holds
+this very image already (its config digest is the image id), nothing is
+saved or uploaded: the push is recorded again with the registry's digest.
 
 Credentials come from the engines' auth files, as podman and docker read
 them: $REGISTRY_AUTH_FILE, ${XDG_RUNTIME_DIR}/containers/auth.json,
@@ -288,6 +289,8 @@ func (d *pushDisplay) event(ev push.Event) {
 			fmt.Fprintf(d.io.Err, "%s: compressing the layers\n", ev.App)
 		case push.Pushing:
 			fmt.Fprintf(d.io.Err, "%s: pushing\n", ev.App)
+		case push.Present:
+			fmt.Fprintf(d.io.Err, "%s: the registry holds this image under its tag already (nothing to upload)\n", ev.App)
 		case push.Pushed:
 			fmt.Fprintf(d.io.Err, "%s: pushed %s in %.1fs\n", ev.App, humanBytes(ev.Total), time.Since(d.started).Seconds())
 		}

@@ -41,14 +41,21 @@ func (d *Deployer) progress(format string, args ...any) {
 	}
 }
 
-// Location is where an app is reached: subdomain and domain.
+// Location is where an app is reached: subdomain and domain ("" for the
+// server's own, on a server that does not list its domains).
 type Location struct {
 	Subdomain, Domain string
 }
 
+// Is reports whether an app is at this location (any domain when the
+// location's domain is not known).
+func (l Location) Is(a *cloudronapi.App) bool {
+	return strings.EqualFold(a.Subdomain, l.Subdomain) && (l.Domain == "" || strings.EqualFold(a.Domain, l.Domain))
+}
+
 func (l Location) String() string {
-	if l.Subdomain == "" {
-		return l.Domain
+	if l.Subdomain == "" || l.Domain == "" {
+		return l.Subdomain + l.Domain
 	}
 	return l.Subdomain + "." + l.Domain
 }
@@ -136,6 +143,15 @@ func (d *Deployer) ResolveLocation(ctx context.Context, loc, def string) (Locati
 		loc = def
 	}
 	domains, err := d.Client.Domains(ctx)
+	if cloudronapi.NotFound(err) {
+		// A server that does not list its domains (cpk box serves one and
+		// takes an empty domain for it): SUB.DOMAIN as given, else SUB on
+		// the server's own domain.
+		if sub, dom, ok := strings.Cut(loc, "."); ok {
+			return Location{Subdomain: sub, Domain: dom}, nil
+		}
+		return Location{Subdomain: loc}, nil
+	}
 	if err != nil {
 		return Location{}, err
 	}
@@ -168,7 +184,7 @@ func (d *Deployer) AppAt(ctx context.Context, loc Location) (*cloudronapi.App, e
 	}
 	for i := range apps {
 		a := &apps[i]
-		if strings.EqualFold(a.Subdomain, loc.Subdomain) && strings.EqualFold(a.Domain, loc.Domain) {
+		if loc.Is(a) {
 			return a, nil
 		}
 	}
@@ -203,13 +219,28 @@ func (d *Deployer) task(ctx context.Context, id, what string) error {
 
 // Install installs an app from a manifest (dockerImage set) at a location,
 // follows the task and waits until the app runs and is healthy; icon
-// (optional) is the app's icon file. When the
+// (optional) is the app's icon file. The caller has checked that nothing is
+// installed at the location. When the
 // install is interrupted, or fails (unless Keep), the app it started is
 // uninstalled again; the error says so.
 func (d *Deployer) Install(ctx context.Context, manifest json.RawMessage, icon []byte, loc Location) (*cloudronapi.App, error) {
 	appID, taskID, err := d.Client.InstallApp(ctx, cloudronapi.Install{Manifest: manifest, Icon: icon, Subdomain: loc.Subdomain, Domain: loc.Domain})
 	if err != nil {
-		return nil, fmt.Errorf("install at %s: %w", loc, err)
+		err = fmt.Errorf("install at %s: %w", loc, err)
+		if ctx.Err() != nil {
+			// Interrupted while the server took the request: it may have
+			// started the app all the same. Look at the location.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
+			if a, lerr := d.AppAt(cctx, loc); lerr == nil && a != nil && a.Manifest.ID == ManifestID(manifest) {
+				d.progress("the install was interrupted: uninstalling app %s, which this run started", a.ID)
+				if uerr := d.cleanup(ctx, a.ID); uerr != nil {
+					return nil, errors.Join(err, fmt.Errorf("uninstalling app %s, which this run started, failed too: %w (remove it in the dashboard)", a.ID, uerr))
+				}
+				return nil, fmt.Errorf("%w (app %s uninstalled again)", err, a.ID)
+			}
+		}
+		return nil, err
 	}
 	d.progress("install: app %s, task %s", appID, taskID)
 	err = d.task(ctx, taskID, "install")
@@ -239,7 +270,7 @@ func (d *Deployer) cleanup(ctx context.Context, appID string) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 	defer cancel()
 	var err error
-	for try := 0; try < 10; try++ {
+	for {
 		var tid string
 		tid, err = d.Client.UninstallApp(cctx, appID)
 		if err == nil {
@@ -248,7 +279,8 @@ func (d *Deployer) cleanup(ctx context.Context, appID string) error {
 		if cloudronapi.NotFound(err) {
 			return nil
 		}
-		// A server may refuse while its own task still runs (409): again.
+		// A server may refuse while its own task still runs (409): ask
+		// again until it takes it.
 		var ae *cloudronapi.APIError
 		if !errors.As(err, &ae) || ae.Status != 409 {
 			return err
@@ -256,10 +288,9 @@ func (d *Deployer) cleanup(ctx context.Context, appID string) error {
 		select {
 		case <-cctx.Done():
 			return err
-		case <-time.After(time.Second):
+		case <-time.After(2 * time.Second):
 		}
 	}
-	return err
 }
 
 // Update updates an installed app to a manifest (dockerImage set).

@@ -13,7 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"cpk/internal/base"
@@ -53,6 +55,7 @@ const (
 	Compressing Phase = "compressing"
 	Pushing     Phase = "pushing" // layers go up; Done and Total in bytes
 	Pushed      Phase = "pushed"
+	Present     Phase = "present" // the registry holds this image under the tag already
 )
 
 // Event tells how a package's push moves on.
@@ -70,6 +73,8 @@ type Result struct {
 	Image   string `json:"image"`
 	Content string `json:"content"`
 	Built   bool   `json:"built"` // built by this push (Options.Build)
+	// Unchanged: the tag held this image already; nothing was uploaded.
+	Unchanged bool `json:"unchanged"`
 	// Reference is HOST/NAMESPACE/APP:TAG, Digest the manifest digest the
 	// registry serves for it.
 	Reference string  `json:"reference"`
@@ -160,6 +165,21 @@ func Push(ctx context.Context, p cpk.Package, o Options) (*Result, error) {
 	if err := registry.CheckPush(ctx, repo, ropts); err != nil {
 		return nil, err
 	}
+	if pl.UpToDate {
+		// The tag already holds this very image (its config digest is
+		// the image id): nothing to save, compress or upload.
+		digest, config, size, err := registry.Served(ctx, repo, res.Tag, ropts)
+		if err != nil {
+			return nil, err
+		}
+		if config != "" && config == pl.ImageID {
+			res.Reference, res.Digest, res.MediaType, res.Size = repo+":"+res.Tag, digest, "application/vnd.docker.distribution.manifest.v2+json", size
+			res.Unchanged = true
+			res.Seconds = time.Since(start).Seconds()
+			emit(Event{Phase: Present, Done: size, Total: size})
+			return res, nil
+		}
+	}
 	if !pl.UpToDate {
 		emit(Event{Phase: Building})
 		rs, err := build.Build(ctx, []cpk.Package{p}, bopts)
@@ -176,10 +196,12 @@ func Push(ctx context.Context, p cpk.Package, o Options) (*Result, error) {
 		res.Built = true
 	}
 
-	if err := os.MkdirAll(filepath.Join(o.StateDir, "push"), 0o755); err != nil {
+	work := filepath.Join(o.StateDir, "push")
+	if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(filepath.Join(o.StateDir, "push"), p.ID+"-*")
+	removeStale(work)
+	dir, err := os.MkdirTemp(work, fmt.Sprintf("%s-%d-*", p.ID, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -229,4 +251,26 @@ func manifestVersion(dir string) (string, error) {
 		return "", errors.New("CloudronManifest.json has no version")
 	}
 	return v, nil
+}
+
+// removeStale removes what pushes killed outright (SIGKILL, a crash) left
+// in the work folder: the folders named after a process that is gone.
+func removeStale(work string) {
+	entries, err := os.ReadDir(work)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		parts := strings.Split(e.Name(), "-")
+		if len(parts) < 3 {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[len(parts)-2])
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if proc, err := os.FindProcess(pid); err == nil && errors.Is(proc.Signal(syscall.Signal(0)), os.ErrProcessDone) {
+			os.RemoveAll(filepath.Join(work, e.Name()))
+		}
+	}
 }

@@ -35,6 +35,12 @@ func (i *Image) Digest() string {
 	return d.String()
 }
 
+// ConfigDigest is the config's digest: the engine's image id.
+func (i *Image) ConfigDigest() string {
+	d, _ := i.img.ConfigName()
+	return d.String()
+}
+
 // Close removes the compressed layers.
 func (i *Image) Close() error { return os.RemoveAll(i.dir) }
 

@@ -171,6 +171,40 @@ func Push(ctx context.Context, img *Image, repository, tag string, o Options) (*
 	return &Pushed{Reference: ref.String(), Digest: served, MediaType: string(types.DockerManifestSchema2), Size: img.Size}, nil
 }
 
+// Served returns the image the registry serves for repository:tag: its
+// manifest digest, config digest (the engine's image id, for an image cpk
+// pushed) and size; all "" and 0 when the tag does not exist.
+func Served(ctx context.Context, repository, tag string, o Options) (digest, config string, size int64, err error) {
+	ref, err := name.NewTag(repository+":"+tag, nameOptions(o.Target)...)
+	if err != nil {
+		return "", "", 0, fmt.Errorf("image reference %s:%s: %w", repository, tag, err)
+	}
+	desc, err := remote.Get(ref, remoteOptions(ctx, o)...)
+	var te *transport.Error
+	if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+		return "", "", 0, nil
+	}
+	if err != nil {
+		return "", "", 0, explain(ctx, o, err)
+	}
+	if !desc.MediaType.IsImage() {
+		return desc.Digest.String(), "", 0, nil
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return "", "", 0, explain(ctx, o, err)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return "", "", 0, explain(ctx, o, err)
+	}
+	size = desc.Size + m.Config.Size
+	for _, l := range m.Layers {
+		size += l.Size
+	}
+	return desc.Digest.String(), m.Config.Digest.String(), size, nil
+}
+
 // CheckPush asks the registry whether the credentials may push to the
 // repository (it starts an upload and cancels it), before any work: a
 // wrong password or an unreachable registry is known at once.

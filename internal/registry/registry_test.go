@@ -182,6 +182,16 @@ func TestPushToRegistry(t *testing.T) {
 		t.Errorf("pushed %+v, progress %d", p, last)
 	}
 
+	// What the tag holds: the manifest digest, the config digest (the
+	// image id), the size; nothing for a tag that does not exist.
+	d, config, size, err := registry.Served(ctx, target.Repository("tiny"), "1.0.0-abc", o)
+	if err != nil || d != p.Digest || config != archive.ConfigDigest() || size != p.Size {
+		t.Errorf("served %s %s %d %v; pushed %+v, config %s", d, config, size, err, p, archive.ConfigDigest())
+	}
+	if d, config, _, err := registry.Served(ctx, target.Repository("tiny"), "nope", o); d != "" || config != "" || err != nil {
+		t.Errorf("a missing tag: %q %q %v", d, config, err)
+	}
+
 	// The credentials from an auth file (podman login's format), and the
 	// same image again: the same digest.
 	t.Setenv("REGISTRY_AUTH_FILE", reg.AuthFile(t))

@@ -107,6 +107,33 @@ func (pc *PackageChecks) RemoteChecks(ctx context.Context, step string, t Target
 	return out
 }
 
+// AddressCheck asks the app's health check path at its real address (the
+// server says it is healthy; this proves the address serves it): 2xx
+// passes, 3xx is a warning (the platform follows no redirect), anything
+// else fails, after asking again for up to 10 s.
+func AddressCheck(ctx context.Context, t Target, base, path string) Check {
+	if path == "" {
+		path = "/"
+	}
+	c := Check{Name: "answers at its address"}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := t.Request(ctx, http.MethodGet, path, nil, nil)
+		switch {
+		case r.Status >= 200 && r.Status < 300:
+			return c.pass("GET %s%s answered %s", base, path, r.Probe)
+		case r.Redirect():
+			return c.warn("GET %s%s answered %s: the docs ask for 2xx", base, path, r.Probe)
+		case time.Now().After(deadline) || ctx.Err() != nil:
+			return c.fail("GET %s%s answered %s", base, path, r.Probe)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 // LocalOnly counts the checks that need the app's container.
 func (pc *PackageChecks) LocalOnly() int {
 	n := 0
@@ -169,6 +196,8 @@ type remoteState struct {
 	app      *cloudronapi.App
 	backup   string
 	complete bool // the package's data was all made
+	// healthPath is the running version's healthCheckPath.
+	healthPath string
 }
 
 // RunRemote runs the lifecycle scenario on a Cloudron through its REST
@@ -353,7 +382,9 @@ func (s *remoteState) healthy(ctx context.Context, app *cloudronapi.App, took ti
 }
 
 func (s *remoteState) afterStep(ctx context.Context) {
-	for _, c := range s.pc.RemoteChecks(ctx, s.cur.Name, URLTarget{Base: s.app.Address()}, s.complete) {
+	t := URLTarget{Base: s.app.Address()}
+	s.add(AddressCheck(ctx, t, s.app.Address(), s.healthPath))
+	for _, c := range s.pc.RemoteChecks(ctx, s.cur.Name, t, s.complete) {
 		s.add(c)
 	}
 }
@@ -384,6 +415,7 @@ func (s *remoteState) install(ctx context.Context, v Version, image string) erro
 		return err
 	}
 	s.appID = app.ID
+	s.healthPath = v.Manifest.HealthCheckPath
 	s.healthy(ctx, app, time.Since(start))
 	checks, complete := s.pc.RemoteData(ctx, URLTarget{Base: app.Address()})
 	s.complete = complete
@@ -461,7 +493,7 @@ func remoteMove(ctx context.Context, s *remoteState) error {
 	}
 	s.healthy(ctx, app, time.Since(start))
 	c := Check{Name: "new location"}
-	if app.Location() != to.String() {
+	if !to.Is(app) {
 		s.add(c.fail("the server reports the app at %s, not %s", app.Location(), to))
 	} else {
 		s.add(c.pass("%s", to))
@@ -497,6 +529,7 @@ func remoteUpdate(ctx context.Context, s *remoteState) error {
 	if err != nil {
 		return err
 	}
+	s.healthPath = s.o.Current.Manifest.HealthCheckPath
 	s.healthy(ctx, app, time.Since(start))
 	c := Check{Name: "updated"}
 	if app.Manifest.Version != s.o.Current.Manifest.Version {

@@ -37,7 +37,7 @@ func remoteVersion(t *testing.T, dir, version string) Version {
 // description); the end-to-end run on cpk box is in internal/cli.
 func TestRunRemoteOnStandIn(t *testing.T) {
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/hooks/hello" {
+		if r.URL.Path == "/hooks/hello" || r.URL.Path == "/" {
 			fmt.Fprint(w, "hello from webhook")
 			return
 		}

@@ -265,6 +265,9 @@ func scanText(facts *envFacts, rel string, data []byte, refs map[[2]int]bool) {
 				line = line[:j]
 			}
 		}
+		if rel == lint.ManifestFile && strings.Contains(line, `"file://`) {
+			continue // a file reference (file://NAME), not a variable
+		}
 		if j := strings.Index(line, "/etc/certs/tls_"); j >= 0 {
 			facts.TLSFiles = append(facts.TLSFiles, envUse{Name: "/etc/certs", File: rel, Line: i + 1, Col: j + 1})
 		}
@@ -313,7 +316,8 @@ CI workflows, tests, fixtures, docs, development compose files, lockfiles,
 translations and stylesheets are not read. Names the package sets itself
 (ENV, ARG, shell assignments, NAME=… in environment files and supervisor's
 environment=, process.env.NAME = …, os.environ['NAME'] = …) are not
-platform variables. "Did you mean" is offered only for a name a small edit
+platform variables, and a file://NAME value of the manifest names a file.
+"Did you mean" is offered only for a name a small edit
 away from a real variable.
 
 Bad:
@@ -331,6 +335,10 @@ Good:
 the manifest declares the addon; otherwise the app starts without a database,
 mail server or directory.
 
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
+
 Bad:
 
     "addons": { "localstorage": {} }
@@ -346,6 +354,10 @@ Good:
 		Doc: `An addon that sets variables but whose variables no package file reads is
 provisioned (and backed up) for nothing, or the app is not connected to it:
 pass its variables to the app.
+
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
 
 Bad:
 
@@ -368,7 +380,8 @@ The rule decides from the shell scripts that reach the image. A read is
 guarded, and not reported, when it has a default (${VAR:-}, ${VAR-x}), sits
 inside a condition that tests a variable of the same group, or comes after
 an early exit: an if [[ -z "${VAR:-}" ]] (or [[ -n … ]] ||) whose branch
-exits, execs, or calls a function that ends in exec.
+exits, execs, or calls a function that ends in exec. An unguarded read in a
+script under set -u is RT008's (an error: the script stops there).
 
 Bad:
 
@@ -404,7 +417,13 @@ Good:
 with sendmail's supportsDisplayName, CLOUDRON_MONGODB_OPLOG_URL with oplog,
 CLOUDRON_MYSQL_DATABASE_PREFIX with multipleDatabases (which removes
 CLOUDRON_MYSQL_URL and CLOUDRON_MYSQL_DATABASE), CLOUDRON_ALIAS_DOMAINS with
-multiDomain.
+multiDomain. cpk decides from the manifest's addons and their options and
+the variables the package's files read; an unguarded read in a script under
+set -u is RT008's (an error: the script stops there).
+
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
 
 Bad:
 
@@ -423,6 +442,10 @@ legacy oauth addon's CLOUDRON_OAUTH_*, and the 2019 names of the email addon
 (CLOUDRON_MAIL_SIEVE_*, CLOUDRON_MAIL_DOMAINS). Current platforms may not set
 them.
 
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
+
 Bad:
 
     ADMIN="${CLOUDRON_ADMIN_EMAIL}"
@@ -437,6 +460,10 @@ Good:
 		Doc: `A tcpPorts or udpPorts entry without containerPort is published on the port
 the user chooses, inside the container too: the app must listen on $KEY. If
 no package file reads the variable, the app listens somewhere else.
+
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
 
 Bad:
 

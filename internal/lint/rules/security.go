@@ -88,8 +88,9 @@ Good:
 		Code: "SEC005", Title: "no world-writable permissions", Severity: cpk.Warning,
 		Doc: `chmod 777 (or a+w, o+w) lets every process in the container change the
 files, code included. Give the files to the user that needs them instead.
-The rule decides from chmod commands in RUN instructions and the package's
-scripts; the word inside a quoted string (sed 's,^chmod=…,') is not one.
+The rule decides from chmod commands in RUN instructions and the scripts
+that reach the image (not tests or CI); the word inside a quoted string
+(sed 's,^chmod=…,') is not one.
 
 Bad:
 
@@ -107,6 +108,9 @@ script) runs whatever the server sends, unpinned and unverified, every time
 the script runs. Download a pinned release, check its checksum, then run it.
 (In the Dockerfile, DF009 reports unverified downloads.)
 
+The rule decides from the scripts that reach the image (not tests, CI or
+the packager's tools).
+
 Bad:
 
     # start.sh
@@ -123,6 +127,9 @@ Good:
 		Doc: `--no-check-certificate, curl -k, GIT_SSL_NO_VERIFY, strict-ssl false or
 NODE_TLS_REJECT_UNAUTHORIZED=0 accept any certificate, so a man in the middle
 can replace what the image downloads or what the app talks to.
+
+The rule decides from RUN and ENV instructions and the scripts that reach
+the image (not tests, CI or the packager's tools).
 
 Bad:
 
@@ -319,7 +326,7 @@ func placeholderValue(v string) bool {
 	if templateMarker.MatchString(tv) || identifierValue.MatchString(tv) || strings.HasSuffix(lv, "-here") || strings.HasSuffix(lv, "_here") || strings.HasSuffix(lv, "_template") {
 		return true
 	}
-	for _, s := range []string{"changeme", "change-me", "change_me", "changethis", "placeholder", "your-", "your_", "yourpass", "example", "dummy", "redacted", "replace", "todo", "fixme", "xxx", "secret-here", "insert"} {
+	for _, s := range []string{"changeme", "change-me", "change_me", "changethis", "changeit", "change-it", "change_it", "notsosecret", "placeholder", "your-", "your_", "yourpass", "example", "dummy", "redacted", "replace", "todo", "fixme", "xxx", "secret-here", "insert"} {
 		if strings.Contains(lv, s) {
 			return true
 		}
@@ -471,6 +478,9 @@ func packageCommands(p *lint.Pass) []commandLines {
 	return p.Memo("sec:commands", func() any {
 		var out []commandLines
 		for _, rel := range p.Files() {
+			if !inImage(p, rel) {
+				continue // CI, tests and tools do not run in the image
+			}
 			text, ok := packageText(p, rel)
 			if !ok {
 				continue

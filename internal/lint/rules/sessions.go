@@ -79,7 +79,7 @@ func sessionSecretAt(rel, text, line string) (key string, col int, ok bool) {
 	literal := func(v string) bool {
 		return len(v) >= 6 && !referenceValue(v) && !placeholderValue(v)
 	}
-	if m := sessionKeyed.FindStringSubmatchIndex(line); m != nil && literal(line[m[6]:m[7]]) {
+	if m := sessionKeyed.FindStringSubmatchIndex(line); m != nil && literal(line[m[6]:m[7]]) && !storageKey(line[m[2]:m[3]]) {
 		return line[m[2]:m[3]], runeCol(line, m[2]), true
 	}
 	if ext := path.Ext(rel); !codeExt[ext] || ext == ".sh" {
@@ -96,6 +96,13 @@ func sessionSecretAt(rel, text, line string) (key string, col int, ok bool) {
 		}
 	}
 	return "", 0, false
+}
+
+// storageKey reports whether a key is the camelCase secretKey of an object
+// store or captcha client (S3, MinIO, reCAPTCHA): a credential of another
+// service, which SEC004 judges, not a session secret.
+func storageKey(key string) bool {
+	return key == "secretKey" || key == "SecretKey"
 }
 
 func checkSessionSecrets(p *lint.Pass) {

@@ -14,3 +14,4 @@ const labels = { secret: 'Secret', password: 'Passwort' };
 const oidc = { clientId: 'boards', clientSecret: 'V3ryS3cretOidc' };
 const oidcOk = { clientId: process.env.CLOUDRON_OIDC_CLIENT_ID, clientSecret: process.env.CLOUDRON_OIDC_CLIENT_SECRET };
 app.listen(8000);
+const s3 = { accessKey: "minio", secretKey: "minio123456" };
