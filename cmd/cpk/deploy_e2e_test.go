@@ -47,7 +47,7 @@ func TestDeployToBox(t *testing.T) {
 	served := make(chan int, 1)
 	go func() {
 		served <- cli.Main(boxCtx, cli.Test(&boxOut, &boxErr), []string{"--root", repo, "box", "serve", "--addr", "127.0.0.1:0", "--format", "json",
-			"--state", state, "--health-timeout", "15m"})
+			"--state", state})
 	}()
 	var started struct {
 		URL string `json:"url"`
