@@ -50,7 +50,14 @@ func BenchmarkUpToDate100(b *testing.B) {
 		for _, img := range imgs {
 			for _, tag := range img.Tags {
 				if strings.HasPrefix(tag, build.Repo+"/"+prefix+"-") {
-					if err := e.RemoveImage(ctx, tag); err != nil {
+					// A build container of the engine's cached rebuilds may
+					// still hold the image for a moment on a busy machine.
+					err := e.RemoveImage(ctx, tag)
+					for try := 0; err != nil && try < 3; try++ {
+						time.Sleep(2 * time.Second)
+						err = e.RemoveImage(ctx, tag)
+					}
+					if err != nil {
 						b.Errorf("cleanup: %v", err)
 					}
 				}
