@@ -52,6 +52,8 @@ var addons = map[string]Addon{
 	"mysql":        mysql{},
 	"redis":        redis{},
 	"sendmail":     sendmail{},
+	"recvmail":     recvmail{},
+	"email":        email{},
 	"ldap":         ldap{},
 	"scheduler":    scheduler{},
 	"tls":          tlsAddon{},
@@ -61,8 +63,6 @@ var addons = map[string]Addon{
 var unavailable = map[string]string{
 	"mongodb":   "there is no MongoDB server in Debian 12, from which cpk builds its add-on services",
 	"oidc":      "cpk has no OpenID Connect provider",
-	"recvmail":  "cpk's mail server only receives mail sent by apps (no IMAP)",
-	"email":     "cpk's mail server has no IMAP or ManageSieve",
 	"turn":      "cpk has no TURN server",
 	"docker":    "cpk does not give apps an engine API",
 	"proxyAuth": "cpk has no reverse proxy with a login wall",
