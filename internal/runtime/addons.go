@@ -57,13 +57,13 @@ var addons = map[string]Addon{
 	"ldap":         ldap{},
 	"scheduler":    scheduler{},
 	"tls":          tlsAddon{},
+	"turn":         turn{},
 }
 
 // unavailable says why an add-on cannot be emulated here.
 var unavailable = map[string]string{
 	"mongodb":   "there is no MongoDB server in Debian 12, from which cpk builds its add-on services",
 	"oidc":      "cpk has no OpenID Connect provider",
-	"turn":      "cpk has no TURN server",
 	"docker":    "cpk does not give apps an engine API",
 	"proxyAuth": "cpk has no reverse proxy with a login wall",
 	"oauth":     "the legacy oauth add-on has no provider in cpk",
