@@ -29,6 +29,10 @@ var allowed = map[string][]string{
 	"upstream/version":  {},
 	"git":               {"engine"},
 	"manifest":          {"cpk"},
+	// The Cloudron REST API: its published description (data only) and
+	// the contract that checks exchanges against it.
+	"cloudronapi/openapi":  {},
+	"cloudronapi/contract": {"cloudronapi/openapi"},
 	// Services.
 	"evidence":      {"cpk", "fsx"},
 	"catalog":       {"cpk", "evidence", "fsx"},

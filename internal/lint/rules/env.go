@@ -141,7 +141,7 @@ func parsedShell(p *lint.Pass, rel string, data []byte) *shell.Script {
 		return s.Script
 	}
 	return p.Memo("rules/shell:"+rel, func() any {
-		s, _ := shell.Parse(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")))
+		s, _ := shell.ParseWith(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), shell.Options{Vars: imageEnv(p)})
 		return s
 	}).(*shell.Script)
 }
@@ -152,8 +152,8 @@ func loadEnvFacts(p *lint.Pass) *envFacts {
 		start := loadStart(p)
 		for _, rel := range p.Files() {
 			isStart := start != nil && start.Rel == rel
-			if !isStart && !scannedFile(rel) {
-				continue
+			if !isStart && (!scannedFile(rel) || !inImage(p, rel)) {
+				continue // only what the image runs: not CI, tests, docs…
 			}
 			full, err := p.Path(rel)
 			if err != nil {
@@ -267,9 +267,12 @@ var envRules = []*lint.Rule{
 		Code: "XF001", Title: "CLOUDRON_ variables are ones the platform sets", Severity: cpk.Error,
 		Doc: `The platform sets a fixed list of CLOUDRON_ variables: the generic ones
 (CLOUDRON_APP_ORIGIN, CLOUDRON_APP_DOMAIN…) and those of each addon. A name
-outside that list is empty at runtime, usually a typo. Every file of the
-package is read: the start script, the Dockerfile, nginx and supervisor
-configurations and templates.
+outside that list is empty at runtime, usually a typo. The rule decides from
+the files that reach the image: those a COPY or ADD of the final stage (or
+of a stage it copies from) takes in, what they source, and the Dockerfile.
+CI workflows, tests, fixtures, docs, development compose files, lockfiles,
+translations and stylesheets are not read. Names the package sets itself
+(ENV, ARG, shell assignments) are not platform variables.
 
 Bad:
 
@@ -552,7 +555,7 @@ func checkOptionalDefaults(p *lint.Pass) {
 		}
 		for _, r := range s.Refs {
 			group := optionalGroup(m, ports, r.Name)
-			if group == "" || r.Default || guardedBy(r, m, ports, group) {
+			if group == "" || r.Default || guardedBy(r, m, ports, group) || unsetReadAt(p, rel, r.Pos.Line, r.Pos.Col) {
 				continue
 			}
 			why := map[string]string{
@@ -594,7 +597,7 @@ func shellFiles(p *lint.Pass) []string {
 			if start != nil && rel == start.Rel {
 				continue
 			}
-			if ext := path.Ext(rel); ext == ".sh" || ext == ".bash" {
+			if ext := path.Ext(rel); (ext == ".sh" || ext == ".bash") && inImage(p, rel) {
 				out = append(out, rel)
 			}
 		}
@@ -630,7 +633,7 @@ func checkVarOptions(p *lint.Pass) {
 	facts := loadEnvFacts(p)
 	for _, u := range facts.Uses {
 		v, ok := platformEnv[u.Name]
-		if !ok || facts.Defined[u.Name] {
+		if !ok || facts.Defined[u.Name] || unsetReadAt(p, u.File, u.Line, u.Col) {
 			continue
 		}
 		switch {

@@ -2,7 +2,8 @@
 // its schema and its semantics), PK (the files a package needs), DF (the
 // Dockerfile), SH (the start script), XF (environment variables across
 // files), NG (nginx), SV (supervisor), SEC (security), DOC (build notes and
-// docs), CY (cpk.yaml). Codes are stable and never reused.
+// docs), CY (cpk.yaml), RT (what the package does at run time, across its
+// files). Codes are stable and never reused.
 package rules
 
 import (
@@ -25,6 +26,7 @@ func All() []*lint.Rule {
 	all = append(all, semanticRules...)
 	all = append(all, securityRules...)
 	all = append(all, docRules...)
+	all = append(all, runtimeRules...)
 	return all
 }
 

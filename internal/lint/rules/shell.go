@@ -257,7 +257,7 @@ func loadStart(p *lint.Pass) *startFile {
 		if bytes.Contains(data, []byte("\r\n")) {
 			clean = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 		}
-		s.Script, s.Err = shell.Parse(clean)
+		s.Script, s.Err = shell.ParseWith(clean, shell.Options{Vars: imageEnv(p)})
 		return s
 	}).(*startFile)
 }
@@ -961,13 +961,20 @@ func checkRuntimeWrites(p *lint.Pass) {
 	if s == nil {
 		return
 	}
+	reportRuntimeWrites(p, s.Rel, s.Script, "")
+}
+
+// reportRuntimeWrites reports the writes of a script that runs at run time
+// outside the writable places; where says how the script is reached
+// (appended to the message).
+func reportRuntimeWrites(p *lint.Pass, rel string, script *shell.Script, where string) {
 	m := manifestFacts(p)
 	writable := append([]string(nil), alwaysWritable...)
 	if m != nil {
 		writable = append(append(writable, m.RuntimeDirs...), m.PersistentDirs...)
 	}
 	links := dockerSymlinks(p)
-	for _, c := range s.Script.Commands {
+	for _, c := range script.Commands {
 		for _, t := range writeTargets(c) {
 			if !t.Known || !path.IsAbs(t.Value) {
 				continue // relative, or built from what the script cannot resolve
@@ -980,7 +987,7 @@ func checkRuntimeWrites(p *lint.Pass) {
 				// Without a manifest that reads, what it declares is unknown:
 				// MF001 or the manifest's own errors say why (no cascade).
 				if m != nil && !m.has("localstorage") {
-					p.Reportf(s.Rel, t.Pos.Line, t.Pos.Col, "%s writes %s, but /app/data is writable only with the localstorage addon: declare \"localstorage\": {} in the manifest", t.Verb, target)
+					p.Reportf(rel, t.Pos.Line, t.Pos.Col, "%s writes %s%s, but /app/data is writable only with the localstorage addon: declare \"localstorage\": {} in the manifest", t.Verb, target, where)
 				}
 				continue
 			}
@@ -988,7 +995,7 @@ func checkRuntimeWrites(p *lint.Pass) {
 			if target != path.Clean(t.Value) {
 				via = " (through the link " + t.Value + ")"
 			}
-			p.Reportf(s.Rel, t.Pos.Line, t.Pos.Col, "%s writes %s%s, but the filesystem is read-only at runtime except /app/data, /run, /tmp, runtimeDirs and persistentDirs: generate it under /run (linked from the image at build time) or /app/data", t.Verb, target, via)
+			p.Reportf(rel, t.Pos.Line, t.Pos.Col, "%s writes %s%s%s, but the filesystem is read-only at runtime except /app/data, /run, /tmp, runtimeDirs and persistentDirs: generate it under /run (linked from the image at build time) or /app/data", t.Verb, target, via, where)
 		}
 	}
 }

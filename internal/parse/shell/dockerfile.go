@@ -33,7 +33,29 @@ func Runs(src []byte, f *dockerfile.File) []Run {
 	}
 	lines := bytes.Split(src, []byte("\n"))
 	backtick := escapeDirective.Match(firstLines(src))
+	meta := MetaVars(f)
+	var out []Run
+	for si := range f.Stages {
+		vars, env := map[string]string{}, map[string]string{}
+		for _, c := range f.Stages[si].Commands {
+			if r, ok := c.(*instructions.RunCommand); ok {
+				run := Run{Stage: si, Command: r, Vars: copyVars(vars)}
+				run.Script, run.Err = parseRun(lines, r, backtick, run.Vars)
+				out = append(out, run)
+				continue
+			}
+			StepVars(c, meta, vars, env)
+		}
+	}
+	return out
+}
+
+// MetaVars are the known values of the ARGs declared before the first FROM.
+func MetaVars(f *dockerfile.File) map[string]string {
 	meta := map[string]string{}
+	if f == nil {
+		return meta
+	}
 	for _, a := range f.MetaArgs {
 		for _, kv := range a.Args {
 			if kv.Value == nil {
@@ -44,42 +66,57 @@ func Runs(src []byte, f *dockerfile.File) []Run {
 			}
 		}
 	}
-	var out []Run
-	for si := range f.Stages {
-		vars := map[string]string{}
-		for _, c := range f.Stages[si].Commands {
-			switch c := c.(type) {
-			case *instructions.ArgCommand:
-				for _, kv := range c.Args {
-					switch v, ok := "", false; {
-					case kv.Value != nil:
-						if v, ok = expandKnown(*kv.Value, vars); ok {
-							vars[kv.Key] = v
-						} else {
-							delete(vars, kv.Key)
-						}
-					case meta[kv.Key] != "":
-						vars[kv.Key] = meta[kv.Key]
-					default:
-						delete(vars, kv.Key)
-					}
+	return meta
+}
+
+// StepVars applies one instruction of a stage to what the build knows: an
+// ARG or ENV sets vars (every variable a RUN sees), an ENV also sets env
+// (what the container sees at run time; ARG values do not last). A value
+// that depends on something unknown removes the name. meta are the values
+// of the ARGs before the first FROM. This is the one resolution of ARG and
+// ENV values the linter uses.
+func StepVars(c instructions.Command, meta, vars, env map[string]string) {
+	switch c := c.(type) {
+	case *instructions.ArgCommand:
+		for _, kv := range c.Args {
+			switch v, ok := "", false; {
+			case kv.Value != nil:
+				if v, ok = expandKnown(*kv.Value, vars); ok {
+					vars[kv.Key] = v
+				} else {
+					delete(vars, kv.Key)
 				}
-			case *instructions.EnvCommand:
-				for _, kv := range c.Env {
-					if v, ok := expandKnown(kv.Value, vars); ok {
-						vars[kv.Key] = v
-					} else {
-						delete(vars, kv.Key)
-					}
-				}
-			case *instructions.RunCommand:
-				r := Run{Stage: si, Command: c, Vars: copyVars(vars)}
-				r.Script, r.Err = parseRun(lines, c, backtick, r.Vars)
-				out = append(out, r)
+			case meta[kv.Key] != "":
+				vars[kv.Key] = meta[kv.Key]
+			default:
+				delete(vars, kv.Key)
+			}
+		}
+	case *instructions.EnvCommand:
+		for _, kv := range c.Env {
+			if v, ok := expandKnown(kv.Value, vars); ok {
+				vars[kv.Key], env[kv.Key] = v, v
+			} else {
+				delete(vars, kv.Key)
+				delete(env, kv.Key)
 			}
 		}
 	}
-	return out
+}
+
+// StageEnv returns the known ENV values a stage's containers start with (its
+// own ENV instructions and those of the stages it is built FROM are not
+// merged: base is what the parent stage left, or nil).
+func StageEnv(f *dockerfile.File, stage int, base map[string]string) map[string]string {
+	meta := MetaVars(f)
+	vars, env := copyVars(base), copyVars(base)
+	if f == nil || stage < 0 || stage >= len(f.Stages) {
+		return env
+	}
+	for _, c := range f.Stages[stage].Commands {
+		StepVars(c, meta, vars, env)
+	}
+	return env
 }
 
 var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)`)

@@ -15,4 +15,4 @@ sed -i "s/Listen 80/Listen 8000/" /etc/apache2/ports.conf # want "SH007 sed writ
 chown -R www-data:www-data /app/data
 mkdir -p /run/apache2
 source /etc/apache2/envvars
-/usr/sbin/apache2 -DFOREGROUND # want "SH004 .*ends with /usr/sbin/apache2 without exec"
+/usr/sbin/apache2 -DFOREGROUND # want "SH004 .*ends with /usr/sbin/apache2 without exec" "RT002 Apache runs with the stock ErrorLog"

@@ -3,7 +3,7 @@ set -eu
 
 chown -R cloudron:cloudron /app/data
 
-# want "XF006 CLOUDRON_MYSQL_DATABASE_PREFIX is set only with the mysql addon.s option"
+# want "RT008 .CLOUDRON_MYSQL_DATABASE_PREFIX is read under set -u, but it is set only with the mysql addon.s option"
 export DATABASE_PREFIX="${CLOUDRON_MYSQL_DATABASE_PREFIX}"
 export EMAIL_HOST="${CLOUDRON_MAIL_SMTP_SERVER}"
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-set -eu
+set -e
 
 mkdir -p /run/app
 if [[ -n "${CLOUDRON_MAIL_SMTP_SERVER:-}" ]]; then
