@@ -48,36 +48,45 @@ type Pin struct {
 // Dockerfile's ARG UPSTREAM_VERSION default, else the manifest's
 // upstreamVersion. A package without either pins nothing (no error).
 func ReadPin(dir string) (Pin, error) {
-	var p Pin
 	df, err := readOptional(filepath.Join(dir, DockerfileName))
 	if err != nil {
-		return p, err
+		return Pin{}, err
 	}
+	var f *dockerfile.File
 	if df != nil {
-		f, perr := dockerfile.Parse(df)
-		if perr == nil {
-			if args := findArgs(f, VersionArg); len(args) > 0 && args[0].value != "" {
-				p.Version, p.From = args[0].value, fmt.Sprintf("%s:%d ARG %s", DockerfileName, args[0].line, VersionArg)
-			}
-		}
+		f, _ = dockerfile.Parse(df) // a Dockerfile that does not parse pins nothing
 	}
 	mf, err := readOptional(filepath.Join(dir, ManifestName))
 	if err != nil {
-		return p, err
+		return Pin{}, err
 	}
+	var doc *manifest.Document
 	if mf != nil {
-		if doc, _ := manifest.Decode(mf); doc != nil {
-			if v := doc.Lookup("/upstreamVersion"); v != nil && v.Kind == manifest.StringValue && v.Str != "" {
-				switch {
-				case p.Version == "":
-					p.Version, p.From = v.Str, ManifestName+" upstreamVersion"
-				case v.Str != p.Version:
-					p.Mismatch = v.Str
-				}
+		doc, _ = manifest.Decode(mf)
+	}
+	return PinOf(f, doc), nil
+}
+
+// PinOf is ReadPin over what was read already: the parsed Dockerfile and
+// the decoded manifest (each nil when there is none or it does not parse).
+func PinOf(f *dockerfile.File, doc *manifest.Document) Pin {
+	var p Pin
+	if f != nil {
+		if args := findArgs(f, VersionArg); len(args) > 0 && args[0].value != "" {
+			p.Version, p.From = args[0].value, fmt.Sprintf("%s:%d ARG %s", DockerfileName, args[0].line, VersionArg)
+		}
+	}
+	if doc != nil {
+		if v := doc.Lookup("/upstreamVersion"); v != nil && v.Kind == manifest.StringValue && v.Str != "" {
+			switch {
+			case p.Version == "":
+				p.Version, p.From = v.Str, ManifestName+" upstreamVersion"
+			case v.Str != p.Version:
+				p.Mismatch = v.Str
 			}
 		}
 	}
-	return p, nil
+	return p
 }
 
 func readOptional(path string) ([]byte, error) {

@@ -49,7 +49,7 @@ current README.md.`,
 		ValidArgsFunction: appCompletion(g),
 		RunE: func(c *cobra.Command, args []string) error {
 			opts.Apps = args
-			return runDocs(c.Context(), g, opts)
+			return abandonable(c.Context(), func(ctx context.Context) error { return runDocs(ctx, g, opts) })
 		},
 	}
 	c.Flags().BoolVar(&opts.Check, "check", false, "only report stale files (exit 1 when any)")

@@ -22,7 +22,9 @@ func newGCCmd(g *Globals) *cobra.Command {
 		Long: `Remove every container, network and volume labelled io.cpk.run whose cpk
 process (label io.cpk.pid, on this machine: io.cpk.host) is gone: what a
 killed run, or one kept with cpk test --keep, left behind. Runs that are
-still going are not touched.`,
+still going are not touched, nor is what a development box (cpk box serve)
+made while its state folder names it, whether it serves or not: cpk box
+down removes that.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := checkFormat(opts.Format); err != nil {
@@ -55,7 +57,8 @@ func runGC(ctx context.Context, g *Globals, opts gcOptions) error {
 				t.row(verb, r.Kind, r.Name, "run "+r.Labels[runtime.LabelRun])
 			}
 			t.flush()
-			fmt.Fprintf(g.IO.Err, "%d %s; %d of live runs kept; %d of other machines kept\n", len(res.Removed), verb, len(res.Live), len(res.Foreign))
+			fmt.Fprintf(g.IO.Err, "%d %s; %d of live runs kept; %d of other machines kept; %d of development boxes kept (cpk box down removes them)\n",
+				len(res.Removed), verb, len(res.Live), len(res.Foreign), len(res.Boxes))
 		}
 	}
 	return engineError(err)

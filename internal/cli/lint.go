@@ -66,7 +66,7 @@ Formats: text (file:line:col: CODE severity: message), json, sarif (SARIF
 				return usageError("--format %q: use %s", opts.Format, strings.Join(lintFormats, ", "))
 			}
 			opts.Targets = args
-			return runLint(c.Context(), g, opts)
+			return abandonable(c.Context(), func(ctx context.Context) error { return runLint(ctx, g, opts) })
 		},
 	}
 	c.Flags().StringVar(&opts.Format, "format", "text", "output format: "+strings.Join(lintFormats, ", "))
@@ -235,6 +235,9 @@ func printExcerpt(io *IO, f cpk.Finding, path string, cache map[string][]string)
 	}
 }
 
+// maxNamed is how many packages one line names; the rest are counted.
+const maxNamed = 10
+
 // printFailedChecks names the recorded checks that failed without a
 // finding (the docs), so that the summary counts every failure a run
 // records.
@@ -245,7 +248,10 @@ func printFailedChecks(io *IO, runs []cpk.Run) {
 			docs = append(docs, r.App)
 		}
 	}
-	if len(docs) > 0 {
+	switch {
+	case len(docs) > maxNamed:
+		fmt.Fprintf(io.Err, "%d package(s) with a missing or stale README.md (recorded as failed docs): %s and %d more; run cpk docs\n", len(docs), strings.Join(docs[:maxNamed], ", "), len(docs)-maxNamed)
+	case len(docs) > 0:
 		fmt.Fprintf(io.Err, "%d package(s) with a missing or stale README.md (recorded as failed docs): %s; run cpk docs %s\n", len(docs), strings.Join(docs, ", "), strings.Join(docs, " "))
 	}
 }

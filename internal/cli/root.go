@@ -97,7 +97,10 @@ Start with:
   cpk base build                 make the local Cloudron-compatible base image
   cpk build [APP...|--all]       build package images (only what changed)
   cpk test [APP...]              the lifecycle test in an emulated Cloudron
+  cpk push APP... --registry R   push package images to a registry
   cpk gc                         remove what dead test runs left behind
+  cpk box serve                  a development Cloudron (its REST API) on this machine
+  cpk deploy APP --server URL    install or update a package on a Cloudron (REST API)
   cpk history [APP]              recorded lint, build, test and upstream runs
   cpk serve                      the dashboard: catalog, application pages, progress
   cpk docs                       regenerate package READMEs and reference pages
@@ -137,11 +140,12 @@ func NewRoot(io *IO) *cobra.Command {
 	root.AddCommand(newStatusCmd(g), newLintCmd(g), newManifestCmd(g), newDocsCmd(g))
 	root.AddCommand(newDoctorCmd(g))
 	root.AddCommand(newBaseCmd(g))
-	root.AddCommand(newBuildCmd(g))
+	root.AddCommand(newBuildCmd(g), newPushCmd(g))
 	root.AddCommand(newUpstreamCmd(g))
 	root.AddCommand(newHistoryCmd(g), newServeCmd(g))
-	root.AddCommand(newTestCmd(g))
+	root.AddCommand(newTestCmd(g), newDeployCmd(g))
 	root.AddCommand(newGCCmd(g))
+	root.AddCommand(newBoxCmd(g))
 	root.AddCommand(newNewCmd(g))
 	root.AddCommand(newVersionCmd(g))
 	root.AddCommand(newCICmd(g), newGateCmd(g), newBranchCmd(g), newReleaseCmd(g))

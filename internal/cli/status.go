@@ -57,7 +57,7 @@ gap to verified, step by step (--format json: "lifecycle" per app).`,
 			if err := checkFormat(opts.Format); err != nil {
 				return err
 			}
-			return runStatus(c.Context(), g, opts)
+			return abandonable(c.Context(), func(ctx context.Context) error { return runStatus(ctx, g, opts) })
 		},
 	}
 	formatFlag(c, &opts.Format)

@@ -36,6 +36,10 @@ type testOptions struct {
 	All           bool
 	Shard         string
 	Plan          planOptions
+	// Server runs the scenario on a Cloudron through its REST API.
+	Server   string
+	Location string
+	Image    string
 }
 
 // newTestCmdLong is the help text of the command.
@@ -64,7 +68,19 @@ in containers built once from the local base image (cpk base build). Every
 container, network and volume carries io.cpk.* labels and is removed on
 success, failure, timeout and Ctrl-C; --keep leaves them for debugging and
 cpk gc removes what dead runs left. Results are recorded, so that cpk
-status marks a package verified for its exact content.`
+status marks a package verified for its exact content.
+
+With --server URL the scenario runs on a Cloudron through its REST API
+instead (the token as for cpk deploy: $CPK_CLOUDRON_TOKEN or
+~/.config/cpk/cloudron.json): install, restart, backup, restore from that
+backup, move to another subdomain, update from the previous version and
+uninstall, each followed through the server's task and ending with the app
+running and healthy and the package's HTTP checks passing against its
+address (exec, mail and scheduler checks need the container: they run
+locally only). The app goes at the end whatever happened, Ctrl-C included.
+The images are the ones cpk push recorded, or, for a server on this machine
+such as cpk box, the local ones. The report, JUnit file and evidence are the
+same; the evidence names the server where the test ran.`
 
 func newTestCmd(g *Globals) *cobra.Command {
 	var opts testOptions
@@ -77,7 +93,8 @@ func newTestCmd(g *Globals) *cobra.Command {
   cpk test --shard 2/4 --base origin/main --spot 2   one shard of cpk ci plan's tests
   cpk test webhook --from HEAD~3 --junit junit.xml
   cpk test --require-update --format json > results.json
-  cpk test ./my-package --keep --step install --step restart`,
+  cpk test ./my-package --keep --step install --step restart
+  cpk test redmine --server http://127.0.0.1:3000         on cpk box serve`,
 		ValidArgsFunction: appCompletion(g),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := checkFormat(opts.Format); err != nil {
@@ -90,6 +107,12 @@ func newTestCmd(g *Globals) *cobra.Command {
 				return usageError("name the packages to test, or test every package with --all, or one shard of cpk ci plan with --shard i/N")
 			case len(args) > 0 && opts.All:
 				return usageError("--all tests every package: name none")
+			}
+			if opts.Server == "" && (opts.Location != "" || opts.Image != "") {
+				return usageError("--location and --image go with --server")
+			}
+			if opts.Server != "" && opts.Image != "" && (len(args) != 1 || opts.All || opts.Shard != "") {
+				return usageError("--image names one package's image: test one package with it")
 			}
 			for _, s := range opts.Steps {
 				if !contains(scenario.StepNames, s) {
@@ -113,6 +136,9 @@ func newTestCmd(g *Globals) *cobra.Command {
 	f.StringVar(&opts.Shard, "shard", "", "test shard i/N of cpk ci plan (with the same --base and --spot; --offline leaves out packages that need the network)")
 	f.StringVar(&opts.Plan.Base, "base", "", "with --shard: the plan's git ref to compare with")
 	f.IntVar(&opts.Plan.Spot, "spot", 0, "with --shard: the plan's number of spot checks")
+	f.StringVar(&opts.Server, "server", "", "run the scenario on this Cloudron through its REST API (its dashboard address, or cpk box serve's)")
+	f.StringVar(&opts.Location, "location", "", "with --server: the test app's subdomain (default cpk-test-APP; the move step uses SUB2)")
+	f.StringVar(&opts.Image, "image", "", "with --server: the image reference the server installs for the current version")
 	return c
 }
 
@@ -148,7 +174,13 @@ func runTest(ctx context.Context, g *Globals, opts testOptions, args []string) e
 		return nil
 	}
 	disp := &testDisplay{io: g.IO}
-	suite, facts, err := testSuite(ctx, g, root, opts, disp)
+	var suite *scenario.Suite
+	var facts scenario.Facts
+	if opts.Server != "" {
+		suite, facts, err = remoteSuite(ctx, g, opts, disp)
+	} else {
+		suite, facts, err = testSuite(ctx, g, root, opts, disp)
+	}
 	if err != nil {
 		return err
 	}
@@ -288,6 +320,12 @@ func recordTest(ctx context.Context, g *Globals, root string, p build.Package, r
 	}
 	g.Record(context.WithoutCancel(ctx), res.Run(hash, log))
 	if ev := res.Evidence(hash, facts); ev != nil {
+		if st := evidence.Check(a.Dir, hash); facts.Where != "emulated" && st.Current() && st.Evidence.Where == "emulated" {
+			// The local run checks more (the container's checks, data
+			// markers, root, SIGTERM): its proof of this content stays.
+			fmt.Fprintf(g.IO.Err, "%s: %s kept: it proves this content with the local run, which checks more than a server run can (this run is recorded in the results store)\n", p.ID, filepath.Join("apps", p.ID, evidence.File))
+			return
+		}
 		if err := evidence.Write(a.Dir, ev); err != nil {
 			fmt.Fprintf(g.IO.Err, "warning: %s: evidence not written: %v\n", p.ID, err)
 		} else {

@@ -123,7 +123,7 @@ Exits 0 even when packages are outdated or a source fails, unless
 				return err
 			}
 			opts.Apps = args
-			return runUpstreamCheck(c.Context(), g, opts)
+			return abandonable(c.Context(), func(ctx context.Context) error { return runUpstreamCheck(ctx, g, opts) })
 		},
 	}
 	formatFlag(c, &opts.Format)

@@ -16,6 +16,7 @@ import (
 	"cpk/internal/fsx"
 	"cpk/internal/lint"
 	"cpk/internal/manifest"
+	"cpk/internal/parse/dockerfile"
 )
 
 // ReadmeFile is a package's generated README, beside its NOTES.md.
@@ -36,6 +37,10 @@ const packageNote = "<!-- Written by `cpk docs` from CloudronManifest.json, the 
 // generated part. ok is false for an application without package files,
 // which gets no README.
 func PackageReadme(a *catalog.App) (content []byte, ok bool, err error) {
+	return packageReadme(a, disk(a))
+}
+
+func packageReadme(a *catalog.App, src source) (content []byte, ok bool, err error) {
 	files, err := a.PackageFiles()
 	if err != nil {
 		return nil, false, err
@@ -43,7 +48,7 @@ func PackageReadme(a *catalog.App) (content []byte, ok bool, err error) {
 	if len(withoutReadme(files)) == 0 {
 		return nil, false, nil
 	}
-	gen, err := packageSection(a, files)
+	gen, err := packageSection(a, files, src)
 	if err != nil {
 		return nil, false, err
 	}
@@ -61,8 +66,58 @@ func PackageReadme(a *catalog.App) (content []byte, ok bool, err error) {
 
 // PackageCurrent reports whether the package's README.md is what cpk docs
 // would write (false when it has no package files).
-func PackageCurrent(a *catalog.App) (bool, error) {
-	want, ok, err := PackageReadme(a)
+func PackageCurrent(a *catalog.App) (bool, error) { return packageCurrent(a, disk(a)) }
+
+// PackageCurrentPass is PackageCurrent reading through a lint pass over the
+// same package: the files and the Dockerfile its rules read and parsed are
+// not read or parsed again.
+func PackageCurrentPass(a *catalog.App, p *lint.Pass) (bool, error) {
+	return packageCurrent(a, passSource(p))
+}
+
+// source is where the generator reads a package's files from.
+type source struct {
+	read func(rel string) ([]byte, error) // a slash-separated path in the package
+	// dockerfile is the package's parsed Dockerfile (nil when there is
+	// none or it does not parse: it pins nothing then).
+	dockerfile func() (*dockerfile.File, error)
+}
+
+// disk reads the package's files from its folder.
+func disk(a *catalog.App) source {
+	return source{
+		read: func(rel string) ([]byte, error) {
+			return fsx.ReadPackageFile(a.Dir, filepath.Join(a.Dir, filepath.FromSlash(rel)), 0)
+		},
+		dockerfile: func() (*dockerfile.File, error) {
+			data, err := fsx.ReadPackageFile(a.Dir, filepath.Join(a.Dir, bump.DockerfileName), 0)
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			f, _ := dockerfile.Parse(data)
+			return f, nil
+		},
+	}
+}
+
+// passSource reads through a lint pass, which keeps what it read.
+func passSource(p *lint.Pass) source {
+	return source{
+		read: p.ReadFile,
+		dockerfile: func() (*dockerfile.File, error) {
+			if d := p.Dockerfile(); d != nil && d.Name == bump.DockerfileName {
+				return d.File, nil // the pass tries the other names only when this one is missing
+			}
+			return nil, nil
+		},
+	}
+}
+
+func packageCurrent(a *catalog.App, src source) (bool, error) {
+	want, ok, err := packageReadme(a, src)
 	var ie *InputError
 	if errors.As(err, &ie) {
 		return false, nil // no README can be right until the input is fixed (lint says why)
@@ -161,19 +216,20 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
-func packageSection(a *catalog.App, files []string) ([]byte, error) {
+func packageSection(a *catalog.App, files []string, src source) ([]byte, error) {
 	f := packageFacts{app: a}
 	read := func(name string) (string, bool) {
-		data, err := fsx.ReadPackageFile(a.Dir, filepath.Join(a.Dir, filepath.FromSlash(name)), 0)
+		data, err := src.read(name)
 		return string(data), err == nil
 	}
 	// A README written from inputs that cannot be read or parsed would
 	// state false things ("declares no addons"): refuse, naming the input.
 	for _, name := range []string{lint.ManifestFile, lint.NotesFile} {
-		if _, err := fsx.ReadPackageFile(a.Dir, filepath.Join(a.Dir, name), 0); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if _, err := src.read(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, &InputError{App: a.ID, File: name, Err: err}
 		}
 	}
+	var mdoc *manifest.Document
 	if data, ok := read(lint.ManifestFile); ok {
 		doc, errs := manifest.Decode([]byte(data))
 		if doc == nil || len(errs) > 0 {
@@ -183,20 +239,20 @@ func packageSection(a *catalog.App, files []string) ([]byte, error) {
 			}
 			return nil, &InputError{App: a.ID, File: lint.ManifestFile, Err: errors.New(msg)}
 		}
-		f.m, f.hasMF = doc.Manifest(), true
+		f.m, f.hasMF, mdoc = doc.Manifest(), true, doc
 	}
-	pin, err := bump.ReadPin(a.Dir)
+	df, err := src.dockerfile()
 	if err != nil {
 		return nil, err
 	}
-	f.pin = pin
+	f.pin = bump.PinOf(df, mdoc)
 	f.notes, _ = read(lint.NotesFile)
 	for _, s := range headings(f.notes) {
 		f.sections = append(f.sections, s.title)
 	}
 	f.desc = fileOrText(f.m.Description, read)
 	f.post = fileOrText(f.m.PostInstallMessage, read)
-	f.vars = variables(a.Dir, files)
+	f.vars = variables(files, src)
 
 	var b bytes.Buffer
 	b.WriteString(packageNote)
@@ -547,21 +603,47 @@ func dash(s string) string {
 	return s
 }
 
-var varPattern = regexp.MustCompile(`\bCLOUDRON_[A-Z0-9_]*[A-Z0-9]\b`)
+// cloudronVars returns the platform variable names in data, in order: words
+// CLOUDRON_[A-Z0-9_]* that end in a letter or digit. A scan, not a regular
+// expression: this runs over every file of every package.
+func cloudronVars(data []byte) []string {
+	const prefix = "CLOUDRON_"
+	var out []string
+	for i := 0; ; {
+		k := bytes.Index(data[i:], []byte(prefix))
+		if k < 0 {
+			return out
+		}
+		start := i + k
+		end := start + len(prefix)
+		for end < len(data) && isVarByte(data[end]) {
+			end++
+		}
+		i = end
+		if start > 0 && isWordByte(data[start-1]) || end < len(data) && isWordByte(data[end]) || data[end-1] == '_' {
+			continue // part of a longer word, or ends in _
+		}
+		out = append(out, string(data[start:end]))
+	}
+}
+
+func isVarByte(c byte) bool { return 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' }
+
+func isWordByte(c byte) bool { return isVarByte(c) || 'a' <= c && c <= 'z' }
 
 // variables lists the CLOUDRON_ variables the package's own files name
 // (start scripts, configuration, the Dockerfile; not its Markdown).
-func variables(dir string, files []string) []string {
+func variables(files []string, src source) []string {
 	seen := map[string]bool{}
 	for _, rel := range files {
 		if strings.EqualFold(filepath.Ext(rel), ".md") {
 			continue
 		}
-		data, err := fsx.ReadPackageFile(dir, filepath.Join(dir, filepath.FromSlash(rel)), 1<<20)
-		if err != nil || bytes.IndexByte(data, 0) >= 0 {
+		data, err := src.read(rel)
+		if err != nil || len(data) > maxVarFile || bytes.IndexByte(data, 0) >= 0 {
 			continue
 		}
-		for _, v := range varPattern.FindAllString(string(data), -1) {
+		for _, v := range cloudronVars(data) {
 			seen[v] = true
 		}
 	}
@@ -572,3 +654,6 @@ func variables(dir string, files []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// maxVarFile bounds the files searched for variables (1 MiB).
+const maxVarFile = 1 << 20

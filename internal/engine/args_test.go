@@ -115,6 +115,7 @@ func TestContainerVerbArgs(t *testing.T) {
 		same(t, e.kind+" exec stdin", e.execArgs("c1", ExecSpec{Cmd: []string{"cat"}, Stdin: strings.NewReader("x")}), []string{"exec", "--interactive", "c1", "cat"})
 		same(t, e.kind+" logs", e.logsArgs("c1", LogsSpec{Tail: 50, Since: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}),
 			[]string{"logs", "--tail", "50", "--since", "2026-01-02T03:04:05Z", "c1"})
+		same(t, e.kind+" logs with timestamps", e.logsArgs("c1", LogsSpec{Timestamps: true}), []string{"logs", "--timestamps", "c1"})
 		same(t, e.kind+" stop", e.stopArgs("c1", 10*time.Second), []string{"stop", "--time", "10", "c1"})
 		same(t, e.kind+" stop rounds up", e.stopArgs("c1", 1500*time.Millisecond), []string{"stop", "--time", "2", "c1"})
 		same(t, e.kind+" ps", e.listContainersArgs(map[string]string{"io.cpk.run": "r1", "io.cpk.app": ""}),

@@ -626,6 +626,19 @@ func (e *cliEngine) RemoveImage(ctx context.Context, ref string) error {
 	return ignoreMissing(err)
 }
 
+func (e *cliEngine) SaveImage(ctx context.Context, ref, path string) error {
+	_, err := e.lookup(ctx, e.saveArgs(ref, path)...)
+	return err
+}
+
+func (e *cliEngine) saveArgs(ref, path string) []string {
+	args := []string{"save", "--output", path}
+	if e.kind == Podman {
+		args = append(args, "--format", "docker-archive", "--quiet")
+	}
+	return append(args, ref)
+}
+
 // --- containers ---
 
 func (e *cliEngine) runArgs(spec RunSpec) []string {
@@ -779,11 +792,19 @@ func (e *cliEngine) logsArgs(container string, spec LogsSpec) []string {
 	if !spec.Since.IsZero() {
 		args = append(args, "--since", spec.Since.UTC().Format(time.RFC3339))
 	}
+	if spec.Timestamps {
+		args = append(args, "--timestamps")
+	}
 	return append(args, container)
 }
 
 func (e *cliEngine) Logs(ctx context.Context, container string, spec LogsSpec, w io.Writer) error {
 	_, err := e.run(ctx, Command{Args: e.logsArgs(container, spec), Output: w, NotFound: true})
+	return err
+}
+
+func (e *cliEngine) Start(ctx context.Context, container string) error {
+	_, err := e.lookup(ctx, "start", container)
 	return err
 }
 

@@ -38,6 +38,10 @@ type Engine interface {
 	UntagImage(ctx context.Context, ref string) error
 	// RemoveImage removes an image (and its tags); missing images are not an error.
 	RemoveImage(ctx context.Context, ref string) error
+	// SaveImage writes an image to a tarball at path in the docker-archive
+	// format (docker save): its config and uncompressed layers, what a
+	// registry push reads. ErrNotFound when the image does not exist.
+	SaveImage(ctx context.Context, ref, path string) error
 
 	// Run creates and starts a detached container and returns its id.
 	Run(ctx context.Context, spec RunSpec) (string, error)
@@ -46,6 +50,9 @@ type Engine interface {
 	Exec(ctx context.Context, container string, spec ExecSpec) (*ExecResult, error)
 	// Logs writes the container's output (stdout and stderr) to w.
 	Logs(ctx context.Context, container string, spec LogsSpec, w io.Writer) error
+	// Start starts a stopped container again, as it was created; ErrNotFound
+	// when it does not exist.
+	Start(ctx context.Context, container string) error
 	// Stop sends SIGTERM and kills the container after grace.
 	Stop(ctx context.Context, container string, grace time.Duration) error
 	// Remove removes a container, running or not; missing ones are not an error.
@@ -232,6 +239,9 @@ type ExecResult struct {
 type LogsSpec struct {
 	Tail  int       // last lines only; 0 = all
 	Since time.Time // zero = from the start
+	// Timestamps starts each line with its time (RFC 3339, nanoseconds)
+	// and a space.
+	Timestamps bool
 }
 
 // Container is a container as listed.

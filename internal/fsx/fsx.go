@@ -4,6 +4,7 @@ package fsx
 import (
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // WriteFile writes data to path atomically: into a temporary file in the
@@ -18,7 +19,9 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	if err != nil {
 		return err
 	}
+	pending.Store(f.Name(), true)
 	defer func() {
+		pending.Delete(f.Name())
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
@@ -37,4 +40,17 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// pending holds the temporary files of writes under way.
+var pending sync.Map
+
+// RemovePending removes the temporary files of the atomic writes under way,
+// for a process that exits without waiting for them (Ctrl-C): the files
+// they were to replace keep their old content.
+func RemovePending() {
+	pending.Range(func(name, _ any) bool {
+		os.Remove(name.(string))
+		return true
+	})
 }

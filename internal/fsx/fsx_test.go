@@ -69,3 +69,24 @@ func TestReadYAML(t *testing.T) {
 		t.Errorf("jobs %d", c.Jobs)
 	}
 }
+
+// RemovePending removes the temporary file of a write under way, and only
+// that: finished writes are untouched.
+func TestRemovePending(t *testing.T) {
+	dir := t.TempDir()
+	done := filepath.Join(dir, "done.txt")
+	if err := WriteFile(done, []byte("whole\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, ".half.txt.tmp-1")
+	os.WriteFile(tmp, []byte("ha"), 0o644)
+	pending.Store(tmp, true)
+	defer pending.Delete(tmp)
+	RemovePending()
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("the unfinished write's temporary file is still there: %v", err)
+	}
+	if data, _ := os.ReadFile(done); string(data) != "whole\n" {
+		t.Errorf("a finished file changed: %q", data)
+	}
+}

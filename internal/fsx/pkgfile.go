@@ -23,15 +23,16 @@ var (
 
 // Resolve returns the regular file that the package path stands for: the
 // file itself, or the target of a symbolic link that stays inside the
-// package folder. A link that leaves the folder or dangles, and anything
-// but a regular file (a FIFO, a device, a socket, a folder), is an error:
-// such a path is never opened, so it cannot hang or leak a read.
+// package folder. A link that leaves the folder or dangles (the file's own
+// or a folder's on the way to it), and anything but a regular file (a FIFO,
+// a device, a socket, a folder), is an error: such a path is never opened,
+// so it cannot hang or leak a read.
 func Resolve(dir, path string) (string, os.FileInfo, error) {
 	st, err := os.Lstat(path)
 	if err != nil {
 		return "", nil, err
 	}
-	if st.Mode()&fs.ModeSymlink != 0 {
+	if st.Mode()&fs.ModeSymlink != 0 || linkedFolder(dir, path) {
 		target, err := filepath.EvalSymlinks(path)
 		if err != nil {
 			return "", nil, fmt.Errorf("%w: %v", ErrOutside, err)
@@ -52,6 +53,22 @@ func Resolve(dir, path string) (string, os.FileInfo, error) {
 		return "", nil, fmt.Errorf("%w (%s)", ErrNotRegular, st.Mode().Type())
 	}
 	return path, st, nil
+}
+
+// linkedFolder reports whether a folder between dir and path is a symbolic
+// link (Lstat follows those): one extra Lstat per folder level, none for a
+// file at the package's top.
+func linkedFolder(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	if err != nil {
+		return false
+	}
+	for p := filepath.Dir(rel); p != "." && p != ".." && !strings.HasPrefix(p, ".."+string(filepath.Separator)); p = filepath.Dir(p) {
+		if st, err := os.Lstat(filepath.Join(dir, p)); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadPackageFile reads a package file through Resolve, refusing files

@@ -137,7 +137,10 @@ func (r *Registry) Rule(code string) *Rule { return r.byCode[strings.ToUpper(cod
 
 // Run applies every enabled rule to one package, drops what suppressions
 // silence, and returns the findings sorted by file, line, column and rule.
-func (r *Registry) Run(pkg Package) []cpk.Finding {
+func (r *Registry) Run(pkg Package) []cpk.Finding { return r.run(pkg).findings }
+
+// run lints one package and returns the finished pass, findings sorted.
+func (r *Registry) run(pkg Package) *Pass {
 	p := &Pass{Package: pkg, files: map[string]fileResult{}}
 	for _, rule := range r.rules {
 		if r.disabled[rule.Code] {
@@ -160,7 +163,7 @@ func (r *Registry) Run(pkg Package) []cpk.Finding {
 		}
 		return a.Rule < b.Rule
 	})
-	return p.findings
+	return p
 }
 
 // Pass is one run of the rules over one package. It caches what rules read,
@@ -362,6 +365,14 @@ func (r *Registry) RunTimed(pkgs []Package, workers int) []Result {
 // (Ctrl-C): it returns the context's error, and the results of the
 // packages linted by then.
 func (r *Registry) RunContext(ctx context.Context, pkgs []Package, workers int) ([]Result, error) {
+	return r.RunEach(ctx, pkgs, workers, nil)
+}
+
+// RunEach is RunContext that hands each package's finished pass to after
+// (when not nil), on the worker that linted it: a caller that reads the
+// same files again (cpk docs' README currency) reuses what the rules read
+// and parsed. i is the package's index in pkgs.
+func (r *Registry) RunEach(ctx context.Context, pkgs []Package, workers int, after func(i int, p *Pass)) ([]Result, error) {
 	out := make([]Result, len(pkgs))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -371,8 +382,11 @@ func (r *Registry) RunContext(ctx context.Context, pkgs []Package, workers int) 
 			defer wg.Done()
 			for i := range jobs {
 				out[i].Started = time.Now()
-				out[i].Findings = r.Run(pkgs[i])
-				out[i].Finished = time.Now()
+				p := r.run(pkgs[i])
+				out[i].Findings, out[i].Finished = p.findings, time.Now()
+				if after != nil {
+					after(i, p)
+				}
 			}
 		}()
 	}

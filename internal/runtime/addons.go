@@ -188,10 +188,28 @@ func (b *Box) service(ctx context.Context, s serviceSpec) (*service, error) {
 	}
 	name := "cpk-" + b.RunID + "-" + s.kind
 	b.OnClose("container "+name, func(ctx context.Context) error { return b.Engine.Remove(ctx, name) })
-	b.logf("start the %s service %s", s.kind, name)
-	if _, err := b.Engine.Run(ctx, engine.RunSpec{Name: name, Image: img, Cmd: s.cmd, Env: s.env, Labels: b.Labels("addon"),
-		Hostname: s.aliases[0], Network: b.Network, Aliases: s.aliases}); err != nil {
-		return nil, fmt.Errorf("start the %s service: %w", s.kind, err)
+	// A box that goes on with its run (RunID) finds its services again,
+	// with their data; one stopped meanwhile is started as it was.
+	info, err := (*engine.ContainerInfo)(nil), engine.ErrNotFound
+	if b.Options.RunID != "" {
+		info, err = b.Engine.InspectContainer(ctx, name)
+	}
+	switch {
+	case err == nil && info.Running:
+		b.logf("the %s service %s runs", s.kind, name)
+	case err == nil:
+		b.logf("start the %s service %s again", s.kind, name)
+		if err := b.Engine.Start(ctx, name); err != nil {
+			return nil, fmt.Errorf("start the %s service again: %w", s.kind, err)
+		}
+	case errors.Is(err, engine.ErrNotFound):
+		b.logf("start the %s service %s", s.kind, name)
+		if _, err := b.Engine.Run(ctx, engine.RunSpec{Name: name, Image: img, Cmd: s.cmd, Env: s.env, Labels: b.Labels("addon"),
+			Hostname: s.aliases[0], Network: b.Network, Aliases: s.aliases}); err != nil {
+			return nil, fmt.Errorf("start the %s service: %w", s.kind, err)
+		}
+	default:
+		return nil, fmt.Errorf("inspect the %s service: %w", s.kind, err)
 	}
 	sv := &service{name: s.kind, container: name}
 	if err := b.waitReady(ctx, name, s.ready, s.kind); err != nil {

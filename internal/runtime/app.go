@@ -31,6 +31,9 @@ type App struct {
 	Container string
 	// HostPort is where httpPort is published on 127.0.0.1.
 	HostPort int
+	// PinPort publishes httpPort on this host port at every start (a
+	// long-lived box keeps each app's address); 0 = any free port.
+	PinPort int
 	// DataVolume holds /app/data ("" without localstorage).
 	DataVolume string
 	// ReadWrite runs the container with a writable root filesystem (the
@@ -202,7 +205,7 @@ func (a *App) Spec(name string, vols []string) engine.RunSpec {
 		spec.Volumes = append(spec.Volumes, engine.Mount{Source: dir, Target: "/etc/certs", ReadOnly: true})
 	}
 	if a.Manifest.HTTPPort > 0 {
-		spec.Ports = append(spec.Ports, engine.Port{HostIP: "127.0.0.1", ContainerPort: a.Manifest.HTTPPort})
+		spec.Ports = append(spec.Ports, engine.Port{HostIP: "127.0.0.1", HostPort: a.PinPort, ContainerPort: a.Manifest.HTTPPort})
 	}
 	spec.Ports = append(spec.Ports, a.ports...)
 	return spec
@@ -216,6 +219,12 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	if err := a.allocatePorts(); err != nil {
 		return err
+	}
+	if a.addonEnv == nil {
+		// An adopted app (Adopt) computes its add-ons' variables again.
+		if err := a.setupAddons(ctx); err != nil {
+			return err
+		}
 	}
 	a.seq++
 	name := fmt.Sprintf("%s-%d", a.ID, a.seq)
@@ -232,7 +241,14 @@ func (a *App) Start(ctx context.Context) error {
 	a.box.logf("start %s from %s (%s)", name, a.Image, a.FQDN())
 	a.Started = time.Now()
 	if _, err := a.box.Engine.Run(ctx, a.Spec(name, vols)); err != nil {
-		_ = a.box.Engine.Remove(context.WithoutCancel(ctx), name)
+		// Nothing of the failed start stays (a long-lived box never
+		// closes): the container, its /tmp and /run.
+		cctx := context.WithoutCancel(ctx)
+		_ = a.box.Engine.Remove(cctx, name)
+		for _, v := range vols {
+			_ = a.box.Engine.RemoveVolume(cctx, v)
+		}
+		a.volumes = nil
 		return fmt.Errorf("start the app container: %w", err)
 	}
 	a.Container = name
@@ -495,4 +511,51 @@ func (a *App) Clone() *App {
 	c.Container, c.volumes, c.HostPort = "", nil, 0
 	c.seq = a.seq + 100
 	return &c
+}
+
+// AppRecord is what a long-lived box keeps of an app from one process to
+// the next (Record, Adopt): its identity, image and manifest, its current
+// container and volumes, the add-ons set up and the host ports given.
+type AppRecord struct {
+	ID         string            `json:"id"`
+	Location   string            `json:"location"`
+	Image      string            `json:"image"`
+	Raw        json.RawMessage   `json:"manifest"`
+	Container  string            `json:"container,omitempty"`
+	Volumes    []string          `json:"volumes,omitempty"`
+	HostPort   int               `json:"hostPort,omitempty"`
+	PinPort    int               `json:"pinPort,omitempty"`
+	DataVolume string            `json:"dataVolume,omitempty"`
+	Seq        int               `json:"seq"`
+	SetUp      []string          `json:"addons,omitempty"`
+	PortEnv    map[string]string `json:"portEnv,omitempty"`
+	Ports      []engine.Port     `json:"ports,omitempty"`
+}
+
+// Record returns what Adopt needs to take the app over in another process.
+func (a *App) Record() AppRecord {
+	return AppRecord{ID: a.ID, Location: a.Location, Image: a.Image, Raw: a.Raw, Container: a.Container,
+		Volumes: append([]string(nil), a.volumes...), HostPort: a.HostPort, PinPort: a.PinPort, DataVolume: a.DataVolume,
+		Seq: a.seq, SetUp: sortedAddons(a), PortEnv: a.portEnv, Ports: a.ports}
+}
+
+// Adopt takes over an app recorded by an earlier process of the same run
+// (Options.RunID): m is its manifest, decoded from r.Raw. Nothing is
+// created; its add-ons' variables are computed again at its next start.
+func (b *Box) Adopt(r AppRecord, m manifest.Manifest) *App {
+	a := &App{box: b, ID: r.ID, Location: r.Location, Image: r.Image, Manifest: m, Raw: r.Raw, Container: r.Container,
+		volumes: r.Volumes, HostPort: r.HostPort, PinPort: r.PinPort, DataVolume: r.DataVolume, seq: r.Seq,
+		portEnv: r.PortEnv, ports: r.Ports, setUp: map[string]bool{}}
+	for _, n := range r.SetUp {
+		a.setUp[n] = true
+	}
+	return a
+}
+
+// NewAppWithID prepares an app under a given id (a restore in place keeps
+// the app's id); nothing is created yet.
+func (b *Box) NewAppWithID(id, image string, m manifest.Manifest, location string) *App {
+	a := b.NewApp(image, m, location)
+	a.ID = id
+	return a
 }

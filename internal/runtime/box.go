@@ -34,7 +34,15 @@ const (
 	LabelPID  = "io.cpk.pid"  // the cpk process that made it: cpk gc removes what dead processes left
 	LabelHost = "io.cpk.host" // the machine that process runs on
 	LabelRole = "io.cpk.role" // app, addon, task, helper
+	// LabelBox marks what a long-lived box (cpk box serve) made: the
+	// absolute path of its state folder. cpk gc leaves it alone while that
+	// folder's BoxStateFile names the resource's run.
+	LabelBox = "io.cpk.box"
 )
+
+// BoxStateFile is the file in a long-lived box's state folder that names
+// its run: a JSON object with the run id in "run".
+const BoxStateFile = "box.json"
 
 // DefaultDomain is the emulated Cloudron's domain: apps live at
 // <location>.<domain>, the dashboard at my.<domain>.
@@ -57,6 +65,11 @@ type Options struct {
 	Log io.Writer
 	// HealthTimeout bounds the wait for a first healthy answer (default 3 min).
 	HealthTimeout time.Duration
+	// RunID reuses a run: a long-lived box keeps its run id (its network,
+	// add-on services and apps) from one process to the next. "" = a new run.
+	RunID string
+	// Labels are added to everything the box creates (LabelBox).
+	Labels map[string]string
 }
 
 // Box is one run's emulated Cloudron: a private network, the add-on
@@ -96,9 +109,18 @@ func New(ctx context.Context, o Options) (*Box, error) {
 	if o.HealthTimeout == 0 {
 		o.HealthTimeout = 3 * time.Minute
 	}
-	b := &Box{Options: o, RunID: NewRunID(), services: map[string]*service{}, images: map[string]string{}}
+	b := &Box{Options: o, RunID: o.RunID, services: map[string]*service{}, images: map[string]string{}}
+	if b.RunID == "" {
+		b.RunID = NewRunID()
+	}
 	host, _ := os.Hostname()
-	b.labels = map[string]string{LabelRun: b.RunID, LabelApp: o.App, LabelPID: strconv.Itoa(os.Getpid()), LabelHost: host}
+	b.labels = map[string]string{}
+	for k, v := range o.Labels {
+		b.labels[k] = v
+	}
+	for k, v := range map[string]string{LabelRun: b.RunID, LabelApp: o.App, LabelPID: strconv.Itoa(os.Getpid()), LabelHost: host} {
+		b.labels[k] = v
+	}
 	if b.StateDir == "" {
 		dir, err := os.MkdirTemp("", "cpk-run-*")
 		if err != nil {
@@ -111,10 +133,17 @@ func New(ctx context.Context, o Options) (*Box, error) {
 	}
 	b.Network = "cpk-" + b.RunID
 	b.cleanup.Add("network "+b.Network, func(ctx context.Context) error { return b.Engine.RemoveNetwork(ctx, b.Network) })
-	if err := b.Engine.CreateNetwork(ctx, engine.NetworkSpec{Name: b.Network, Labels: b.Labels("network")}); err != nil {
-		return b, fmt.Errorf("create the network %s: %w", b.Network, err)
+	// A box that goes on with its run finds its network again.
+	n, err := (*engine.NetworkInfo)(nil), engine.ErrNotFound
+	if o.RunID != "" {
+		n, err = b.Engine.InspectNetwork(ctx, b.Network)
 	}
-	n, err := b.Engine.InspectNetwork(ctx, b.Network)
+	if errors.Is(err, engine.ErrNotFound) {
+		if err := b.Engine.CreateNetwork(ctx, engine.NetworkSpec{Name: b.Network, Labels: b.Labels("network")}); err != nil {
+			return b, fmt.Errorf("create the network %s: %w", b.Network, err)
+		}
+		n, err = b.Engine.InspectNetwork(ctx, b.Network)
+	}
 	if err != nil {
 		return b, fmt.Errorf("inspect the network %s: %w", b.Network, err)
 	}

@@ -2,9 +2,11 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"syscall"
@@ -19,6 +21,9 @@ type GCResult struct {
 	Live []engine.Resource `json:"live"`
 	// Foreign are the resources of runs on other machines (kept).
 	Foreign []engine.Resource `json:"foreign"`
+	// Boxes are the resources of long-lived boxes (cpk box serve) whose
+	// state still names them (kept; cpk box down removes them).
+	Boxes []engine.Resource `json:"boxes"`
 }
 
 // GC removes what dead runs left behind: every container, network and
@@ -36,6 +41,8 @@ func GC(ctx context.Context, e engine.Engine, dryRun bool) (*GCResult, error) {
 		switch {
 		case r.Labels[LabelHost] != "" && r.Labels[LabelHost] != host:
 			res.Foreign = append(res.Foreign, r)
+		case BoxOwns(r.Labels[LabelBox], r.Labels[LabelRun]):
+			res.Boxes = append(res.Boxes, r)
 		case processAlive(r.Labels[LabelPID]):
 			res.Live = append(res.Live, r)
 		default:
@@ -65,6 +72,26 @@ func GC(ctx context.Context, e engine.Engine, dryRun bool) (*GCResult, error) {
 	}
 	return res, errors.Join(errs...)
 }
+
+// BoxOwns says whether the long-lived box whose state folder is dir still
+// names run as its own (its BoxStateFile): its resources are not garbage,
+// whether its process runs or not.
+func BoxOwns(dir, run string) bool {
+	if dir == "" || run == "" {
+		return false
+	}
+	data, err := os.ReadFile(filepath.Join(dir, BoxStateFile))
+	if err != nil {
+		return false
+	}
+	var st struct {
+		Run string `json:"run"`
+	}
+	return json.Unmarshal(data, &st) == nil && st.Run == run
+}
+
+// ProcessAlive says whether the process with this id runs on this machine.
+func ProcessAlive(pid int) bool { return processAlive(strconv.Itoa(pid)) }
 
 // processAlive says whether the process with this id runs (a missing or
 // unreadable pid counts as dead).

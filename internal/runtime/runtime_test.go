@@ -2,10 +2,13 @@ package runtime
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"cpk/internal/engine"
 	"cpk/internal/engine/enginetest"
 	"cpk/internal/manifest"
 )
@@ -103,5 +106,46 @@ func TestAppSpec(t *testing.T) {
 	}
 	if err := CheckAddons([]string{"recvmail", "email", "turn", "sendmail"}); err != nil {
 		t.Errorf("the mail and turn add-ons: %v", err)
+	}
+}
+
+// TestGCKeepsBoxes: what a long-lived box made outlives its process: cpk
+// gc keeps it while the box's state names its run, and takes it as a dead
+// run's leftovers once the state is gone or names another run.
+func TestGCKeepsBoxes(t *testing.T) {
+	e := enginetest.New()
+	ctx := context.Background()
+	host, _ := os.Hostname()
+	dead := "999999999" // no such process
+	kept, gone := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(kept, BoxStateFile), []byte(`{"run":"aaa"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(gone, BoxStateFile), []byte(`{"run":"ccc"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range map[string]map[string]string{
+		"box-net":      {LabelRun: "aaa", LabelPID: dead, LabelHost: host, LabelBox: kept},
+		"old-box-net":  {LabelRun: "bbb", LabelPID: dead, LabelHost: host, LabelBox: gone},
+		"dead-run-net": {LabelRun: "ddd", LabelPID: dead, LabelHost: host},
+	} {
+		if err := e.CreateNetwork(ctx, engine.NetworkSpec{Name: name, Labels: l}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := GC(ctx, e, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var removed, boxes []string
+	for _, r := range res.Removed {
+		removed = append(removed, r.Name)
+	}
+	for _, r := range res.Boxes {
+		boxes = append(boxes, r.Name)
+	}
+	slices.Sort(removed)
+	if !slices.Equal(removed, []string{"dead-run-net", "old-box-net"}) || !slices.Equal(boxes, []string{"box-net"}) {
+		t.Errorf("removed %v, kept for boxes %v", removed, boxes)
 	}
 }

@@ -148,26 +148,7 @@ func (a Action) run(ctx context.Context, app *runtime.App) error {
 func (a Action) once(ctx context.Context, app *runtime.App) error {
 	switch {
 	case a.HTTP != nil:
-		h := a.HTTP
-		method := h.Method
-		if method == "" {
-			method = "GET"
-		}
-		var body io.Reader
-		if h.Body != "" {
-			body = strings.NewReader(h.Body)
-		}
-		r := app.Request(ctx, method, h.Path, body, h.Headers)
-		want := h.Status
-		if want == 0 {
-			want = 200
-		}
-		if r.Status != want {
-			return fmt.Errorf("%s %s answered %s, want %d: %s", method, h.Path, r.Probe, want, snippet(r.Body))
-		}
-		if h.Contains != "" && !strings.Contains(r.Body, h.Contains) {
-			return fmt.Errorf("%s %s: the answer does not contain %q: %s", method, h.Path, h.Contains, snippet(r.Body))
-		}
+		return a.httpOnce(ctx, app)
 	case len(a.Exec) > 0:
 		res, err := app.Exec(ctx, a.User, a.Exec...)
 		if err != nil {
@@ -224,6 +205,67 @@ func (a Action) once(ctx context.Context, app *runtime.App) error {
 			}
 		}
 		return fmt.Errorf("no mail with subject %q among the %d the app sent", a.Mail.Subject, len(mails))
+	}
+	return nil
+}
+
+// Target is what a package's HTTP checks are sent to: the app in the
+// emulated runtime (*runtime.App), or an app on a Cloudron (URLTarget).
+type Target interface {
+	Request(ctx context.Context, method, path string, body io.Reader, header map[string]string) runtime.Response
+}
+
+// HTTPOnly reports whether the action is an HTTP request: the only kind
+// that runs against an app on a Cloudron, where cpk has no container to
+// exec in, no scheduler to drive and no mail server to read.
+func (a Action) HTTPOnly() bool { return a.HTTP != nil }
+
+// Title is how the action is named in reports.
+func (a Action) Title() string { return a.title() }
+
+// RunHTTP sends the action's request to t and checks the answer, asking
+// again for up to patience (10 s, as run does, when 0).
+func (a Action) RunHTTP(ctx context.Context, t Target, patience time.Duration) error {
+	if a.HTTP == nil {
+		return fmt.Errorf("%s: not an HTTP check", a.title())
+	}
+	if patience <= 0 {
+		patience = 10 * time.Second
+	}
+	deadline := time.Now().Add(patience)
+	for {
+		err := a.httpOnce(ctx, t)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (a Action) httpOnce(ctx context.Context, t Target) error {
+	h := a.HTTP
+	method := h.Method
+	if method == "" {
+		method = "GET"
+	}
+	var body io.Reader
+	if h.Body != "" {
+		body = strings.NewReader(h.Body)
+	}
+	r := t.Request(ctx, method, h.Path, body, h.Headers)
+	want := h.Status
+	if want == 0 {
+		want = 200
+	}
+	if r.Status != want {
+		return fmt.Errorf("%s %s answered %s, want %d: %s", method, h.Path, r.Probe, want, snippet(r.Body))
+	}
+	if h.Contains != "" && !strings.Contains(r.Body, h.Contains) {
+		return fmt.Errorf("%s %s: the answer does not contain %q: %s", method, h.Path, h.Contains, snippet(r.Body))
 	}
 	return nil
 }

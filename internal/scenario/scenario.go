@@ -47,6 +47,9 @@ type Version struct {
 	Manifest manifest.Manifest
 	Raw      []byte // CloudronManifest.json as written
 	Label    string // how to call it in messages (a version, a git ref)
+	// Dir is the package folder it was built from ("" for an earlier
+	// tested image): the files its manifest refers to (file://…).
+	Dir string
 }
 
 // Options configure one scenario.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -45,6 +46,9 @@ type Suite struct {
 	// Built hears the build of each package's current content (its
 	// image, cached or new, or the failure), to record it.
 	Built func(p Package, r *build.Result, started, finished time.Time)
+	// Remote, when set, runs the scenario on that Cloudron through its
+	// REST API (RunRemote) instead of the emulated runtime.
+	Remote *Remote
 }
 
 // Package is the domain's package (cpk.Package): its id and folder.
@@ -88,6 +92,9 @@ func (s *Suite) Test(ctx context.Context, p Package) (*Result, error) {
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "cpk test %s: image %s\n", p.ID, cur.Image)
+	if s.Remote != nil {
+		return s.testRemote(ctx, p, cur, prev, why, logf, logPath)
+	}
 	res, err := Run(ctx, Options{Engine: s.Engine, App: p.ID, Dir: p.Dir, Current: *cur, Previous: prev, NoPrevious: why, RequirePrevious: s.RequireUpdate,
 		BaseImage: s.BaseImage, StateDir: filepath.Join(dir, "run-"+stamp), Keep: s.Keep, HealthTimeout: s.HealthTimeout,
 		Steps: s.Steps, Log: logf, Observer: s.Observer})
@@ -103,6 +110,12 @@ func (s *Suite) Test(ctx context.Context, p Package) (*Result, error) {
 		os.RemoveAll(filepath.Join(dir, "run-"+stamp))
 	}
 	return res, err
+}
+
+// Current builds the package's current content (cached when unchanged)
+// and returns its image and manifest.
+func (s *Suite) Current(ctx context.Context, p Package) (*Version, error) {
+	return s.version(ctx, p, "the working tree", s.Built)
 }
 
 // version builds the package in dir and returns its image and manifest;
@@ -146,7 +159,7 @@ func (s *Suite) version(ctx context.Context, p Package, label string, built func
 	if m.Version != "" {
 		label += " " + m.Version
 	}
-	return &Version{Image: r.Image, Manifest: m, Raw: raw, Label: strings.TrimSpace(label)}, nil
+	return &Version{Image: r.Image, Manifest: m, Raw: raw, Label: strings.TrimSpace(label), Dir: p.Dir}, nil
 }
 
 // versionRecord is a version that passed the whole test, kept in
@@ -296,4 +309,37 @@ func (s *Suite) atRef(ctx context.Context, p Package, ref string) (*Version, err
 		return nil, err
 	}
 	return s.version(ctx, Package{ID: p.ID, Dir: filepath.Join(tree, rel)}, ref, nil)
+}
+
+// testRemote runs the scenario on the Suite's Cloudron.
+func (s *Suite) testRemote(ctx context.Context, p Package, cur, prev *Version, why string, logf io.Writer, logPath string) (*Result, error) {
+	started := time.Now()
+	fail := func(err error) (*Result, error) {
+		r := &Result{App: p.ID, Outcome: cpk.OutcomeError, Started: started, Finished: time.Now(), Error: err.Error(), Log: logPath}
+		if ctx.Err() != nil {
+			r.Outcome = cpk.OutcomeCancelled
+			return r, ctx.Err()
+		}
+		return r, nil
+	}
+	curImage, err := s.Remote.Image(ctx, p, cur, true)
+	if err != nil {
+		return fail(err)
+	}
+	o := RemoteOptions{Remote: *s.Remote, App: p.ID, Dir: p.Dir, Current: *cur, CurrentImage: curImage, Previous: prev, NoPrevious: why,
+		RequirePrevious: s.RequireUpdate, HealthTimeout: s.HealthTimeout, Steps: s.Steps, Log: logf, Observer: s.Observer}
+	if prev != nil {
+		img, err := s.Remote.Image(ctx, p, prev, false)
+		if err != nil {
+			o.Previous, o.NoPrevious = nil, fmt.Sprintf("the previous version %s: %v", prev.Label, err)
+		} else {
+			o.PreviousImage = img
+		}
+	}
+	fmt.Fprintf(logf, "on the Cloudron at %s: image %s\n", s.Remote.Client.Server(), curImage)
+	res, err := RunRemote(ctx, o)
+	if res != nil {
+		res.Log = logPath
+	}
+	return res, err
 }

@@ -30,6 +30,7 @@ func benchLint(b *testing.B, dir string) {
 	}
 	b.ResetTimer()
 	var apps int
+	cpu := cpuTime()
 	for b.Loop() {
 		cat, err := catalog.Load(dir)
 		if err != nil {
@@ -41,5 +42,6 @@ func benchLint(b *testing.B, dir string) {
 		apps = len(cat.Apps)
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/catalog")
+	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N)/1000, "cpu-ms/catalog")
 	b.ReportMetric(float64(apps), "apps")
 }

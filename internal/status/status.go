@@ -301,21 +301,22 @@ func lintAndDocs(cat *catalog.Catalog, packaged []int, pkgs []lint.Package, opts
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	timed, err := opts.Rules.RunContext(ctx, missPkgs, opts.Workers)
+	// The README's currency is decided from the files and the Dockerfile
+	// the lint pass has read and parsed: nothing is read or parsed twice.
+	timed, err := opts.Rules.RunEach(ctx, missPkgs, opts.Workers, func(j int, p *lint.Pass) {
+		k := miss[j]
+		current[k], errs[k] = docs.PackageCurrentPass(cat.Apps[packaged[k]], p)
+	})
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	linted := make([][]cpk.Finding, len(timed))
 	for j, t := range timed {
-		linted[j] = t.Findings
-	}
-	parallel(len(miss), opts.Workers, func(j int) {
 		k := miss[j]
-		results[k] = linted[j]
-		if current[k], errs[k] = docs.PackageCurrent(cat.Apps[packaged[k]]); errs[k] == nil && opts.Cache != nil {
+		results[k] = t.Findings
+		if errs[k] == nil && opts.Cache != nil {
 			opts.Cache.put(keys[k], cacheEntry{Findings: results[k], DocsCurrent: current[k]})
 		}
-	})
+	}
 	return results, current, hashes, proofs, errors.Join(errs...)
 }
 

@@ -232,6 +232,17 @@ func (f *Fake) UntagImage(_ context.Context, ref string) error {
 	return nil
 }
 
+// SaveImage fails: the fake holds no image content to write.
+func (f *Fake) SaveImage(_ context.Context, ref, path string) error {
+	f.call("save " + ref)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.resolve(ref); !ok {
+		return notFound("image " + ref)
+	}
+	return errors.New("the fake engine cannot save images")
+}
+
 func (f *Fake) RemoveImage(_ context.Context, ref string) error {
 	f.call("rmi " + ref)
 	f.mu.Lock()
@@ -300,6 +311,18 @@ func (f *Fake) Logs(_ context.Context, container string, _ engine.LogsSpec, w io
 	if f.container(container) == nil {
 		return notFound("container " + container)
 	}
+	return nil
+}
+
+func (f *Fake) Start(_ context.Context, container string) error {
+	f.call("start " + container)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.container(container)
+	if c == nil {
+		return notFound("container " + container)
+	}
+	c.State = "running"
 	return nil
 }
 

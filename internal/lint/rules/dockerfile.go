@@ -160,6 +160,13 @@ Good:
 and hides whatever the image put there. Keep defaults in /app/code or /app/pkg
 and copy them into /app/data from start.sh on first run.
 
+The rule decides from the final stage's COPY, ADD, WORKDIR and VOLUME into
+/app/data and from what its RUN commands write there (redirections, cp, mv,
+touch, tee, sed -i, ln…). Making or handing over the mount point itself
+(mkdir -p /app/data, chown cloudron /app/data) loses nothing, and neither
+does an empty sub-folder (mkdir, chown, chmod) that the start script makes
+again.
+
 Bad:
 
     COPY config.default.json /app/data/config.json
@@ -290,20 +297,23 @@ Good:
 		Run: checkAptUpgrade,
 	},
 	{
-		Code: "DF015", Title: "local files are copied with COPY", Severity: cpk.Warning,
-		Doc: `ADD does more than copy: it unpacks local tar archives and fetches URLs.
-For a plain local file use COPY; an ADD of an archive to a file name unpacks
-it into a folder of that name instead of copying it.
+		Code: "DF015", Title: "ADD of a local archive unpacks it where meant", Severity: cpk.Warning,
+		Doc: `ADD does more than copy: it unpacks local tar archives and fetches URLs. An
+ADD of a plain local file is a COPY and harmless; what matters is an archive:
+ADD of an archive to a file name unpacks it into a folder of that name
+instead of copying it. The rule decides from each ADD of the Dockerfile and
+reports it once, however many sources it has; URLs are DF008's and DF009's
+(pinned and verified downloads).
 
 Bad:
 
-    ADD start.sh /app/pkg/
     ADD vendor.tar.gz /tmp/vendor.tar.gz
 
 Good:
 
-    COPY start.sh /app/pkg/
-    ADD vendor.tar.gz /app/code/vendor/      (unpacking is meant)`,
+    COPY vendor.tar.gz /tmp/vendor.tar.gz      (the archive itself)
+    ADD vendor.tar.gz /app/code/vendor/      (unpacking is meant)
+    ADD start.sh /app/pkg/                   (a plain file: the same as COPY)`,
 		Run: checkAddLocal,
 	},
 	{
@@ -996,10 +1006,59 @@ func checkBuildWritesData(p *lint.Pass) {
 				if !ok || !pathUnder(target, "/app/data") {
 					continue
 				}
+				if emptyFolderVerb(t.Verb) && (target == "/app/data" || recreatedAtStart(p, target)) {
+					continue // the mount point itself, or a folder start.sh makes again
+				}
 				p.Reportf(df.Name, t.Pos.Line, t.Pos.Col, "%s writes %s at build time, but /app/data is the runtime volume and hides it: create it from start.sh (first run) and keep defaults in /app/pkg", t.Verb, target)
 			}
 		}
 	}
+}
+
+// emptyFolderVerb reports whether a write only makes or hands over a folder
+// (mkdir, chown, chmod, chgrp, install -d), putting no content in it.
+func emptyFolderVerb(verb string) bool {
+	switch verb {
+	case "mkdir", "chown", "chmod", "chgrp", "rmdir":
+		return true
+	}
+	return false
+}
+
+// recreatedAtStart reports whether the start script (or a script it execs)
+// makes the folder dir again, with mkdir (its parents included) or by
+// writing below it.
+func recreatedAtStart(p *lint.Pass, dir string) bool {
+	made := p.Memo("df:start-made", func() any {
+		var out []string
+		s := parsedStart(p)
+		if s == nil {
+			return out
+		}
+		scripts := []*shell.Script{s.Script}
+		ends, _, _ := startEndings(p)
+		for _, e := range ends {
+			if e.script != s.Script {
+				scripts = append(scripts, e.script)
+			}
+		}
+		for _, sc := range scripts {
+			for _, c := range sc.Commands {
+				for _, t := range writeTargets(c) {
+					if t.Known && pathUnder(t.Value, "/app/data") && t.Verb != "rm" && t.Verb != "rmdir" {
+						out = append(out, path.Clean(t.Value))
+					}
+				}
+			}
+		}
+		return out
+	}).([]string)
+	for _, m := range made {
+		if pathUnder(m, dir) {
+			return true
+		}
+	}
+	return false
 }
 
 // absTarget returns the absolute path of a write target when it is known.
@@ -1580,18 +1639,15 @@ func checkAddLocal(p *lint.Pass) {
 				continue
 			}
 			line := dockerfile.Line(c)
+			if !archiveExt.MatchString(a.DestPath) || strings.HasSuffix(a.DestPath, "/") {
+				continue
+			}
 			for _, src := range a.SourcePaths {
-				if isRemote(src) || isGitURL(src) {
+				if isRemote(src) || isGitURL(src) || !archiveExt.MatchString(src) {
 					continue
 				}
-				col := colOf(p, line, src)
-				if archiveExt.MatchString(src) {
-					if archiveExt.MatchString(a.DestPath) && !strings.HasSuffix(a.DestPath, "/") {
-						p.Reportf(df.Name, line, col, "ADD %s %s unpacks the archive into a folder named %s: use COPY to copy the archive itself", src, a.DestPath, path.Base(a.DestPath))
-					}
-					continue
-				}
-				p.Reportf(df.Name, line, col, "ADD %s copies a local file: use COPY, which does only that", src)
+				p.Reportf(df.Name, line, colOf(p, line, src), "ADD %s %s unpacks the archive into a folder named %s: use COPY to copy the archive itself", src, a.DestPath, path.Base(a.DestPath))
+				break // once per instruction
 			}
 		}
 	}

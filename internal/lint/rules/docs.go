@@ -100,10 +100,94 @@ Good:
 	},
 }
 
-// notes returns the build notes, or false when there are none (PK006).
+// catalogFile marks a package of cpk's own catalog.
+const catalogFile = "cpk.yaml"
+
+// notes returns the build notes, or false when there are none (PK006): the
+// text of NOTES.md, or, for a package outside the catalog (no cpk.yaml),
+// its substantial build documentation in README, BUILDING or docs/.
 func notes(p *lint.Pass) (string, bool) {
-	text, ok := packageText(p, lint.NotesFile)
-	return text, ok && strings.TrimSpace(text) != ""
+	_, text, ok := buildDocs(p)
+	return text, ok
+}
+
+// notesFile is the file DOC findings point at: NOTES.md, or the package's
+// own build documentation.
+func notesFile(p *lint.Pass) string {
+	if file, _, ok := buildDocs(p); ok {
+		return file
+	}
+	return lint.NotesFile
+}
+
+// minDocWords is how many words of prose make build documentation
+// substantial.
+const minDocWords = 80
+
+// buildDocs returns the package's build documentation: NOTES.md when it has
+// content; for a package outside the catalog also the first of README*,
+// BUILDING* and docs/*.md that has at least minDocWords words of prose and
+// speaks of the build (the Dockerfile, the image, building).
+func buildDocs(p *lint.Pass) (file, text string, ok bool) {
+	type found struct {
+		file, text string
+		ok         bool
+	}
+	f := p.Memo("docs:build", func() any {
+		if text, ok := packageText(p, lint.NotesFile); ok && strings.TrimSpace(text) != "" {
+			return found{lint.NotesFile, text, true}
+		}
+		if p.Exists(catalogFile) {
+			return found{}
+		}
+		var cands []string
+		for _, rel := range p.Files() {
+			base := strings.ToUpper(path.Base(rel))
+			top := !strings.Contains(rel, "/")
+			switch {
+			case top && (strings.HasPrefix(base, "README") || strings.HasPrefix(base, "BUILDING")),
+				strings.HasPrefix(rel, "docs/") && strings.HasSuffix(base, ".MD"):
+				cands = append(cands, rel)
+			}
+		}
+		for _, rel := range cands {
+			if text, ok := packageText(p, rel); ok && substantialBuildDocs(text) {
+				return found{rel, text, true}
+			}
+		}
+		return found{}
+	}).(found)
+	return f.file, f.text, f.ok
+}
+
+// hasProse reports whether a Markdown text has a line that is not a heading.
+func hasProse(text string) bool {
+	for _, l := range strings.Split(text, "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+			return true
+		}
+	}
+	return false
+}
+
+var buildWords = regexp.MustCompile(`(?i)\b(dockerfile|image|build|built|building)\b`)
+
+// substantialBuildDocs reports whether a document has minDocWords words of
+// prose (outside code blocks and headings) and speaks of the build.
+func substantialBuildDocs(text string) bool {
+	words, code := 0, false
+	for _, l := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "```") {
+			code = !code
+			continue
+		}
+		if code || strings.HasPrefix(t, "#") {
+			continue
+		}
+		words += len(strings.Fields(t))
+	}
+	return words >= minDocWords && buildWords.MatchString(text)
 }
 
 // notesAnchor returns the line of the first heading of the notes that
@@ -173,7 +257,7 @@ func checkNotesAddons(p *lint.Pass) {
 	for _, a := range addons.Members {
 		words := append([]string{a.Key, "CLOUDRON_" + strings.ToUpper(a.Key)}, addonWords[a.Key]...)
 		if !mentions(text, words...) {
-			p.Reportf(lint.NotesFile, notesAnchor(text, addonHeading), 1, "the notes never mention the %s addon: say what the app uses it for", a.Key)
+			p.Reportf(notesFile(p), notesAnchor(text, addonHeading), 1, "the notes never mention the %s addon: say what the app uses it for", a.Key)
 		}
 	}
 }
@@ -188,7 +272,7 @@ func checkNotesPorts(p *lint.Pass) {
 	}
 	anchor := notesAnchor(text, portHeading)
 	if mf.HTTPPort > 0 && !mentions(text, strconv.Itoa(mf.HTTPPort)) {
-		p.Reportf(lint.NotesFile, anchor, 1, "the notes never mention port %d, the manifest's httpPort: say what listens there", mf.HTTPPort)
+		p.Reportf(notesFile(p), anchor, 1, "the notes never mention port %d, the manifest's httpPort: say what listens there", mf.HTTPPort)
 	}
 	type entry struct {
 		group, key string
@@ -215,7 +299,7 @@ func checkNotesPorts(p *lint.Pass) {
 			}
 		}
 		if !mentions(text, words...) {
-			p.Reportf(lint.NotesFile, anchor, 1, "the notes never mention %s.%s (%s): say which service listens there", e.group, e.key, strings.Join(words[1:], ", "))
+			p.Reportf(notesFile(p), anchor, 1, "the notes never mention %s.%s (%s): say which service listens there", e.group, e.key, strings.Join(words[1:], ", "))
 		}
 	}
 }
@@ -230,7 +314,7 @@ func checkNotesLogin(p *lint.Pass) {
 	if !ok || loginWords.MatchString(text) {
 		return
 	}
-	p.Reportf(lint.NotesFile, 1, 1, "the notes do not say how the first user logs in: add a \"First login\" section (Cloudron login, generated admin account, or sign-up)")
+	p.Reportf(notesFile(p), 1, 1, "the notes do not say how the first user logs in: add a \"First login\" section (Cloudron login, generated admin account, or sign-up)")
 }
 
 func checkDescriptionFile(p *lint.Pass) {

@@ -185,6 +185,9 @@ func loadEnvFacts(p *lint.Pass) *envFacts {
 				}
 			}
 			scanText(facts, rel, data, refs)
+			if !isStart && !isShellFile(rel, data) {
+				setNames(string(data), facts.Defined)
+			}
 		}
 		if _, f := dockerFile(p); f != nil {
 			for _, st := range f.Stages {
@@ -197,6 +200,42 @@ func loadEnvFacts(p *lint.Pass) *envFacts {
 		}
 		return facts
 	}).(*envFacts)
+}
+
+// setNames adds to defined the CLOUDRON_ names that a file (not a shell
+// script) sets rather than reads: an assignment in an environment file or
+// supervisor's environment= (NAME=…), process.env.NAME = …,
+// os.environ['NAME'] = …, os.environ.setdefault('NAME', …), ENV['NAME'] = …,
+// putenv('NAME=…').
+func setNames(text string, defined map[string]bool) {
+	for off := 0; ; {
+		i := strings.Index(text[off:], "CLOUDRON_")
+		if i < 0 {
+			return
+		}
+		a := off + i
+		b := a + len("CLOUDRON_")
+		for b < len(text) && (text[b] >= 'A' && text[b] <= 'Z' || text[b] >= '0' && text[b] <= '9' || text[b] == '_') {
+			b++
+		}
+		off = b
+		name := text[a:b]
+		lineStart := strings.LastIndexByte(text[:a], '\n') + 1
+		before := text[lineStart:a]
+		after := strings.TrimLeft(text[b:], `'"] `)
+		assigns := strings.HasPrefix(after, "=") && !strings.HasPrefix(after, "==")
+		quoted := strings.TrimRight(before, `'"`)
+		switch {
+		case strings.HasSuffix(quoted, "setdefault("), strings.HasSuffix(strings.TrimSpace(quoted), "setdefault("):
+			defined[name] = true
+		case !assigns:
+		case strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(before), "export")) == "",
+			strings.HasSuffix(before, "process.env."),
+			strings.HasSuffix(quoted, "environ["), strings.HasSuffix(quoted, "ENV["), strings.HasSuffix(quoted, "putenv("),
+			strings.Contains(before, "environment") && strings.Contains(before, "="):
+			defined[name] = true
+		}
+	}
 }
 
 // nameLineKey turns a name into a map key component.
@@ -225,6 +264,9 @@ func scanText(facts *envFacts, rel string, data []byte, refs map[[2]int]bool) {
 			if j := strings.Index(line, " #"); j >= 0 {
 				line = line[:j]
 			}
+		}
+		if rel == lint.ManifestFile && strings.Contains(line, `"file://`) {
+			continue // a file reference (file://NAME), not a variable
 		}
 		if j := strings.Index(line, "/etc/certs/tls_"); j >= 0 {
 			facts.TLSFiles = append(facts.TLSFiles, envUse{Name: "/etc/certs", File: rel, Line: i + 1, Col: j + 1})
@@ -272,7 +314,11 @@ the files that reach the image: those a COPY or ADD of the final stage (or
 of a stage it copies from) takes in, what they source, and the Dockerfile.
 CI workflows, tests, fixtures, docs, development compose files, lockfiles,
 translations and stylesheets are not read. Names the package sets itself
-(ENV, ARG, shell assignments) are not platform variables.
+(ENV, ARG, shell assignments, NAME=… in environment files and supervisor's
+environment=, process.env.NAME = …, os.environ['NAME'] = …) are not
+platform variables, and a file://NAME value of the manifest names a file.
+"Did you mean" is offered only for a name a small edit
+away from a real variable.
 
 Bad:
 
@@ -288,6 +334,10 @@ Good:
 		Doc: `An addon's variables (and the tls addon's certificate files) exist only when
 the manifest declares the addon; otherwise the app starts without a database,
 mail server or directory.
+
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
 
 Bad:
 
@@ -305,6 +355,10 @@ Good:
 provisioned (and backed up) for nothing, or the app is not connected to it:
 pass its variables to the app.
 
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
+
 Bad:
 
     "addons": { "postgresql": {}, "localstorage": {} }   (nothing reads CLOUDRON_POSTGRESQL_*)
@@ -321,6 +375,12 @@ recvmail's when the admin disables it, ldap and oidc when the app is
 installed without SSO under optionalSso, and tcpPorts/udpPorts variables when
 the user disables the port. Under set -u a bare $VAR stops the script; read
 them as ${VAR:-} or test them first.
+
+The rule decides from the shell scripts that reach the image. A read is
+guarded, and not reported, when it has a default (${VAR:-}, ${VAR-x}), sits
+inside a condition that tests a variable of the same group, or comes after
+an early exit: an if [[ -z "${VAR:-}" ]] (or [[ -n … ]] ||) whose branch
+exits, execs, or calls a function that ends in exec.
 
 Bad:
 
@@ -358,6 +418,10 @@ CLOUDRON_MYSQL_DATABASE_PREFIX with multipleDatabases (which removes
 CLOUDRON_MYSQL_URL and CLOUDRON_MYSQL_DATABASE), CLOUDRON_ALIAS_DOMAINS with
 multiDomain.
 
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
+
 Bad:
 
     "addons": { "sendmail": {} }
@@ -375,6 +439,10 @@ legacy oauth addon's CLOUDRON_OAUTH_*, and the 2019 names of the email addon
 (CLOUDRON_MAIL_SIEVE_*, CLOUDRON_MAIL_DOMAINS). Current platforms may not set
 them.
 
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
+
 Bad:
 
     ADMIN="${CLOUDRON_ADMIN_EMAIL}"
@@ -389,6 +457,10 @@ Good:
 		Doc: `A tcpPorts or udpPorts entry without containerPort is published on the port
 the user chooses, inside the container too: the app must listen on $KEY. If
 no package file reads the variable, the app listens somewhere else.
+
+
+The rule decides from the manifest and the files that reach the image (as
+XF001 does: not CI, tests, docs, lockfiles, translations or stylesheets).
 
 Bad:
 
@@ -555,7 +627,8 @@ func checkOptionalDefaults(p *lint.Pass) {
 		}
 		for _, r := range s.Refs {
 			group := optionalGroup(m, ports, r.Name)
-			if group == "" || r.Default || guardedBy(r, m, ports, group) || unsetReadAt(p, rel, r.Pos.Line, r.Pos.Col) {
+			if group == "" || r.Default || guardedBy(r, m, ports, group) || unsetReadAt(p, rel, r.Pos.Line, r.Pos.Col) ||
+				afterEarlyExit(s, r, func(name string) bool { return optionalGroup(m, ports, name) == group }) {
 				continue
 			}
 			why := map[string]string{
@@ -580,6 +653,81 @@ func guardedBy(r shell.VarRef, m *manifestFactsView, ports map[string]bool, grou
 			if optionalGroup(m, ports, gr.Name) == group {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// afterEarlyExit reports whether a reference comes after the script has
+// stopped, or exec'd the app, when a variable of its group is empty:
+//
+//	if [[ -z "${CLOUDRON_OIDC_ISSUER:-}" ]]; then exec gosu cloudron node server.js; fi
+//	[[ -n "${CLOUDRON_LDAP_SERVER:-}" ]] || exit 0
+//
+// in the same function (or both at the top level).
+func afterEarlyExit(sc *shell.Script, r shell.VarRef, inGroup func(string) bool) bool {
+	for _, c := range sc.Commands {
+		if c.Pos.Line >= r.Pos.Line || !terminates(sc, c) {
+			continue
+		}
+		for _, g := range c.Guards {
+			if !emptyTest(g, inGroup) || hasGuard(r.Guards, g) {
+				continue
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// terminates reports whether a command ends the script: exit, exec, or a
+// function whose every ending is one of them.
+func terminates(sc *shell.Script, c *shell.Command) bool {
+	switch c.Name() {
+	case "exit":
+		return true
+	case "exec":
+		return c.ExecArgs() != nil
+	case "":
+		return false
+	}
+	ends, complete, ok := sc.FuncEndings(c.Name())
+	if !ok || !complete || len(ends) == 0 {
+		return false
+	}
+	for _, e := range ends {
+		if n := e.Name(); n != "exit" && (n != "exec" || e.ExecArgs() == nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// emptyTest reports whether a guard lets its command run only when a
+// variable of the group is empty (-z in an if or before &&, -n before ||).
+func emptyTest(g shell.Guard, inGroup func(string) bool) bool {
+	named := false
+	for _, r := range g.Refs {
+		if inGroup(r.Name) {
+			named = true
+		}
+	}
+	if !named {
+		return false
+	}
+	for _, t := range g.Tests {
+		if (t.Op == "-z") != (t.Not != g.Else) && (t.Op == "-z" || t.Op == "-n") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasGuard reports whether guards include g (the same condition).
+func hasGuard(guards []shell.Guard, g shell.Guard) bool {
+	for _, h := range guards {
+		if h.Pos == g.Pos {
+			return true
 		}
 	}
 	return false

@@ -136,6 +136,9 @@ func TestSecretValues(t *testing.T) {
 		"hunter2-prod": true, "${DB_PASSWORD}": false, "%(ENV_X)s": false, "{{ .Password }}": false,
 		"<password>": false, "changeme": false, "xxxxxx": false, "********": false, "your-password": false,
 		"/run/secrets/db": false, "true": false, "s3cr3t-Pa55": true,
+		"##DB_PASSWORD##": false, "__SECRET__": false, "@ADMIN_PASS@": false, "DB_PASSWORD": false,
+		"SESSION_SECRET_TEMPLATE": false, "your-secret-here": false, "api-key-here": false,
+		"Db_Pass2024": true, "k9#Tq2!vX": true, "ThisTokenIsNotSoSecretChangeIt": false,
 	} {
 		if got := !referenceValue(v) && !placeholderValue(v); got != want {
 			t.Errorf("secret(%q) = %v", v, got)

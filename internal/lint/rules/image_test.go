@@ -53,3 +53,26 @@ func TestDevFile(t *testing.T) {
 		}
 	}
 }
+
+// TestSetNames: the names a package's own files set are not read as
+// platform variables (XF001).
+func TestSetNames(t *testing.T) {
+	for text, want := range map[string]bool{
+		"CLOUDRON_X_MODE=web\n":                                    true,
+		"export CLOUDRON_X_MODE=web\n":                             true,
+		"environment=HOME=\"/app/data\",CLOUDRON_X_MODE=\"web\"\n": true,
+		"process.env.CLOUDRON_X_MODE = 'web';\n":                   true,
+		"os.environ['CLOUDRON_X_MODE'] = 'web'\n":                  true,
+		"os.environ.setdefault('CLOUDRON_X_MODE', 'web')\n":        true,
+		"putenv('CLOUDRON_X_MODE=web');\n":                         true,
+		"const m = process.env.CLOUDRON_X_MODE;\n":                 false,
+		"if (process.env.CLOUDRON_X_MODE == 'web') {}\n":           false,
+		"url = os.environ['CLOUDRON_X_MODE']\n":                    false,
+	} {
+		got := map[string]bool{}
+		setNames(text, got)
+		if got["CLOUDRON_X_MODE"] != want {
+			t.Errorf("setNames(%q) = %v, want %v", text, got["CLOUDRON_X_MODE"], want)
+		}
+	}
+}

@@ -2,8 +2,12 @@ package rules
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"image/png"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -88,17 +92,21 @@ Good:
 		},
 	},
 	{
-		Code: "PK004", Title: "the icon is 256×256 pixels", Severity: cpk.Warning,
-		Doc: `Cloudron shows icons square and expects 256×256 pixels; other sizes are
-scaled and look blurred or distorted.
+		Code: "PK004", Title: "the icon is square and at least 256×256 pixels", Severity: cpk.Warning,
+		Doc: `Cloudron shows icons square at 256×256 pixels. The rule decides from the
+PNG header of the manifest's icon: an icon that is not square is distorted,
+one smaller than 256 pixels looks blurred; a square icon of 256 pixels or
+more is scaled down cleanly and is fine.
 
 Bad:
 
     icon.png, 512×300 pixels
+    icon.png, 128×128 pixels
 
 Good:
 
-    icon.png, 256×256 pixels`,
+    icon.png, 256×256 pixels
+    icon.png, 512×512 pixels`,
 		Run: checkIconSize,
 	},
 	{
@@ -117,9 +125,14 @@ Good:
 	},
 	{
 		Code: "PK006", Title: "the package has build notes", Severity: cpk.Error,
-		Doc: `Every package keeps its build notes in NOTES.md: how it is put together,
-what was decided and why, how to test it by hand. The plan asks for build
-notes for every package.
+		Doc: `Every package keeps its build notes: how it is put together, what was
+decided and why, how to test it by hand. The plan asks for build notes for
+every package. The rule decides from the package's files: a package of cpk's
+catalog (one with a cpk.yaml) needs a NOTES.md with content; a package from
+outside the catalog may instead document its build in README, BUILDING or
+docs/*.md, when that text has at least 80 words of prose (code blocks and
+headings left out) and speaks of the build (the Dockerfile, the image).
+The DOC rules then read that documentation.
 
 Bad:
 
@@ -333,16 +346,53 @@ func checkIcon(p *lint.Pass) {
 		return
 	}
 	if err == nil {
-		_, err = png.Decode(bytes.NewReader(data)) // the whole image, not only its header
+		err = pngChunks(data)
 	}
 	if err != nil {
 		p.Reportf(lint.ManifestFile, line, col, "icon %s is not a valid PNG image (%v): save it as PNG, 256×256", rel, err)
 	}
 }
 
-// maxIconPixels bounds the images lint decodes whole (4096×4096): a PNG
-// header may claim any size, and decoding allocates for it.
+// maxIconPixels bounds the size an icon's header may claim (4096×4096).
 const maxIconPixels = 4096 * 4096
+
+// pngChunks checks a PNG's structure without decoding its pixels: every
+// chunk is whole and its CRC matches, image data is present, and the file
+// ends with IEND. That finds truncated and corrupted files at a fraction
+// of a full decode's cost (which inflates and unfilters every row); the
+// header itself was read by png.DecodeConfig.
+func pngChunks(data []byte) error {
+	const signature = "\x89PNG\r\n\x1a\n"
+	if !bytes.HasPrefix(data, []byte(signature)) {
+		return errors.New("not a PNG file")
+	}
+	rest := data[len(signature):]
+	var idat bool
+	for len(rest) > 0 {
+		if len(rest) < 12 {
+			return io.ErrUnexpectedEOF
+		}
+		n := binary.BigEndian.Uint32(rest)
+		if uint64(n) > uint64(len(rest)-12) {
+			return io.ErrUnexpectedEOF
+		}
+		chunk := rest[4 : 8+n] // type and data: what the CRC covers
+		if crc32.ChecksumIEEE(chunk) != binary.BigEndian.Uint32(rest[8+n:]) {
+			return fmt.Errorf("chunk %q: checksum mismatch", chunk[:4])
+		}
+		switch string(chunk[:4]) {
+		case "IDAT":
+			idat = true
+		case "IEND":
+			if !idat {
+				return errors.New("no image data")
+			}
+			return nil
+		}
+		rest = rest[12+n:]
+	}
+	return io.ErrUnexpectedEOF
+}
 
 func checkIconSize(p *lint.Pass) {
 	m := p.Manifest()
@@ -361,9 +411,12 @@ func checkIconSize(p *lint.Pass) {
 	if err != nil {
 		return // PK003 reports it
 	}
-	if cfg.Width != 256 || cfg.Height != 256 {
-		line, col := pos(m, "/icon")
-		p.Reportf(lint.ManifestFile, line, col, "icon %s is %d×%d pixels; Cloudron expects 256×256", rel, cfg.Width, cfg.Height)
+	line, col := pos(m, "/icon")
+	switch {
+	case cfg.Width != cfg.Height:
+		p.Reportf(lint.ManifestFile, line, col, "icon %s is %d×%d pixels, not square, so Cloudron distorts it: save it square, 256×256 or larger", rel, cfg.Width, cfg.Height)
+	case cfg.Width < 256:
+		p.Reportf(lint.ManifestFile, line, col, "icon %s is %d×%d pixels, smaller than the 256×256 Cloudron shows, so it looks blurred: save it at 256×256 or larger", rel, cfg.Width, cfg.Height)
 	}
 }
 
@@ -390,17 +443,19 @@ func checkFileRefs(p *lint.Pass) {
 }
 
 func checkNotes(p *lint.Pass) {
-	data, err := p.ReadFile(lint.NotesFile)
-	if err != nil {
-		p.Reportf(lint.NotesFile, 0, 0, "no build notes: write %s (how the package is built, what was decided and why)", lint.NotesFile)
+	file, text, ok := buildDocs(p)
+	if ok && (file != lint.NotesFile || hasProse(text)) {
 		return
 	}
-	for _, l := range strings.Split(string(data), "\n") {
-		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
-			return
-		}
+	_, err := p.ReadFile(lint.NotesFile)
+	switch {
+	case err == nil:
+		p.Reportf(lint.NotesFile, 1, 1, "the build notes are empty: say how the package is built and why")
+	case p.Exists(catalogFile):
+		p.Reportf(lint.NotesFile, 0, 0, "no build notes: write %s (how the package is built, what was decided and why)", lint.NotesFile)
+	default:
+		p.Reportf(lint.NotesFile, 0, 0, "no build notes: write %s, or document the build in README.md, BUILDING.md or docs/ (how the image is built, what was decided and why; at least %d words)", lint.NotesFile, minDocWords)
 	}
-	p.Reportf(lint.NotesFile, 1, 1, "the build notes are empty: say how the package is built and why")
 }
 
 // cleanErr turns a file error into a short reason without the machine's paths.

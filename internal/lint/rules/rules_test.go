@@ -2,8 +2,11 @@ package rules
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -180,5 +183,39 @@ func TestReadFileStaysInPackage(t *testing.T) {
 	}
 	if refs != 2 {
 		t.Errorf("want 2 findings for references outside the package, got %d", refs)
+	}
+}
+
+// TestPNGChunks: PK003's structural check finds what a full decode finds
+// on damaged files (truncation, flipped bytes, a missing end), without
+// decoding the pixels.
+func TestPNGChunks(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 256, 256))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	if err := pngChunks(good); err != nil {
+		t.Fatalf("intact PNG: %v", err)
+	}
+	flipped := bytes.Clone(good)
+	flipped[len(flipped)/2] ^= 0x40
+	for name, data := range map[string][]byte{
+		"truncated":  good[:len(good)-100],
+		"flipped":    flipped,
+		"no IEND":    good[:len(good)-12],
+		"not a PNG":  []byte("GIF89a"),
+		"huge chunk": append(bytes.Clone(good[:8]), 0xff, 0xff, 0xff, 0xf0, 'I', 'H', 'D', 'R'),
+	} {
+		if err := pngChunks(data); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+		if _, err := png.Decode(bytes.NewReader(data)); err == nil {
+			t.Errorf("%s: the full decoder accepts it, so the check should too", name)
+		}
 	}
 }

@@ -12,7 +12,9 @@ import (
 
 	"cpk/internal/cpk"
 	"cpk/internal/lint"
+	"cpk/internal/manifest"
 	"cpk/internal/parse/dockerfile"
+	"cpk/internal/parse/nginx"
 	"cpk/internal/parse/shell"
 )
 
@@ -25,8 +27,10 @@ var runtimeRules = []*lint.Rule{
 	{
 		Code: "RT001", Title: "scripts the start script runs write only where the app may write", Severity: cpk.Error,
 		Doc: `SH007 checks the start script itself; the scripts it sources (source, .)
-or runs (by path, through bash or sh, gosu or exec), and the scripts
-supervisor programs run, face the same read-only root. cpk follows them
+or runs (by path, through bash or sh, gosu or exec), the scripts
+supervisor programs and the manifest's scheduler tasks run, and the scripts
+given inline to bash -c, sh -c or
+su -c face the same read-only root. cpk follows them
 through the Dockerfile's COPY and ADD to the package's files and reads every
 write: redirections and here-documents, mkdir, touch, cp, mv, install, ln,
 tee, sed -i, chmod, chown, tar -C, curl -o… Paths resolve through the
@@ -120,13 +124,15 @@ Good:
 		Run: checkSwitchUsers,
 	},
 	{
-		Code: "RT005", Title: "the app listens on the manifest's httpPort", Severity: cpk.Error,
+		Code: "RT005", Title: "the app listens where the platform or nginx sends requests", Severity: cpk.Error,
 		Doc: `The platform sends every request and the health check to httpPort. When no
 web server of the package sits in front (NG002 checks nginx), the app
 itself must listen there. cpk reads the listen settings the package gives
 the app (--port, --bind host:port, --listen, PORT=… in the start script,
 supervisor programs, ENV and CMD) and reports when they all name another
-port and httpPort appears nowhere in the package's files.
+port and httpPort appears nowhere in the package's files. With nginx in
+front, the local ports it proxies to (proxy_pass http://127.0.0.1:PORT) are
+held against the same listen settings.
 
 Bad:
 
@@ -243,6 +249,54 @@ Good:
     DB_PASSWORD="${CLOUDRON_POSTGRESQL_PASSWORD}"`,
 		Run: checkRunCloudron,
 	},
+	{
+		Code: "RT011", Title: "the configuration supervisord starts with has a [supervisord] section", Severity: cpk.Error,
+		Doc: `supervisord refuses to start (".ini file does not include supervisord
+section") when the file given with -c (--configuration) has no
+[supervisord] section, which is also where its log and pid file are moved
+to /run. cpk reads the -c file the package ships; one that includes
+others ([include]) or is written at start (under /run or /tmp) is not
+judged. Without -c, supervisord uses the stock /etc/supervisor/supervisord.conf
+(SV002 checks its log).
+
+Bad:
+
+    exec /usr/bin/supervisord --nodaemon -c /app/pkg/supervisor.conf
+    # supervisor.conf: only [program:app]
+
+Good:
+
+    # supervisor.conf
+    [supervisord]
+    nodaemon=true
+    logfile=/run/supervisord.log
+    pidfile=/run/supervisord.pid
+
+    [program:app]
+    …`,
+		Run: checkSupervisordSectionShipped,
+	},
+	{
+		Code: "RT012", Title: "worker counts fit the manifest's memoryLimit", Severity: cpk.Warning,
+		Doc: `Each worker of a pre-forking server holds its own copy of the app: a Python
+or Ruby web worker rarely needs less than 64 MB. Workers × 64 MB above
+memoryLimit (RAM and swap together) get the app killed under load. cpk reads
+the worker counts given to gunicorn, uvicorn and puma (--workers, -w) and
+WEB_CONCURRENCY in the start script and the scripts it runs, supervisor
+programs and the Dockerfile's ENV and CMD; counts computed at start are not
+judged.
+
+Bad:
+
+    "memoryLimit": 268435456
+    exec gosu cloudron:cloudron gunicorn --workers 8 app.wsgi
+
+Good:
+
+    "memoryLimit": 1073741824
+    exec gosu cloudron:cloudron gunicorn --workers 8 app.wsgi`,
+		Run: checkWorkerCounts,
+	},
 }
 
 // runScript is a shell script that runs in the app container: the start
@@ -296,6 +350,13 @@ func runScripts(p *lint.Pass) []*runScript {
 				}
 			}
 			if i == 0 {
+				for _, job := range scheduledCommands(p) {
+					for _, cmd := range commandsIn(commandWords(job[1])) {
+						if s := scriptWord(cmd); s != "" {
+							add(s, "run by the scheduler task "+job[0], false, nil)
+						}
+					}
+				}
 				for _, prog := range supervisorPrograms(p) {
 					k := prog.section.Get("command")
 					if k == nil {
@@ -312,6 +373,26 @@ func runScripts(p *lint.Pass) []*runScript {
 		}
 		return out
 	}).([]*runScript)
+}
+
+// scheduledCommands returns the manifest's scheduler tasks (name, command):
+// they run in containers of the app's image, on the same read-only root.
+func scheduledCommands(p *lint.Pass) [][2]string {
+	m, _ := manifestDoc(p)
+	if m == nil {
+		return nil
+	}
+	sched := m.Doc.Lookup("/addons/scheduler")
+	if sched == nil || sched.Kind != manifest.ObjectValue {
+		return nil
+	}
+	var out [][2]string
+	for _, mem := range sched.Members {
+		if c := mem.Value.Get("command"); c != nil && c.Kind == manifest.StringValue {
+			out = append(out, [2]string{mem.Key, c.Str})
+		}
+	}
+	return out
 }
 
 // calledScript returns the absolute script a command sources or runs.
@@ -367,11 +448,43 @@ func scriptWord(cmd []string) string {
 
 func checkHelperWrites(p *lint.Pass) {
 	for _, rs := range runScripts(p) {
-		if rs.via == "" {
-			continue // the start script itself is SH007's
+		if rs.via != "" { // the start script itself is SH007's
+			reportRuntimeWrites(p, rs.rel, rs.script, " ("+rs.via+")", nil)
 		}
-		reportRuntimeWrites(p, rs.rel, rs.script, " ("+rs.via+")")
+		for _, c := range rs.script.Commands {
+			w, ok := inlineScript(c)
+			if !ok {
+				continue
+			}
+			inner, err := shell.ParseWith([]byte(w.Value), shell.Options{Vars: imageEnv(p)})
+			if err != nil {
+				continue
+			}
+			pos := w.Pos
+			reportRuntimeWrites(p, rs.rel, inner, " (in the -c script of "+c.Args[0].Text+")", &pos)
+		}
 	}
+}
+
+// inlineScript returns the script string a command runs with -c: bash -c,
+// sh -c, su … -c (behind exec, gosu, env…).
+func inlineScript(c *shell.Command) (shell.Word, bool) {
+	shellSeen := false
+	for i, a := range c.Args {
+		if !a.Known {
+			return shell.Word{}, false
+		}
+		switch path.Base(a.Value) {
+		case "bash", "sh", "dash", "su":
+			shellSeen = true
+		case "-c":
+			if shellSeen && i+1 < len(c.Args) && c.Args[i+1].Known {
+				return c.Args[i+1], true
+			}
+			return shell.Word{}, false
+		}
+	}
+	return shell.Word{}, false
 }
 
 // --- RT002: stock server configurations -------------------------------
@@ -390,37 +503,50 @@ type serverLaunch struct {
 // matches re.
 func serverLaunches(p *lint.Pass, re *regexp.Regexp) []serverLaunch {
 	var out []serverLaunch
-	add := func(words []string, file string, line, col int) {
-		for _, cmd := range commandsIn(words) {
-			i := programOf(cmd)
-			if i < 0 || !re.MatchString(path.Base(cmd[i])) {
-				continue
-			}
-			out = append(out, serverLaunch{file, line, col, path.Base(cmd[i]), cmd[i+1:], cmd[:i]})
+	for _, l := range allLaunches(p) {
+		if re.MatchString(l.prog) {
+			out = append(out, l)
 		}
-	}
-	for _, rs := range runScripts(p) {
-		for _, c := range rs.script.Commands {
-			if c.Subst || len(c.Args) == 0 {
-				continue
-			}
-			words := make([]string, len(c.Args))
-			for i, a := range c.Args {
-				words[i] = a.Value
-			}
-			add(words, rs.rel, c.Pos.Line, c.Pos.Col)
-		}
-	}
-	for _, prog := range supervisorPrograms(p) {
-		if k := prog.section.Get("command"); k != nil {
-			add(commandWords(k.Value), prog.file, k.ValueLine, k.ValueCol)
-		}
-	}
-	l := layout(p)
-	if df := p.Dockerfile(); df != nil && len(l.cmd) > 0 {
-		add(l.cmd, df.Name, l.cmdLine, 0)
 	}
 	return out
+}
+
+// allLaunches lists every simple command of the run-time scripts,
+// supervisor programs and the CMD, with the program it runs (computed once
+// per pass).
+func allLaunches(p *lint.Pass) []serverLaunch {
+	return p.Memo("rt:launches", func() any {
+		var out []serverLaunch
+		add := func(words []string, file string, line, col int) {
+			for _, cmd := range commandsIn(words) {
+				if i := programOf(cmd); i >= 0 {
+					out = append(out, serverLaunch{file, line, col, path.Base(cmd[i]), cmd[i+1:], cmd[:i]})
+				}
+			}
+		}
+		for _, rs := range runScripts(p) {
+			for _, c := range rs.script.Commands {
+				if c.Subst || len(c.Args) == 0 {
+					continue
+				}
+				words := make([]string, len(c.Args))
+				for i, a := range c.Args {
+					words[i] = a.Value
+				}
+				add(words, rs.rel, c.Pos.Line, c.Pos.Col)
+			}
+		}
+		for _, prog := range supervisorPrograms(p) {
+			if k := prog.section.Get("command"); k != nil {
+				add(commandWords(k.Value), prog.file, k.ValueLine, k.ValueCol)
+			}
+		}
+		l := layout(p)
+		if df := p.Dockerfile(); df != nil && len(l.cmd) > 0 {
+			add(l.cmd, df.Name, l.cmdLine, 0)
+		}
+		return out
+	}).([]serverLaunch)
 }
 
 var (
@@ -433,6 +559,14 @@ var (
 // runText is the text of the RUN commands of every stage, and of the
 // run-time scripts.
 func runTexts(p *lint.Pass) (runs, scripts string) {
+	t := p.Memo("rt:texts", func() any {
+		r, s := joinRunTexts(p)
+		return [2]string{r, s}
+	}).([2]string)
+	return t[0], t[1]
+}
+
+func joinRunTexts(p *lint.Pass) (runs, scripts string) {
 	var b strings.Builder
 	for _, r := range layout(p).allRuns {
 		b.WriteString(r.text)
@@ -495,9 +629,9 @@ func checkStockServers(p *lint.Pass) {
 			apacheOwn = true
 		}
 	}
-	if !apacheOwn && !strings.Contains(runs, "ErrorLog") && !strings.Contains(runs, "APACHE_LOG_DIR") && !relinks(runs, "/var/log/apache2") &&
-		!strings.Contains(scripts, "APACHE_LOG_DIR") && !imageEnvSets(p, "APACHE_LOG_DIR") {
-		for _, s := range serverLaunches(p, apacheProgram) {
+	if launches := serverLaunches(p, apacheProgram); len(launches) > 0 && !apacheOwn && !strings.Contains(runs, "ErrorLog") && !strings.Contains(runs, "APACHE_LOG_DIR") && !relinks(runs, "/var/log/apache2") &&
+		!strings.Contains(scripts, "APACHE_LOG_DIR") && !imageEnvSets(p, "APACHE_LOG_DIR") && !imageTextMatches(p, goodErrorLog) {
+		for _, s := range launches {
 			if c, ok := configArg(s.args, "-f"); ok && c != "/etc/apache2/apache2.conf" {
 				continue
 			}
@@ -514,8 +648,8 @@ func checkStockServers(p *lint.Pass) {
 			fpmOwn = true
 		}
 	}
-	if !fpmOwn && !strings.Contains(runs, "error_log") && !relinks(runs, "/var/log") && !strings.Contains(scripts, "error_log") {
-		for _, s := range serverLaunches(p, fpmProgram) {
+	if launches := serverLaunches(p, fpmProgram); len(launches) > 0 && !fpmOwn && !strings.Contains(runs, "error_log") && !relinks(runs, "/var/log") && !strings.Contains(scripts, "error_log") && !imageTextMatches(p, goodFpmLog) {
+		for _, s := range launches {
 			if _, ok := configArg(s.args, "-y", "--fpm-config"); ok {
 				continue
 			}
@@ -525,6 +659,25 @@ func checkStockServers(p *lint.Pass) {
 			report(s, "%s runs with the stock error_log in /var/log, on the read-only filesystem, so it does not start: set error_log = /dev/stderr in php-fpm.conf (RUN sed -e 's,^error_log.*,error_log = /dev/stderr,' -i /etc/php/*/fpm/php-fpm.conf)", s.prog)
 		}
 	}
+}
+
+var (
+	goodErrorLog = regexp.MustCompile(`(?mi)^\s*ErrorLog\s+["']?(\||/dev/std|/proc/self/fd/|/run/|/tmp/|syslog)`)
+	goodFpmLog   = regexp.MustCompile(`(?m)^\s*(?:php_admin_value\[)?error_log\]?\s*=\s*["']?(/dev/std|/proc/self/fd/|/run/|/tmp/|syslog)`)
+)
+
+// imageTextMatches reports whether a text file of the package that reaches
+// the image matches re.
+func imageTextMatches(p *lint.Pass, re *regexp.Regexp) bool {
+	for _, rel := range p.Files() {
+		if !inImage(p, rel) || isDockerfile(p, rel) || rel == lint.ManifestFile {
+			continue
+		}
+		if text, ok := packageText(p, rel); ok && re.MatchString(text) {
+			return true
+		}
+	}
+	return false
 }
 
 // imageEnvSets reports whether an ENV of the final stage sets name.
@@ -636,6 +789,9 @@ func checkMemoryFlags(p *lint.Pass) {
 		return
 	}
 	scan := func(file string, line, col int, text string) {
+		if !strings.Contains(text, "-Xm") && !strings.Contains(text, "old") {
+			return
+		}
 		for _, m := range memoryFlag.FindAllStringSubmatchIndex(text, -1) {
 			sub := make([]string, 5)
 			for i := range sub {
@@ -655,6 +811,9 @@ func checkMemoryFlags(p *lint.Pass) {
 	for _, rs := range runScripts(p) {
 		text, ok := packageText(p, rs.rel)
 		if !ok {
+			continue
+		}
+		if !strings.Contains(text, "-Xm") && !strings.Contains(text, "old") {
 			continue
 		}
 		for _, sl := range scriptLines(text) {
@@ -810,6 +969,9 @@ var (
 // listenPorts finds the ports a text gives the app: the offset of each
 // match and its port.
 func listenPorts(text string) [][2]int {
+	if !mayListen(text) {
+		return nil // no flag, no assignment: skip the regular expressions
+	}
 	var out [][2]int
 	for _, re := range []*regexp.Regexp{listenFlag, bindFlag, portAssign} {
 		for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
@@ -820,9 +982,19 @@ func listenPorts(text string) [][2]int {
 	return out
 }
 
+// mayListen reports whether a text may hold a listen setting.
+func mayListen(text string) bool {
+	for _, w := range []string{"port", "PORT", "Port", "bind", "listen", "addr", "-b"} {
+		if strings.Contains(text, w) {
+			return true
+		}
+	}
+	return false
+}
+
 func checkAppPort(p *lint.Pass) {
 	_, mf := manifestDoc(p)
-	if mf == nil || mf.HTTPPort <= 0 || len(nginxConfig(p).roots) > 0 {
+	if mf == nil || mf.HTTPPort <= 0 {
 		return
 	}
 	type at struct {
@@ -833,7 +1005,7 @@ func checkAppPort(p *lint.Pass) {
 	var found []at
 	for _, rs := range runScripts(p) {
 		text, ok := packageText(p, rs.rel)
-		if !ok {
+		if !ok || !mayListen(text) {
 			continue
 		}
 		for _, sl := range scriptLines(text) {
@@ -868,30 +1040,62 @@ func checkAppPort(p *lint.Pass) {
 	if len(found) == 0 {
 		return
 	}
-	for _, f := range found {
-		if f.port == mf.HTTPPort {
-			return
-		}
-	}
-	// httpPort named anywhere in what reaches the image (a proxy, a
-	// configuration the app reads): something may listen there.
-	num := regexp.MustCompile(`(^|[^0-9.])` + strconv.Itoa(mf.HTTPPort) + `($|[^0-9])`)
-	for _, rel := range p.Files() {
-		if rel == lint.ManifestFile || strings.HasSuffix(rel, ".md") || strings.HasPrefix(rel, "test/") || !scannedFile(rel) && !isShellName(p, rel) && !sniffable(rel) {
-			continue
-		}
-		if text, ok := packageText(p, rel); ok && num.MatchString(text) {
-			return
-		}
-	}
 	var ports []string
 	for _, f := range found {
 		ports = append(ports, strconv.Itoa(f.port))
 	}
 	slices.Sort(ports)
 	ports = slices.Compact(ports)
+	listened := func(port int) bool {
+		return slices.ContainsFunc(found, func(f at) bool { return f.port == port })
+	}
+	ng := nginxConfig(p)
+	if len(ng.roots) > 0 {
+		// nginx in front (NG002 checks its listen): the local ports it
+		// proxies to must be ones the app listens on.
+		ng.walk(func(d *nginx.Directive, _ []*nginx.Directive, _ *nginxRoot) {
+			if d.Name != "proxy_pass" {
+				return
+			}
+			m := localProxy.FindStringSubmatch(d.Arg(0))
+			if m == nil {
+				return
+			}
+			port, _ := strconv.Atoi(m[1])
+			if port == mf.HTTPPort || listened(port) || portNamed(p, port, true) {
+				return
+			}
+			ng.reportAt(p, d, 0, "nginx proxies to port %d, but the app is told to listen on %s and no other file of the package names %d: requests fail with 502; proxy to the app's port (or make the app listen on %d)", port, strings.Join(ports, ", "), port, port)
+		})
+		return
+	}
+	if listened(mf.HTTPPort) || portNamed(p, mf.HTTPPort, false) {
+		return
+	}
 	f := found[0]
 	p.Reportf(f.file, f.line, f.col, "the app is told to listen on %s, but the manifest's httpPort is %d, where the platform sends every request and the health check, and no file of the package names %d: listen on %d (or change httpPort)", strings.Join(ports, ", "), mf.HTTPPort, mf.HTTPPort, mf.HTTPPort)
+}
+
+var localProxy = regexp.MustCompile(`^https?://(?:127\.0\.0\.1|localhost|\[::1\]|0\.0\.0\.0):(\d+)(?:/|$)`)
+
+// portNamed reports whether a port number appears in what reaches the image
+// (a proxy, a configuration the app reads): something may listen there.
+// The manifest, documents and tests do not count, nor nginx's files when
+// skipNginx is set.
+func portNamed(p *lint.Pass, port int, skipNginx bool) bool {
+	num := regexp.MustCompile(`(^|[^0-9.])` + strconv.Itoa(port) + `($|[^0-9])`)
+	for _, rel := range p.Files() {
+		if rel == lint.ManifestFile || strings.HasSuffix(rel, ".md") || strings.HasPrefix(rel, "test/") || !scannedFile(rel) && !isShellName(p, rel) && !sniffable(rel) {
+			continue
+		}
+		if skipNginx && configKind(p, rel) == "nginx" {
+			continue
+		}
+		if text, ok := packageText(p, rel); ok && num.MatchString(text) {
+			return true
+		}
+	}
+	return false
 }
 
 func isShellName(p *lint.Pass, rel string) bool {
@@ -1020,9 +1224,9 @@ func checkCmdBypass(p *lint.Pass) {
 		return
 	}
 	l := layout(p)
-	var starts []string // image paths of the package's start.sh
+	var starts []string // image paths of the package's start.sh (beside the Dockerfile)
 	for _, c := range l.copies {
-		if path.Base(c.src) == "start.sh" {
+		if path.Base(c.src) == "start.sh" && path.Dir(c.src) == path.Dir(df.Name) {
 			starts = append(starts, c.dest)
 		}
 	}
@@ -1180,8 +1384,9 @@ func unsetReads(p *lint.Pass) map[string]string {
 				if r.Default || r.Pos.Line < on || off != 0 && r.Pos.Line >= off || defined[r.Name] || guardedRef(r) {
 					continue
 				}
-				if g := optionalGroup(m, ports, r.Name); g != "" && guardedBy(r, m, ports, g) {
-					continue // inside a test of another variable of its group
+				if g := optionalGroup(m, ports, r.Name); g != "" && (guardedBy(r, m, ports, g) ||
+					afterEarlyExit(rs.script, r, func(name string) bool { return optionalGroup(m, ports, name) == g })) {
+					continue // inside a test of another variable of its group, or past an exit when it is empty
 				}
 				why := ""
 				if v, ok := platformEnv[r.Name]; ok {
@@ -1376,4 +1581,99 @@ func builtInImage(p *lint.Pass, v string) bool {
 		}
 	}
 	return false
+}
+
+// --- RT011: the -c file of supervisord ----------------------------------
+
+func checkSupervisordSectionShipped(p *lint.Pass) {
+	l := layout(p)
+	for _, launch := range serverLaunches(p, supervisordProgram) {
+		conf, ok := flagValue(launch.args, "-c", "--configuration")
+		if !ok || strings.ContainsAny(conf, "$%") {
+			continue
+		}
+		rel := l.byImage[path.Clean(conf)]
+		if rel == "" {
+			continue // the stock file, one written at start, or one cpk cannot see
+		}
+		for _, c := range supervisorConfigs(p) {
+			if c.rel != rel || c.file == nil {
+				continue
+			}
+			if c.file.Section("supervisord") == nil && c.file.Section("include") == nil {
+				p.Reportf(launch.file, launch.line, launch.col, "supervisord starts with %s (%s), which has no [supervisord] section: supervisord refuses to start (\".ini file does not include supervisord section\"); add [supervisord] with nodaemon=true, logfile=/run/supervisord.log and pidfile=/run/supervisord.pid", conf, rel)
+			}
+		}
+	}
+}
+
+// --- RT012: worker counts -------------------------------------------------
+
+const workerMemory = 64 << 20 // the least a Python or Ruby web worker needs
+
+var (
+	workerServer = regexp.MustCompile(`(?:^|[\s/])(gunicorn|uvicorn|puma|hypercorn)(?:$|\s)`)
+	workerFlag   = regexp.MustCompile(`(?:^|\s)(?:--workers|-w)(?:=|\s+)["']?(\d+)\b`)
+	concurrency  = regexp.MustCompile(`(?:^|[\s,"'])WEB_CONCURRENCY\s*=\s*["']?(\d+)\b`)
+)
+
+func checkWorkerCounts(p *lint.Pass) {
+	limit, ok := memoryLimitBytes(p)
+	if !ok {
+		return
+	}
+	scan := func(file string, locate func(off int) (int, int), text string) {
+		if !strings.Contains(text, "-w") && !strings.Contains(text, "WEB_CONCURRENCY") {
+			return
+		}
+		var counts [][2]int
+		if workerServer.MatchString(text) {
+			for _, m := range workerFlag.FindAllStringSubmatchIndex(text, -1) {
+				n, _ := strconv.Atoi(text[m[2]:m[3]])
+				counts = append(counts, [2]int{m[2], n})
+			}
+		}
+		for _, m := range concurrency.FindAllStringSubmatchIndex(text, -1) {
+			n, _ := strconv.Atoi(text[m[2]:m[3]])
+			counts = append(counts, [2]int{m[2], n})
+		}
+		for _, c := range counts {
+			if need := float64(c[1]) * workerMemory; need > limit {
+				line, col := locate(c[0])
+				p.Reportf(file, line, col, "%d workers need at least %s (64 MB each), but the manifest's memoryLimit gives the app %s, so it is killed under load: use fewer workers or raise memoryLimit", c[1], mb(need), mb(limit))
+			}
+		}
+	}
+	for _, rs := range runScripts(p) {
+		text, ok := packageText(p, rs.rel)
+		if !ok {
+			continue
+		}
+		if !strings.Contains(text, "-w") && !strings.Contains(text, "WEB_CONCURRENCY") {
+			continue
+		}
+		for _, sl := range scriptLines(text) {
+			scan(rs.rel, sl.at, sl.text)
+		}
+	}
+	at := func(line, col int) func(int) (int, int) {
+		return func(int) (int, int) { return line, col }
+	}
+	for _, prog := range supervisorPrograms(p) {
+		for _, key := range []string{"command", "environment"} {
+			if k := prog.section.Get(key); k != nil {
+				scan(prog.file, at(k.ValueLine, k.ValueCol), k.Value)
+			}
+		}
+	}
+	df := p.Dockerfile()
+	if df == nil {
+		return
+	}
+	for _, e := range envValues(p) {
+		scan(df.Name, at(e.line, 0), e.name+"="+e.value)
+	}
+	if l := layout(p); len(l.cmd) > 0 {
+		scan(df.Name, at(l.cmdLine, 0), strings.Join(l.cmd, " "))
+	}
 }

@@ -14,6 +14,7 @@ import (
 )
 
 var securityRules = []*lint.Rule{
+	sessionSecretRule,
 	{
 		Code: "SEC001", Title: "no private keys in the package", Severity: cpk.Error,
 		Doc: `A private key committed with the package is public to everyone who can read
@@ -65,8 +66,12 @@ Good:
 		Doc: `A password written into a configuration file of the package is the same for
 every installation and public with the package. Write the configuration at
 start from the platform's variables (CLOUDRON_*) or a secret generated on first
-start. References such as ${VAR}, %(ENV_X)s or {{ .x }} and placeholders are
-not reported.
+start. The rule decides from the files that reach the image (not CI, tests,
+fixtures, docs, translations or stylesheets). References such as ${VAR},
+%(ENV_X)s or {{ .x }}, template markers (##DB_PASSWORD##, __SECRET__),
+identifiers (DB_PASSWORD, SECRET_TEMPLATE), placeholders (changeme,
+…-here), text with blanks and the word "password" in other languages
+(Passwort) are not reported.
 
 Bad:
 
@@ -83,6 +88,9 @@ Good:
 		Code: "SEC005", Title: "no world-writable permissions", Severity: cpk.Warning,
 		Doc: `chmod 777 (or a+w, o+w) lets every process in the container change the
 files, code included. Give the files to the user that needs them instead.
+The rule decides from chmod commands in RUN instructions and the scripts
+that reach the image (not tests or CI); the word inside a quoted string
+(sed 's,^chmod=…,') is not one.
 
 Bad:
 
@@ -100,6 +108,9 @@ script) runs whatever the server sends, unpinned and unverified, every time
 the script runs. Download a pinned release, check its checksum, then run it.
 (In the Dockerfile, DF009 reports unverified downloads.)
 
+The rule decides from the scripts that reach the image (not tests, CI or
+the packager's tools).
+
 Bad:
 
     # start.sh
@@ -116,6 +127,9 @@ Good:
 		Doc: `--no-check-certificate, curl -k, GIT_SSL_NO_VERIFY, strict-ssl false or
 NODE_TLS_REJECT_UNAUTHORIZED=0 accept any certificate, so a man in the middle
 can replace what the image downloads or what the app talks to.
+
+The rule decides from RUN and ENV instructions and the scripts that reach
+the image (not tests, CI or the packager's tools).
 
 Bad:
 
@@ -185,14 +199,22 @@ func textLines(p *lint.Pass, keep func(rel string) bool, fn func(rel string, n i
 		if !keep(rel) {
 			continue
 		}
-		text, ok := packageText(p, rel)
-		if !ok {
-			continue
-		}
-		for i, l := range strings.Split(text, "\n") {
+		for i, l := range textFileLines(p, rel) {
 			fn(rel, i+1, l)
 		}
 	}
+}
+
+// textFileLines is a text file's lines (nil for a file that is not text),
+// split once per pass for every rule that reads them.
+func textFileLines(p *lint.Pass, rel string) []string {
+	return p.Memo("rules:lines:"+rel, func() any {
+		text, ok := packageText(p, rel)
+		if !ok {
+			return []string(nil)
+		}
+		return strings.Split(text, "\n")
+	}).([]string)
 }
 
 func runeCol(line string, offset int) int {
@@ -272,17 +294,45 @@ func referenceValue(v string) bool {
 	return strings.HasPrefix(v, "/") || strings.HasPrefix(v, "file:") || strings.HasPrefix(v, "./")
 }
 
+// templateMarker matches a value that a start script or installer replaces:
+// ##DB_PASSWORD##, __SECRET__, @SECRET@, %SECRET%, [[secret]].
+var templateMarker = regexp.MustCompile(`^(?:##|__|@@?|%%?|\[\[)\s*[A-Za-z0-9_.-]+\s*(?:##|__|@@?|%%?|\]\])$`)
+
+// identifierValue matches a value that names a variable or constant instead
+// of holding one: DB_PASSWORD, SECRET_TEMPLATE (upper case with underscores).
+var identifierValue = regexp.MustCompile(`^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$`)
+
+// passwordWords are the words for "password" and "secret" in common
+// languages: a value that is one of them is a label of a translation, not a
+// secret.
+var passwordWords = map[string]bool{
+	"passwort": true, "kennwort": true, "geheimnis": true, "contraseña": true, "contrasena": true, "clave": true,
+	"wachtwoord": true, "geheim": true, "hasło": true, "haslo": true, "пароль": true, "секрет": true, "パスワード": true,
+	"密码": true, "密碼": true, "비밀번호": true, "senha": true, "segredo": true, "lösenord": true, "losenord": true,
+	"salasana": true, "adgangskode": true, "kodeord": true, "passord": true, "heslo": true, "jelszó": true,
+	"parola": true, "şifre": true, "sifre": true, "parolă": true, "κωδικός": true, "סיסמה": true, "كلمة المرور": true,
+	"motdepasse": true, "secreto": true, "segreto": true, "sekret": true, "jeton": true,
+}
+
 // placeholderValue reports whether a value is a placeholder rather than a
-// real secret.
+// real secret: empty or masked values, template markers, identifiers, and
+// obvious placeholders (changeme, your-…, …-here, example…).
 func placeholderValue(v string) bool {
-	lv := strings.ToLower(strings.TrimSpace(v))
+	tv := strings.TrimSpace(v)
+	lv := strings.ToLower(tv)
 	if lv == "" || strings.HasPrefix(lv, "<") && strings.HasSuffix(lv, ">") || strings.Trim(lv, "x*.-_#?0 ") == "" {
 		return true
 	}
-	for _, s := range []string{"changeme", "change-me", "change_me", "changethis", "placeholder", "your-", "your_", "yourpass", "example", "dummy", "redacted", "replace", "todo", "fixme", "xxx", "secret-here", "insert"} {
+	if templateMarker.MatchString(tv) || identifierValue.MatchString(tv) || strings.HasSuffix(lv, "-here") || strings.HasSuffix(lv, "_here") || strings.HasSuffix(lv, "_template") {
+		return true
+	}
+	for _, s := range []string{"changeme", "change-me", "change_me", "changethis", "changeit", "change-it", "change_it", "notsosecret", "placeholder", "your-", "your_", "yourpass", "example", "dummy", "redacted", "replace", "todo", "fixme", "xxx", "secret-here", "insert"} {
 		if strings.Contains(lv, s) {
 			return true
 		}
+	}
+	if passwordWords[lv] {
+		return true // a label: the word "password" in some language
 	}
 	switch lv {
 	case "secret", "password", "token", "none", "null", "nil", "undefined", "true", "false", "yes", "no", "on", "off",
@@ -375,10 +425,15 @@ func literalOf(v string, code bool) (string, bool) {
 }
 
 func checkConfigPasswords(p *lint.Pass) {
-	keep := func(rel string) bool { return !docFile(rel) && rel != lint.ManifestFile }
+	keep := func(rel string) bool { return !docFile(rel) && rel != lint.ManifestFile && inImage(p, rel) }
 	textLines(p, keep, func(rel string, n int, line string) {
 		if lower := strings.ToLower(line); !containsAny(lower, []string{"pass", "secret", "token", "key"}) {
 			return
+		}
+		if sessionSecretFile(rel) {
+			if _, _, ok := sessionSecretAt(rel, "", line); ok {
+				return // SEC010 reports it
+			}
 		}
 		key, value, col := "", "", 0
 		ext := strings.ToLower(path.Ext(rel))
@@ -399,8 +454,8 @@ func checkConfigPasswords(p *lint.Pass) {
 		} else {
 			return
 		}
-		if referenceValue(value) || placeholderValue(value) || len(value) < 4 {
-			return
+		if referenceValue(value) || placeholderValue(value) || len(value) < 4 || strings.ContainsAny(strings.TrimSpace(value), " \t") {
+			return // a reference, a placeholder, or text (a label, a sentence)
 		}
 		for _, t := range tokenPatterns {
 			if containsAny(value, t.hints) && t.re.MatchString(value) {
@@ -423,6 +478,9 @@ func packageCommands(p *lint.Pass) []commandLines {
 	return p.Memo("sec:commands", func() any {
 		var out []commandLines
 		for _, rel := range p.Files() {
+			if !inImage(p, rel) {
+				continue // CI, tests and tools do not run in the image
+			}
 			text, ok := packageText(p, rel)
 			if !ok {
 				continue
@@ -468,10 +526,37 @@ func worldWritable(mode string) bool {
 
 var chmodWord = regexp.MustCompile(`\bchmod\b`)
 
+// commandAt reports whether the word at text[start:end] stands where a
+// command does: outside quotes, followed by a blank, and preceded by the
+// start of the line, a blank or a shell operator.
+func commandAt(text string, start, end int) bool {
+	if end < len(text) && text[end] != ' ' && text[end] != '\t' {
+		return false
+	}
+	if start > 0 && strings.IndexByte(" \t;&|(`", text[start-1]) < 0 {
+		return false
+	}
+	single, double := false, false
+	for i := 0; i < start; i++ {
+		switch c := text[i]; {
+		case c == '\\' && !single:
+			i++
+		case c == '\'' && !double:
+			single = !single
+		case c == '"' && !single:
+			double = !double
+		}
+	}
+	return !single && !double
+}
+
 func checkChmod777(p *lint.Pass) {
 	for _, src := range packageCommands(p) {
 		for _, l := range src.lines {
 			for _, loc := range chmodWord.FindAllStringIndex(l.text, -1) {
+				if !commandAt(l.text, loc[0], loc[1]) {
+					continue // a word inside a quoted string or an expression (sed 's,^chmod=…,')
+				}
 				words := commandWords(l.text[loc[1]:])
 				for _, w := range words {
 					if w == ";" || w == "&&" || w == "||" || w == "|" || w == "&" {
@@ -504,6 +589,9 @@ func checkPipeToShell(p *lint.Pass) {
 			continue // DF009 reports unverified downloads of the Dockerfile
 		}
 		for _, l := range src.lines {
+			if !strings.Contains(l.text, "curl") && !strings.Contains(l.text, "wget") {
+				continue // every pattern needs one of them: a cheap filter
+			}
 			for _, re := range pipeToShell {
 				if loc := re.FindStringIndex(l.text); loc != nil {
 					line, col := l.at(loc[0])

@@ -71,6 +71,12 @@ the app, a server started without exec gets no chance to shut down and is
 killed after 10 seconds. End the script with exec, so that the server
 replaces the shell as PID 1.
 
+The rule decides from the start script's endings: its last statement, each
+branch of a final if or case, the ending of a function called last, and the
+endings of a package script it execs last (a wrapper). An ending is fine
+when it execs; a final wait in a script with a trap that passes signals on
+(trap 'kill -TERM $pid' TERM; …; wait) is fine too, and so is exit.
+
 Bad:
 
     gosu cloudron:cloudron node /app/code/server.js
@@ -85,6 +91,11 @@ Good:
 		Doc: `start.sh runs as root; the app must not. Start it as the cloudron user (or
 www-data) with gosu, or hand over to supervisord, nginx or apache, whose
 masters drop privileges for the processes that do the work.
+
+The rule decides from the commands the start script ends with (followed
+through functions, case branches and the wrapper scripts it execs): gosu,
+su-exec, setpriv --reuid, runuser -u, chpst -u, s6-setuidgid and sudo -u
+drop root; supervisord, nginx, php-fpm and apache masters may start as root.
 
 Bad:
 
@@ -157,6 +168,12 @@ Good:
 		Doc: `A process started with & and never waited for is nobody's child once the
 script execs the app: it gets no SIGTERM, and when it dies nothing restarts
 it. Run several processes under supervisord, or wait for them.
+
+The rule decides from the start script's background jobs: each statement run
+with & is one finding however many commands it holds, unless a later wait
+waits for it. A ( … ) & or { …; } & of several commands that execs nothing,
+loops only a bounded number of times and waits in such a loop or ends with a
+program that returns (curl, touch…) is a one-off task, not a daemon.
 
 Bad:
 
@@ -425,6 +442,100 @@ func hasErrexit(args []string) bool {
 	return false
 }
 
+// ending is a command that can end the start script, found by following
+// the script's functions and the package's wrapper scripts it execs.
+type ending struct {
+	file   string
+	script *shell.Script
+	cmd    *shell.Command
+}
+
+// startEndings returns the commands that can end the start script: the last
+// statement, each branch of a final if or case, what a function called last
+// ends with, and what a package script that is exec'd last (a wrapper) ends
+// with. complete is false when some path ends in something that is not a
+// simple command (a loop, an if without else…), and incomplete names the
+// file and position of the first such place.
+func startEndings(p *lint.Pass) (ends []ending, complete bool, incomplete ending) {
+	s := parsedStart(p)
+	if s == nil {
+		return nil, true, ending{}
+	}
+	complete = true
+	seen := map[string]bool{}
+	var follow func(file string, sc *shell.Script, cmds []*shell.Command, ok bool, at shell.Pos, depth int)
+	follow = func(file string, sc *shell.Script, cmds []*shell.Command, ok bool, at shell.Pos, depth int) {
+		if !ok && complete {
+			complete = false
+			incomplete = ending{file: file, script: sc, cmd: &shell.Command{Pos: at}}
+		}
+		for _, c := range cmds {
+			if name := c.Name(); name != "" && depth < 8 && !seen[file+"\x00"+name] {
+				if fc, fok, isFunc := sc.FuncEndings(name); isFunc {
+					seen[file+"\x00"+name] = true
+					follow(file, sc, fc, fok, c.Pos, depth+1)
+					continue
+				}
+			}
+			ends = append(ends, ending{file, sc, c})
+			if c.ExecArgs() == nil || depth >= 8 {
+				continue
+			}
+			if rel, wrapped := wrapperScript(p, c); wrapped && !seen[rel] {
+				seen[rel] = true
+				if ws := parsedShellFile(p, rel); ws != nil && (len(ws.Last) > 0 || !ws.LastComplete) {
+					follow(rel, ws, ws.Last, ws.LastComplete, ws.LastPos, depth+1)
+				}
+			}
+		}
+	}
+	follow(s.Rel, s.Script, s.Script.Last, s.Script.LastComplete, s.Script.LastPos, 0)
+	return ends, complete, incomplete
+}
+
+// wrapperScript returns the package's shell script that an exec runs (exec
+// /app/pkg/run.sh, exec bash /app/pkg/run.sh), when it runs without
+// switching user first.
+func wrapperScript(p *lint.Pass, c *shell.Command) (string, bool) {
+	user, prog, known := launchUser(c.ExecArgs())
+	if !known || user != "" || len(prog) == 0 {
+		return "", false
+	}
+	if isShellProgram(prog[0].Value) && len(prog) > 1 && prog[1].Known {
+		prog = prog[1:]
+	}
+	if !prog[0].Known || !path.IsAbs(prog[0].Value) {
+		return "", false
+	}
+	rel, ok := layout(p).byImage[path.Clean(prog[0].Value)]
+	if !ok {
+		return "", false
+	}
+	data, err := p.ReadFile(rel)
+	return rel, err == nil && isShellFile(rel, data)
+}
+
+// shellBuiltins are commands exec cannot run: "exec NAME" is no fix for them.
+var shellBuiltins = map[string]bool{
+	"echo": true, "printf": true, "true": true, "false": true, ":": true, "cd": true, "source": true, ".": true,
+	"eval": true, "set": true, "export": true, "unset": true, "shift": true, "read": true, "test": true, "[": true,
+	"[[": true, "trap": true, "local": true, "declare": true, "readonly": true, "wait": true, "pushd": true, "popd": true,
+}
+
+// trapWait reports whether a script ends by waiting for its children with a
+// trap that passes signals on: trap '…' TERM and a final wait.
+func trapWait(sc *shell.Script, c *shell.Command) bool {
+	if c.Name() != "wait" {
+		return false
+	}
+	for _, t := range sc.Commands {
+		if t.Name() == "trap" && len(t.Args) > 2 {
+			return true
+		}
+	}
+	return false
+}
+
 func checkLastExec(p *lint.Pass) {
 	s := parsedStart(p)
 	if s == nil {
@@ -435,22 +546,34 @@ func checkLastExec(p *lint.Pass) {
 		p.Reportf(s.Rel, 1, 1, "the start script starts nothing: end it with exec gosu cloudron:cloudron <server>")
 		return
 	}
-	if !sc.LastComplete && len(sc.Last) == 0 {
-		p.Reportf(s.Rel, sc.LastPos.Line, sc.LastPos.Col, "the start script does not end with a command: end it with exec gosu cloudron:cloudron <server>, so that the server gets SIGTERM")
+	ends, complete, incomplete := startEndings(p)
+	if !complete && len(ends) == 0 {
+		p.Reportf(incomplete.file, incomplete.cmd.Pos.Line, incomplete.cmd.Pos.Col, "the start script does not end with a command: end it with exec gosu cloudron:cloudron <server>, so that the server gets SIGTERM")
 		return
 	}
-	for _, c := range sc.Last {
-		if c.ExecArgs() != nil {
+	for _, e := range ends {
+		c := e.cmd
+		if c.ExecArgs() != nil || trapWait(e.script, c) {
 			continue
+		}
+		if n := c.Name(); n == "exit" || n == "return" {
+			continue // a path that gives up (exit 1 after an error message)
 		}
 		what := "a command"
 		if len(c.Args) > 0 {
 			what = c.Args[0].Text
 		}
-		p.Reportf(s.Rel, c.Pos.Line, c.Pos.Col, "the start script ends with %s without exec: bash stays PID 1 and does not pass SIGTERM on; write exec %s", what, strings.TrimSpace(wordsText(c)))
+		fix := "write exec " + strings.TrimSpace(wordsText(c))
+		switch n := c.Name(); {
+		case n == "wait":
+			fix = "exec the app instead, or pass signals on to the children first (trap 'kill -TERM \"$pid\"' TERM INT before the wait)"
+		case shellBuiltins[n] || len(c.Args) == 0 || !c.Args[0].Known:
+			fix = "end it with exec gosu cloudron:cloudron <the server>" // exec cannot run a builtin or function
+		}
+		p.Reportf(e.file, c.Pos.Line, c.Pos.Col, "the start script ends with %s without exec: bash stays PID 1 and does not pass SIGTERM on; %s", what, fix)
 	}
-	if !sc.LastComplete {
-		p.Reportf(s.Rel, sc.LastPos.Line, sc.LastPos.Col, "the start script can end without starting the app (an if without else, or a loop): make every path end with exec")
+	if !complete {
+		p.Reportf(incomplete.file, incomplete.cmd.Pos.Line, incomplete.cmd.Pos.Col, "the start script can end without starting the app (an if without else, or a loop): make every path end with exec")
 	}
 }
 
@@ -605,10 +728,15 @@ func checkRunsAsRoot(p *lint.Pass) {
 	if s == nil {
 		return
 	}
-	for _, c := range s.Script.Last {
+	ends, _, _ := startEndings(p)
+	for _, e := range ends {
+		c := e.cmd
 		args := c.ExecArgs()
 		if args == nil {
 			continue
+		}
+		if _, wrapped := wrapperScript(p, c); wrapped {
+			continue // the wrapper's own endings are judged
 		}
 		user, prog, known := launchUser(args)
 		if !known || len(prog) == 0 {
@@ -617,13 +745,13 @@ func checkRunsAsRoot(p *lint.Pass) {
 		name := path.Base(prog[0].Value)
 		switch {
 		case user == "root" || user == "0" || strings.HasPrefix(user, "root:") || strings.HasPrefix(user, "0:"):
-			p.Reportf(s.Rel, c.Pos.Line, c.Pos.Col, "the app is started as %s: use gosu cloudron:cloudron (or www-data)", user)
+			p.Reportf(e.file, c.Pos.Line, c.Pos.Col, "the app is started as %s: use gosu cloudron:cloudron (or www-data)", user)
 		case user != "":
 		case processManagers.MatchString(name):
 		case name == "sleep" || name == "tail":
-			p.Reportf(s.Rel, c.Pos.Line, c.Pos.Col, "the script ends with exec %s, which keeps the container alive without running the app in front: exec the app (through gosu) or supervisord", name)
+			p.Reportf(e.file, c.Pos.Line, c.Pos.Col, "the script ends with exec %s, which keeps the container alive without running the app in front: exec the app (through gosu) or supervisord", name)
 		default:
-			p.Reportf(s.Rel, c.Pos.Line, c.Pos.Col, "exec %s runs the app as root: write exec gosu cloudron:cloudron %s (or hand over to supervisord)", name, strings.TrimSpace(wordsText(&shell.Command{Args: prog})))
+			p.Reportf(e.file, c.Pos.Line, c.Pos.Col, "exec %s runs the app as root: write exec gosu cloudron:cloudron %s (or hand over to supervisord)", name, strings.TrimSpace(wordsText(&shell.Command{Args: prog})))
 		}
 	}
 }
@@ -961,13 +1089,14 @@ func checkRuntimeWrites(p *lint.Pass) {
 	if s == nil {
 		return
 	}
-	reportRuntimeWrites(p, s.Rel, s.Script, "")
+	reportRuntimeWrites(p, s.Rel, s.Script, "", nil)
 }
 
 // reportRuntimeWrites reports the writes of a script that runs at run time
 // outside the writable places; where says how the script is reached
-// (appended to the message).
-func reportRuntimeWrites(p *lint.Pass, rel string, script *shell.Script, where string) {
+// (appended to the message), and at, when set, is where the findings go
+// (the word of a sh -c string that holds the script).
+func reportRuntimeWrites(p *lint.Pass, rel string, script *shell.Script, where string, at *shell.Pos) {
 	m := manifestFacts(p)
 	writable := append([]string(nil), alwaysWritable...)
 	if m != nil {
@@ -982,6 +1111,9 @@ func reportRuntimeWrites(p *lint.Pass, rel string, script *shell.Script, where s
 			target := resolveLinks(links, path.Clean(t.Value))
 			if underAny(target, writable) {
 				continue
+			}
+			if at != nil {
+				t.Pos = *at
 			}
 			if pathUnder(target, "/app/data") {
 				// Without a manifest that reads, what it declares is unknown:
@@ -1067,22 +1199,82 @@ func checkBackground(p *lint.Pass) {
 			waits = append(waits, c.Pos)
 		}
 	}
-	lines := map[int]bool{}
-	for _, c := range s.Script.Commands {
-		if !c.Background || c.Subst || len(c.Args) == 0 || lines[c.Pos.Line] {
+	for _, job := range s.Script.Jobs {
+		if len(job.Commands) == 0 || endsByItself(job) {
 			continue
 		}
-		lines[c.Pos.Line] = true
 		waited := false
 		for _, w := range waits {
-			if w.Line > c.Pos.Line {
+			if w.Line > job.Pos.Line {
 				waited = true
 			}
 		}
-		if !waited {
-			p.Reportf(s.Rel, c.Pos.Line, c.Pos.Col, "%s runs in the background and nothing waits for it: it gets no SIGTERM and is not restarted when it dies; run the processes under supervisord", c.Args[0].Text)
+		if waited {
+			continue
 		}
+		what := ""
+		for _, c := range job.Commands { // the program it runs: not sleep, true or a test
+			if len(c.Args) == 0 || c.Subst {
+				continue
+			}
+			if n := path.Base(c.Name()); what == "" || what != "" && !oneShot[n] && n != "[" && n != "[[" && n != "test" && n != ":" && oneShot[path.Base(what)] {
+				what = c.Args[0].Text
+			}
+		}
+		if what == "" {
+			what = "a command"
+		}
+		switch job.Compound {
+		case "":
+		case "(":
+			what = "the ( … ) job running " + what
+		default:
+			what = "the " + job.Compound + " job running " + what
+		}
+		p.Reportf(s.Rel, job.Pos.Line, job.Pos.Col, "%s runs in the background and nothing waits for it: it gets no SIGTERM and is not restarted when it dies; run the processes under supervisord", what)
 	}
+}
+
+// oneShot are programs that do one thing and return.
+var oneShot = map[string]bool{
+	"curl": true, "wget": true, "touch": true, "echo": true, "printf": true, "rm": true, "cp": true, "mv": true,
+	"chown": true, "chmod": true, "ln": true, "sed": true, "mkdir": true, "psql": true, "mysql": true,
+	"redis-cli": true, "sleep": true, "true": true, "kill": true, "logger": true,
+}
+
+// endsByItself reports whether a background job is a one-off task rather
+// than a daemon: a subshell or group of several commands that execs nothing,
+// whose loops are all bounded, and that waits in a bounded loop or ends with
+// a program that returns (( wait for the server; create the admin ) &).
+func endsByItself(job *shell.Job) bool {
+	if job.Compound != "(" && job.Compound != "{" {
+		return false
+	}
+	n, looped := 0, false
+	var last *shell.Command
+	for _, c := range job.Commands {
+		if c.Subst || len(c.Args) == 0 {
+			continue
+		}
+		if c.Name() == "exec" {
+			return false
+		}
+		for _, l := range c.Loops {
+			if l.Kind != "for" && !l.Counted {
+				return false
+			}
+			looped = true
+		}
+		n++
+		last = c
+	}
+	if n < 2 {
+		return false
+	}
+	if looped {
+		return true
+	}
+	return last != nil && oneShot[path.Base(last.Name())]
 }
 
 func checkWaitLoops(p *lint.Pass) {

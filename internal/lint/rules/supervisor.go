@@ -391,8 +391,10 @@ func checkSupervisordLogfile(p *lint.Pass) {
 			}
 			return
 		}
-		if v, ok := flagValue(l.args, "-c", "--configuration"); ok && v != "/etc/supervisor/supervisord.conf" && layout(p).byImage[v] == "" {
-			return // a configuration cpk cannot see
+		if v, ok := flagValue(l.args, "-c", "--configuration"); ok && v != "/etc/supervisor/supervisord.conf" {
+			if _, s := supervisordSection(p); layout(p).byImage[v] == "" || s == nil {
+				return // a configuration cpk cannot see, or one without [supervisord] (RT011)
+			}
 		}
 	}
 	if rel, s := supervisordSection(p); s != nil {

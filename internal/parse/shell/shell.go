@@ -130,6 +130,7 @@ type Command struct {
 	Loops      []*Loop  // loops around it, outermost first
 	Func       string   // the function it is defined in, "" outside functions
 	Background bool     // it (or a statement around it) runs in the background with &
+	Job        *Job     // the background statement it belongs to, nil when it runs in the foreground
 	Subst      bool     // inside a command or process substitution
 	TopLevel   bool     // a statement of the script's top level
 	Next       *Command // the command its output is piped into
@@ -168,12 +169,22 @@ func (c *Command) ExecArgs() []Word {
 	return args
 }
 
+// Job is a statement run in the background (with &, coproc or disown): a
+// simple command, or a compound one such as ( … ) & whose commands all
+// belong to the one job.
+type Job struct {
+	Pos      Pos
+	Compound string // "" for a simple command, else "(", "{", "while", "for", "if"…
+	Commands []*Command
+}
+
 // Script is a parsed shell script.
 type Script struct {
 	Shebang  string     // the first line when it starts with #!
 	Commands []*Command // every simple command, in source order
 	Refs     []VarRef   // every variable reference, in source order
 	Loops    []*Loop
+	Jobs     []*Job // background statements, in source order
 	// Last lists the commands that can end the script: the last top-level
 	// statement, or the last command of each branch when it is an if.
 	// LastComplete is false when some path ends in something that is not a
@@ -183,6 +194,29 @@ type Script struct {
 	LastComplete bool
 	LastPos      Pos
 	File         *syntax.File
+
+	walker *walker // kept for FuncEndings
+}
+
+// FuncEndings returns the commands that can end the function name (its last
+// statement, each branch of a final if or case), as Last does for the
+// script; ok is false when the script defines no such function.
+func (s *Script) FuncEndings(name string) (cmds []*Command, complete, ok bool) {
+	if s == nil || s.File == nil || s.walker == nil {
+		return nil, false, false
+	}
+	var body *syntax.Stmt
+	syntax.Walk(s.File, func(n syntax.Node) bool {
+		if fd, isFunc := n.(*syntax.FuncDecl); isFunc && fd.Name != nil && fd.Name.Value == name {
+			body = fd.Body
+		}
+		return true
+	})
+	if body == nil {
+		return nil, false, false
+	}
+	cmds, complete = s.walker.endings(body)
+	return cmds, complete, true
 }
 
 // Error is a syntax error at a position.
@@ -238,6 +272,7 @@ func ParseWith(src []byte, opts Options) (s *Script, err error) {
 		w.vars[k] = varState{v, true}
 	}
 	w.stmts(f.Stmts, true)
+	s.walker = w
 	if n := len(f.Stmts); n > 0 {
 		last := f.Stmts[n-1]
 		s.LastPos = pos(last.Pos())
@@ -259,6 +294,7 @@ type walker struct {
 	loops   []*Loop
 	fn      string
 	bg      int
+	job     *Job // the outermost background statement being walked
 	subst   int
 	nested  int // inside a block, subshell, if, loop… (assignments there are not certain)
 	heredoc int
@@ -292,6 +328,15 @@ func (w *walker) stmt(st *syntax.Stmt, top bool) {
 	if bg {
 		w.bg++
 		defer func() { w.bg-- }()
+		if w.job == nil {
+			job := &Job{Pos: pos(st.Pos()), Compound: compoundName(st.Cmd)}
+			if _, simple := st.Cmd.(*syntax.CallExpr); simple || st.Cmd == nil {
+				job.Compound = ""
+			}
+			w.s.Jobs = append(w.s.Jobs, job)
+			w.job = job
+			defer func() { w.job = nil }()
+		}
 	}
 	switch c := st.Cmd.(type) {
 	case nil:
@@ -343,11 +388,15 @@ func (w *walker) newCommand(st *syntax.Stmt, top bool) *Command {
 		Loops:      append([]*Loop(nil), w.loops...),
 		Func:       w.fn,
 		Background: w.bg > 0,
+		Job:        w.job,
 		Subst:      w.subst > 0,
 		TopLevel:   top,
 		stmt:       st,
 	}
 	w.s.Commands = append(w.s.Commands, c)
+	if w.job != nil {
+		w.job.Commands = append(w.job.Commands, c)
+	}
 	for _, l := range w.loops {
 		l.Commands = append(l.Commands, c)
 	}
@@ -1009,6 +1058,24 @@ func (w *walker) endings(st *syntax.Stmt) ([]*Command, bool) {
 		}
 	case *syntax.BinaryCmd:
 		return w.endings(c.Y)
+	case *syntax.CaseClause:
+		var out []*Command
+		complete, catchAll := true, false
+		for _, item := range c.Items {
+			for _, pat := range item.Patterns {
+				if lit := pat.Lit(); lit == "*" {
+					catchAll = true
+				}
+			}
+			if len(item.Stmts) == 0 {
+				complete = false
+				continue
+			}
+			cmds, ok := w.endings(item.Stmts[len(item.Stmts)-1])
+			out = append(out, cmds...)
+			complete = complete && ok
+		}
+		return out, complete && catchAll
 	case *syntax.IfClause:
 		var out []*Command
 		complete := true

@@ -15,5 +15,7 @@ export MAIL_FROM="${CLOUDRON_MAIL_FROM}" MAIL_NAME_OR_DEFAULT="${CLOUDRON_MAIL_F
 API_TOKEN="$(cat /run/cloudron/api-token)" # want "RT010 /run/cloudron/api-token: the platform creates nothing below /run/cloudron"
 echo "${API_TOKEN}" > /run/cloudron/app/token
 cat /run/cloudron/app/token > /dev/null
+gosu cloudron:cloudron bash -c 'echo ready > /run/app/ready'
+bash -c 'date > /etc/started' # want "RT001 the redirection > /etc/started writes /etc/started \\(in the -c script of bash\\)"
 chown -R cloudron:cloudron /app/data /run/app
 exec /usr/bin/supervisord --configuration /etc/supervisor/supervisord.conf --nodaemon
