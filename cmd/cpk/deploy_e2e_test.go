@@ -47,7 +47,7 @@ func TestDeployToBox(t *testing.T) {
 	served := make(chan int, 1)
 	go func() {
 		served <- cli.Main(boxCtx, cli.Test(&boxOut, &boxErr), []string{"--root", repo, "box", "serve", "--addr", "127.0.0.1:0", "--format", "json",
-			"--state", state, "--health-timeout", "15m"})
+			"--state", state})
 	}()
 	var started struct {
 		URL string `json:"url"`
@@ -105,13 +105,15 @@ func TestDeployToBox(t *testing.T) {
 		t.Errorf("a second deploy: %+v", rep)
 	}
 	rep.passed(t, "package: the sample hook runs its command")
-	// Backup and restore of redmine (PostgreSQL and /app/data).
-	rep = deploy(t, ctx, repo, 0, "redmine", "--server", server, "--backup")
+	// Backup and restore (redmine's, PostgreSQL included, are part of cpk
+	// test redmine --server below).
+	rep = deploy(t, ctx, repo, 0, "webhook", "--server", server, "--backup")
 	if rep.Backup == "" {
 		t.Fatalf("backup: %+v", rep)
 	}
-	rep = deploy(t, ctx, repo, 0, "redmine", "--server", server, "--restore", rep.Backup, "--health-timeout", "15m")
+	rep = deploy(t, ctx, repo, 0, "webhook", "--server", server, "--restore", rep.Backup)
 	rep.passed(t, "answers at its address")
+	rep.passed(t, "package: the sample hook runs its command")
 
 	// Ctrl-C while a second webhook installs: nothing is left of it.
 	ictx, interrupt := context.WithCancel(ctx)
@@ -128,7 +130,7 @@ func TestDeployToBox(t *testing.T) {
 		}
 	}
 	interrupt()
-	if code := <-done; code != 130 || !strings.Contains(errb.String(), "uninstalled again") {
+	if code := <-done; code != 130 || !strings.Contains(errb.String(), "which this run started") || !strings.Contains(errb.String(), "uninstall: 100%") {
 		t.Errorf("interrupted deploy: exit %d\n%s", code, errb.String())
 	}
 	client, err := cloudronapi.New(server, token, nil)

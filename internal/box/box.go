@@ -60,6 +60,12 @@ type Options struct {
 	Log io.Writer
 }
 
+// ErrServing says another cpk box serve serves the box.
+var ErrServing = errors.New("another cpk box serve serves the box")
+
+// open are the state folders of the boxes open in this process.
+var open sync.Map
+
 // APIVersion is the platform version whose API the box serves (POST /apps
 // installs since 8.1), with cpk's mark.
 const APIVersion = "8.1.0+cpk.box"
@@ -160,8 +166,17 @@ func Open(ctx context.Context, o Options) (*Box, error) {
 		return nil, fmt.Errorf("the box in %s serves the domain %s, not %s (cpk box down makes a fresh one)", dir, st.Domain, o.Domain)
 	}
 	if st.PID != 0 && st.PID != os.Getpid() && runtime.ProcessAlive(st.PID) {
-		return nil, fmt.Errorf("another cpk box serve (process %d) serves the box in %s: stop it first", st.PID, dir)
+		return nil, fmt.Errorf("%w in %s (process %d): stop it first", ErrServing, dir, st.PID)
 	}
+	if _, busy := open.LoadOrStore(dir, true); busy {
+		return nil, fmt.Errorf("%w in %s (this process): stop it first", ErrServing, dir)
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			open.Delete(dir)
+		}
+	}()
 	st.PID = os.Getpid()
 	b := &Box{o: o, dir: dir, st: st, apps: map[string]*runtime.App{}, sem: make(chan struct{}, 1)}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -182,6 +197,7 @@ func Open(ctx context.Context, o Options) (*Box, error) {
 		b.release()
 		return nil, err
 	}
+	opened = true
 	return b, nil
 }
 
@@ -251,6 +267,7 @@ func (b *Box) Close() error {
 		b.cancel()
 		b.wg.Wait()
 		b.release()
+		open.Delete(b.dir)
 	})
 	return nil
 }
@@ -401,7 +418,10 @@ func Down(ctx context.Context, e engine.Engine, stateDir string) (*DownResult, e
 		st = nil // a damaged state still names its folder: the labels find the rest
 	}
 	if st != nil && st.PID != 0 && st.PID != os.Getpid() && runtime.ProcessAlive(st.PID) {
-		return nil, fmt.Errorf("cpk box serve (process %d) serves the box in %s: stop it first (Ctrl-C)", st.PID, dir)
+		return nil, fmt.Errorf("%w in %s (process %d): stop it first (Ctrl-C)", ErrServing, dir, st.PID)
+	}
+	if _, busy := open.Load(dir); busy {
+		return nil, fmt.Errorf("%w in %s (this process): stop it first (Ctrl-C)", ErrServing, dir)
 	}
 	found := map[string]engine.Resource{}
 	filters := []map[string]string{{runtime.LabelBox: dir}}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"cpk/internal/cpk"
 	"cpk/internal/evidence"
 	"cpk/internal/fsx"
 )
@@ -60,6 +61,31 @@ func (e *LoadError) Error() string {
 		b.WriteString("\n  " + p.Error())
 	}
 	return b.String()
+}
+
+// Entries are the folders of the catalog in appsDir whose cpk.yaml has
+// problems, as packages named after their folder, each with its problems
+// (nil for a nil error).
+func (e *LoadError) Entries(appsDir string) []cpk.Package {
+	if e == nil {
+		return nil
+	}
+	var out []cpk.Package
+	at := map[string]int{}
+	for _, p := range e.Problems {
+		dir := filepath.Dir(p.File)
+		if filepath.Dir(dir) != appsDir {
+			continue
+		}
+		i, ok := at[dir]
+		if !ok {
+			i = len(out)
+			at[dir] = i
+			out = append(out, cpk.Package{ID: filepath.Base(dir), Dir: dir})
+		}
+		out[i].EntryProblems = append(out[i].EntryProblems, cpk.EntryProblem{File: filepath.Base(p.File), Line: p.Line, Column: p.Column, Message: p.Message})
+	}
+	return out
 }
 
 // Load reads every apps/<id>/cpk.yaml below dir (the apps/ folder). It reports

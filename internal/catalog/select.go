@@ -77,6 +77,11 @@ func Select(appsDir string, args []string, f Filter) (*Selection, error) {
 			return nil, err
 		}
 		if ok, why := f.keep(p.Dir, p.Upstream); !ok {
+			if len(p.EntryProblems) > 0 && f.Upstream && p.Upstream == nil {
+				// Its upstream may only be unreadable: say what is wrong.
+				e := p.EntryProblems[0]
+				why = fmt.Sprintf("has a %s that cpk cannot read (CY001, line %d: %s): fix it first", e.File, e.Line, e.Message)
+			}
 			return nil, &SelectError{arg, fmt.Sprintf("%s %s", arg, why)}
 		}
 		if !seen[p.Dir] {
@@ -131,27 +136,7 @@ func (s *Selection) resolve(arg string) (cpk.Package, error) {
 
 // broken are the folders whose cpk.yaml has problems, as packages named
 // after their folder, each with its problems.
-func (s *Selection) broken() []cpk.Package {
-	if s.Problems == nil {
-		return nil
-	}
-	var out []cpk.Package
-	at := map[string]int{}
-	for _, p := range s.Problems.Problems {
-		dir := filepath.Dir(p.File)
-		if filepath.Dir(dir) != s.Catalog.Dir {
-			continue
-		}
-		i, ok := at[dir]
-		if !ok {
-			i = len(out)
-			at[dir] = i
-			out = append(out, cpk.Package{ID: filepath.Base(dir), Dir: dir})
-		}
-		out[i].EntryProblems = append(out[i].EntryProblems, cpk.EntryProblem{File: filepath.Base(p.File), Line: p.Line, Column: p.Column, Message: p.Message})
-	}
-	return out
-}
+func (s *Selection) broken() []cpk.Package { return s.Problems.Entries(s.Catalog.Dir) }
 
 // keep applies the filter to one package; why says what it lacks.
 func (f Filter) keep(dir string, up *cpk.Upstream) (bool, string) {

@@ -54,7 +54,13 @@ func TestSelect(t *testing.T) {
 		arg  string
 		f    Filter
 		want string
-	}{{"planned", Filter{Dockerfile: true}, "has no Dockerfile"}, {"planned", Filter{Upstream: true}, "declares no upstream"}, {"planned", Filter{Files: true}, "no package files"}} {
+	}{
+		{"planned", Filter{Dockerfile: true}, "has no Dockerfile"},
+		{"planned", Filter{Upstream: true}, "declares no upstream"},
+		{"planned", Filter{Files: true}, "no package files"},
+		// Its upstream is unknown, not missing: the message says why.
+		{"broken", Filter{Upstream: true}, "has a cpk.yaml that cpk cannot read (CY001, line"},
+	} {
 		if _, err := Select(dir, []string{c.arg}, c.f); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s with %+v: %v", c.arg, c.f, err)
 		}

@@ -203,6 +203,9 @@ func runBoxServe(ctx context.Context, g *Globals, opts boxServeOptions) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, box.ErrServing) {
+			return envError(err)
+		}
 		return engineError(err)
 	}
 	defer b.Close()
@@ -290,7 +293,7 @@ func runBoxDown(ctx context.Context, g *Globals, opts boxDownOptions) error {
 			fmt.Fprintf(g.IO.Err, "%d removed; state folder %s removed\n", len(res.Removed), res.StateDir)
 		}
 	}
-	if err != nil && strings.Contains(err.Error(), "serves the box") {
+	if errors.Is(err, box.ErrServing) {
 		return envError(err)
 	}
 	return engineError(err)

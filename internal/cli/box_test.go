@@ -105,6 +105,13 @@ func TestBoxServeAndDown(t *testing.T) {
 			t.Errorf("GET /apps with %q: %d, want %d", c.auth, resp.StatusCode, c.want)
 		}
 	}
+	// While it serves, neither a second server nor down may touch the box.
+	if _, errOut, code := run(t, repo, "", "box", "serve", "--addr", "127.0.0.1:0", "--state", state); code != ExitEnvironment || !strings.Contains(errOut, "serves the box") {
+		t.Errorf("a second serve: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := run(t, repo, "", "box", "down", "--state", state); code != ExitEnvironment || !strings.Contains(errOut, "stop it first") {
+		t.Errorf("down while serving: exit %d %s", code, errOut)
+	}
 	cancel()
 	if code := <-done; code != ExitInterrupted {
 		t.Errorf("serve after Ctrl-C: exit %d\n%s", code, errb.String())

@@ -83,7 +83,7 @@ func newDeployCmd(g *Globals) *cobra.Command {
 		Example: `  export CPK_CLOUDRON_TOKEN=…          # made in the dashboard: Profile → API Tokens
   cpk push webhook --registry registry.example.com/team
   cpk deploy webhook --server https://my.example.com --location hooks
-  cpk deploy webhook --server http://127.0.0.1:3000     # cpk box serve: the local image
+  cpk deploy webhook --server http://127.0.0.1:8090     # cpk box serve: the local image
   cpk deploy webhook --server https://my.example.com --location hooks --backup
   cpk deploy webhook --server https://my.example.com --location hooks --restore app_…
   cpk deploy webhook --server https://my.example.com --location hooks --uninstall --format json`,

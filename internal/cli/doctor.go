@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -32,17 +33,45 @@ func (g *Globals) runner() *engine.Runner {
 	return r
 }
 
+// engineAPI is --engine-api, else CPK_ENGINE_API, else engine.APIDefault.
+func (g *Globals) engineAPI() (bool, error) {
+	if g.EngineAPI != "" {
+		return strconv.ParseBool(g.EngineAPI)
+	}
+	api, err := engine.UseAPI()
+	if err != nil {
+		return false, usageError("%v", err)
+	}
+	return api, nil
+}
+
 // openEngine detects the container engine; its absence is an environment
-// problem (exit 3).
+// problem (exit 3). The engine is closed when the command ends (Main).
 func (g *Globals) openEngine(ctx context.Context) (engine.Engine, error) {
-	e, err := engine.Detect(ctx, g.engineChoice(), g.runner())
+	api, err := g.engineAPI()
+	if err != nil {
+		return nil, err
+	}
+	e, err := engine.Open(ctx, g.engineChoice(), api, g.runner())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, envError(err)
 	}
+	g.engines = append(g.engines, e)
 	return e, nil
+}
+
+// closeEngines closes the engines this invocation opened: a podman
+// service cpk started stops, on success, error or Ctrl-C alike.
+func (g *Globals) closeEngines() {
+	for _, e := range g.engines {
+		if err := engine.Close(e); err != nil {
+			fmt.Fprintf(g.IO.Err, "cpk: close the engine: %v\n", err)
+		}
+	}
+	g.engines = nil
 }
 
 // stateDir is the repository's .cpk folder (logs, build records).
@@ -76,7 +105,9 @@ func newDoctorCmd(g *Globals) *cobra.Command {
 		Short: "Check that a container engine and the base image are ready for builds",
 		Long: `Check what cpk needs to build and run packages: which container engine is
 used (podman or docker; --engine or CPK_ENGINE override the detection) and
-its version, the settings podman needs on hosts like Debian 12, debootstrap
+its version, whether cpk talks to it through its REST API (the default;
+--engine-api=false or CPK_ENGINE_API=0 run its command instead) and on
+which socket, the settings podman needs on hosts like Debian 12, debootstrap
 and the extra CA certificates for cpk base build, the local base image, and
 whether a container actually starts. Every problem comes with its fix.
 
@@ -97,7 +128,14 @@ Exits 3 when something a build needs is missing.`,
 }
 
 func runDoctor(ctx context.Context, g *Globals, opts doctorOptions) error {
-	d := engine.Diagnose(ctx, g.engineChoice(), g.runner())
+	api, err := g.engineAPI()
+	if err != nil {
+		return err
+	}
+	d := engine.Diagnose(ctx, g.engineChoice(), api, g.runner())
+	if d.Engine != nil {
+		g.engines = append(g.engines, d.Engine)
+	}
 	checks := d.Checks
 	state := ""
 	if s, err := g.stateDir(); err == nil {

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"cpk/internal/catalog"
+	"cpk/internal/engine"
 )
 
 // Globals are the flags every command shares.
@@ -18,7 +20,13 @@ type Globals struct {
 	IO     *IO
 	Root   string // the repository root holding apps/; found from the working directory when empty
 	Engine string // --engine: podman, docker or a path; CPK_ENGINE when empty
-	DB     string // --db: the results store; CPK_DB, else .cpk/results.db
+	// EngineAPI is --engine-api: talk to the engine through its REST API
+	// ("true") or its command line ("false"); "" reads CPK_ENGINE_API.
+	EngineAPI string
+	// engines are the engines opened by this invocation: Main closes them
+	// (a podman service cpk started stops with cpk).
+	engines []engine.Engine
+	DB      string // --db: the results store; CPK_DB, else .cpk/results.db
 }
 
 // rootDir returns the repository root, finding it when not given.
@@ -118,6 +126,11 @@ error, 3 environment problem (e.g. no catalog found, no container engine),
 
 // NewRoot builds the cpk command tree.
 func NewRoot(io *IO) *cobra.Command {
+	root, _ := newRoot(io)
+	return root
+}
+
+func newRoot(io *IO) (*cobra.Command, *Globals) {
 	g := &Globals{IO: io}
 	root := &cobra.Command{
 		Use:           "cpk",
@@ -133,6 +146,8 @@ func NewRoot(io *IO) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.Root, "root", "", "repository root holding apps/ (default: found from the working directory, or $CPK_ROOT)")
 	root.PersistentFlags().StringVar(&g.Engine, "engine", "", "container engine: podman, docker or a path to one (default: $CPK_ENGINE, else detected)")
 	_ = root.RegisterFlagCompletionFunc("engine", cobra.FixedCompletions([]string{"podman", "docker"}, cobra.ShellCompDirectiveNoFileComp))
+	root.PersistentFlags().Var(&boolString{&g.EngineAPI}, "engine-api", "talk to the engine through its REST API (true), or run its command for each step (false) (default: $CPK_ENGINE_API, else true)")
+	root.PersistentFlags().Lookup("engine-api").NoOptDefVal = "true"
 	root.PersistentFlags().StringVar(&g.DB, "db", "", "results store: a SQLite file or a postgres:// URL (default: $CPK_DB, else .cpk/results.db)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see %s --help)", err, c.CommandPath())
@@ -149,7 +164,22 @@ func NewRoot(io *IO) *cobra.Command {
 	root.AddCommand(newNewCmd(g))
 	root.AddCommand(newVersionCmd(g))
 	root.AddCommand(newCICmd(g), newGateCmd(g), newBranchCmd(g), newReleaseCmd(g))
-	return root
+	return root, g
+}
+
+// boolString is a boolean flag kept as text, so that "not given" stays
+// apparent ("") and the environment can decide.
+type boolString struct{ s *string }
+
+func (b *boolString) String() string { return *b.s }
+func (b *boolString) Type() string   { return "bool" }
+func (b *boolString) Set(v string) error {
+	t, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	*b.s = strconv.FormatBool(t)
+	return nil
 }
 
 // formatFlag adds the shared --format flag to a reporting command.
@@ -184,7 +214,8 @@ func appCompletion(g *Globals) cobra.CompletionFunc {
 // once. Errors raised before a command starts running (unknown commands,
 // wrong argument counts) are usage errors.
 func Main(ctx context.Context, io *IO, args []string) int {
-	root := NewRoot(io)
+	root, g := newRoot(io)
+	defer g.closeEngines()
 	root.SetArgs(args)
 	started := false
 	root.PersistentPreRun = func(*cobra.Command, []string) { started = true }

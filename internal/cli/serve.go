@@ -76,9 +76,13 @@ func runServe(ctx context.Context, g *Globals, opts serveOptions) error {
 	errLog := log.New(g.IO.Err, "serve: ", log.LstdFlags)
 	reports := g.reportService(reg, func(err error) { errLog.Printf("warning: %v", err) })
 	reports.Runs = func(ctx context.Context) ([]cpk.Run, error) { return st.Runs(ctx, cpk.RunQuery{}) }
-	src := &serveSource{root: root, reg: reg, reports: reports, ttl: 3 * time.Second, load: func() (*catalog.Catalog, error) {
-		cat, _, err := g.catalog() // entries with problems are left out; the others are shown
-		return cat, err
+	src := &serveSource{root: root, reg: reg, reports: reports, ttl: 3 * time.Second, load: func() (*catalog.Catalog, []cpk.Package, error) {
+		// Entries with problems are shown apart, with their problems.
+		cat, le, err := g.catalog()
+		if err != nil {
+			return nil, nil, err
+		}
+		return cat, le.Entries(cat.Dir), nil
 	}}
 	handler, err := web.New(web.Options{
 		Source: src, Results: st, Root: root, LogRoot: filepath.Join(root, ".cpk"),
@@ -134,7 +138,7 @@ type serveSource struct {
 	reg     *lint.Registry
 	reports status.Service
 	ttl     time.Duration
-	load    func() (*catalog.Catalog, error)
+	load    func() (*catalog.Catalog, []cpk.Package, error)
 
 	mu     sync.Mutex
 	cached *web.Data
@@ -148,7 +152,7 @@ func (s *serveSource) Data(ctx context.Context) (*web.Data, error) {
 	if s.cached != nil && now.Sub(s.cached.Generated) < s.ttl {
 		return s.cached, nil
 	}
-	cat, err := s.load()
+	cat, unreadable, err := s.load()
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +160,7 @@ func (s *serveSource) Data(ctx context.Context) (*web.Data, error) {
 	if err != nil {
 		return nil, err
 	}
+	rep.AddUnreadable(unreadable)
 	s.cat = cat
 	timeline, source := progress(ctx, s.root, cat, s.reg, rep, now)
 	if timeline == nil {

@@ -81,6 +81,7 @@ func runStatus(ctx context.Context, g *Globals, opts statusOptions) error {
 	if err != nil {
 		return err
 	}
+	rep.AddUnreadable(le.Entries(cat.Dir))
 	var timeline []status.Snapshot
 	if opts.Timeline {
 		root, _ := g.rootDir()

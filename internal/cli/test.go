@@ -94,7 +94,7 @@ func newTestCmd(g *Globals) *cobra.Command {
   cpk test webhook --from HEAD~3 --junit junit.xml
   cpk test --require-update --format json > results.json
   cpk test ./my-package --keep --step install --step restart
-  cpk test redmine --server http://127.0.0.1:3000         on cpk box serve`,
+  cpk test redmine --server http://127.0.0.1:8090         on cpk box serve`,
 		ValidArgsFunction: appCompletion(g),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := checkFormat(opts.Format); err != nil {
@@ -378,7 +378,7 @@ func (d *testDisplay) StepEnded(app string, r *scenario.StepResult) {
 	defer d.mu.Unlock()
 	line := fmt.Sprintf("%s: %-9s %s", app, r.Name, d.io.paint(testOutcomeStyle[r.Outcome], string(r.Outcome)))
 	if r.Outcome != cpk.OutcomeSkipped {
-		line += fmt.Sprintf(" (%.1fs)", r.Seconds)
+		line += fmt.Sprintf(" (%.1fs, %d engine calls)", r.Seconds, r.Calls())
 	}
 	if r.Outcome == cpk.OutcomeSkipped && r.Message != "" {
 		line += ": " + r.Message

@@ -670,11 +670,17 @@ func (e *cliEngine) runArgs(spec RunSpec) []string {
 		args = append(args, "--tmpfs", t)
 	}
 	for _, m := range spec.Volumes {
-		v := m.Source + ":" + m.Target
+		v := m.Target
+		if m.Source != "" {
+			v = m.Source + ":" + m.Target
+		}
 		if m.ReadOnly {
 			v += ":ro"
 		}
 		args = append(args, "--volume", v)
+	}
+	for _, c := range spec.VolumesFrom {
+		args = append(args, "--volumes-from", c)
 	}
 	if spec.Network != "" {
 		args = append(args, "--network", spec.Network)
@@ -1153,4 +1159,38 @@ func parseLabels(raw string) map[string]string {
 		}
 	}
 	return m
+}
+
+// RemoveLabelled lists what carries the labels (three commands) and
+// removes each kind in one command: containers, then networks, then volumes.
+func (e *cliEngine) RemoveLabelled(ctx context.Context, labels map[string]string) ([]Resource, error) {
+	all, err := e.ListResources(ctx, labels)
+	if err != nil {
+		return nil, err
+	}
+	byKind := map[string][]string{}
+	for _, r := range all {
+		byKind[r.Kind] = append(byKind[r.Kind], r.Name)
+	}
+	var errs []error
+	for _, kind := range []string{KindContainer, KindNetwork, KindVolume} {
+		names := byKind[kind]
+		if len(names) == 0 {
+			continue
+		}
+		var args []string
+		switch kind {
+		case KindContainer:
+			args = e.removeArgs(names[0])
+			args = append(args[:len(args)-1], names...)
+		case KindNetwork:
+			args = append([]string{"network", "rm"}, names...)
+		case KindVolume:
+			args = append([]string{"volume", "rm"}, names...)
+		}
+		if _, err := e.lookup(ctx, args...); ignoreMissing(err) != nil {
+			errs = append(errs, err)
+		}
+	}
+	return all, errors.Join(errs...)
 }

@@ -20,9 +20,9 @@ type Diagnosis struct {
 	Checks []cpk.Check
 }
 
-// Diagnose detects the engine as Detect does and checks what cpk needs
-// from it, each problem with its fix.
-func Diagnose(ctx context.Context, choice string, r *Runner) *Diagnosis {
+// Diagnose opens the engine as Open does and checks what cpk needs from
+// it, each problem with its fix. The caller closes d.Engine.
+func Diagnose(ctx context.Context, choice string, api bool, r *Runner) *Diagnosis {
 	d := &Diagnosis{}
 	add := func(name string, st cpk.CheckStatus, detail, fix string) {
 		d.Checks = append(d.Checks, cpk.Check{Name: name, Status: st, Detail: detail, Fix: fix})
@@ -51,6 +51,17 @@ func Diagnose(ctx context.Context, choice string, r *Runner) *Diagnosis {
 		}
 		return d
 	}
+	if api {
+		ae, err := OpenAPI(ctx, e)
+		if err != nil {
+			info, _ := e.Info(ctx)
+			d.Info = info
+			add("engine API", cpk.CheckFail, err.Error(),
+				"see why podman system service (or the docker daemon) does not start, or use the command line: --engine-api=false or CPK_ENGINE_API=0")
+			return d
+		}
+		e = ae
+	}
 	info, err := e.Info(ctx)
 	d.Info = info
 	if err != nil {
@@ -67,6 +78,14 @@ func Diagnose(ctx context.Context, choice string, r *Runner) *Diagnosis {
 		detail += ", remote " + info.Remote
 	}
 	add("engine", cpk.CheckOK, detail, "")
+	switch {
+	case info.Details["api"] != "":
+		add("engine API", cpk.CheckOK, "REST API on "+info.Details["api"]+" (--engine-api=false or CPK_ENGINE_API=0: the command line)", "")
+	case api:
+		add("engine API", cpk.CheckOK, "the command line: the engine is remote over ssh, which its command reaches", "")
+	default:
+		add("engine API", cpk.CheckWarn, "the command line, one process per step (chosen with --engine-api=false or CPK_ENGINE_API=0): tests take longer", "drop --engine-api=false / CPK_ENGINE_API=0 to use the REST API")
+	}
 	if e.Name() == Podman && info.Remote == "" {
 		d.Checks = append(d.Checks, podmanChecks(info)...)
 	}

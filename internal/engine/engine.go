@@ -1,8 +1,11 @@
 // Package engine is the container engine behind cpk's own verbs: build an
 // image, inspect it, run a container, exec, logs, stop, remove, networks,
-// volumes, lists by label. Podman and docker implement it by driving their
-// command lines; every subprocess goes through one Runner, which honours
-// the context, captures stderr into a typed *Error and redacts secrets.
+// volumes, lists by label. Two implementations: one talks to the engine's
+// Docker-compatible REST API on its local socket (podman's is started by
+// cpk when none answers, see OpenAPI), the other drives the podman or
+// docker command line; every subprocess goes through one Runner, which
+// honours the context, captures stderr into a typed *Error and redacts
+// secrets. Image builds always run on the command line.
 //
 // Remote engines are reached the engines' own way: CONTAINER_HOST for
 // podman, DOCKER_HOST (or a docker context) for docker; cpk passes the
@@ -79,6 +82,11 @@ type Engine interface {
 	// ListResources returns the containers, networks and volumes carrying
 	// the labels, each with all its labels: what cpk gc looks at.
 	ListResources(ctx context.Context, labels map[string]string) ([]Resource, error)
+	// RemoveLabelled removes, in a few calls, every container (running or
+	// not, with its anonymous volumes), then every network, then every
+	// volume carrying the labels, and returns what it removed: the end of
+	// a run. Resources that vanish meanwhile are not an error.
+	RemoveLabelled(ctx context.Context, labels map[string]string) ([]Resource, error)
 }
 
 // ContainerInfo is a container's state as inspected.
@@ -194,8 +202,11 @@ type RunSpec struct {
 	Aliases  []string // network aliases (needs Network)
 	Ports    []Port
 	Volumes  []Mount
-	Tmpfs    []string // paths, optionally path:options
-	ReadOnly bool     // read-only root filesystem
+	// VolumesFrom mounts every volume of these containers, at the same
+	// places (the platform's scheduler tasks share their app's).
+	VolumesFrom []string
+	Tmpfs       []string // paths, optionally path:options
+	ReadOnly    bool     // read-only root filesystem
 	// Memory is the RAM limit in bytes; MemorySwap the RAM+swap limit
 	// (-1 unlimited swap). 0 leaves the engine's default.
 	Memory, MemorySwap int64
@@ -213,9 +224,11 @@ type Port struct {
 	Protocol      string // tcp (default) or udp
 }
 
-// Mount is a named volume or a host folder mounted into a container.
+// Mount is a named volume, a host folder, or (without Source) an
+// anonymous volume mounted into a container. An anonymous volume is fresh
+// and goes with its container.
 type Mount struct {
-	Source   string // volume name or absolute host path
+	Source   string // volume name, absolute host path, or "" (anonymous)
 	Target   string
 	ReadOnly bool
 }

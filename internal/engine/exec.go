@@ -334,3 +334,76 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // LookPath finds a program on PATH (no subprocess: the one exec door stays
 // the only place that imports os/exec).
 func LookPath(name string) (string, error) { return exec.LookPath(name) }
+
+// daemon is a background process started through the exec door (the
+// podman service): it outlives the call that started it, not cpk.
+type daemon struct {
+	cmd    *exec.Cmd
+	done   chan struct{}
+	stderr *tailBuffer
+}
+
+// startDaemon starts c in the background in its own process group (a
+// Ctrl-C on the terminal does not reach it) and, where the system allows
+// it, asks the kernel to send it SIGTERM when cpk dies, however it dies.
+func startDaemon(r *Runner, c Command) (*daemon, error) {
+	if r == nil {
+		r = DefaultRunner
+	}
+	if r.Trace != nil {
+		r.Trace(commandLine(c) + " &")
+	}
+	cmd := exec.Command(c.Name, c.Args...)
+	d := &daemon{cmd: cmd, done: make(chan struct{}), stderr: &tailBuffer{limit: stderrLimit}}
+	cmd.Stderr = d.stderr
+	if err := startDetached(cmd); err != nil {
+		return nil, err
+	}
+	go func() {
+		_ = cmd.Wait()
+		close(d.done)
+	}()
+	return d, nil
+}
+
+func (d *daemon) exited() bool {
+	select {
+	case <-d.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits at most timeout for the process to end.
+func (d *daemon) wait(timeout time.Duration) {
+	select {
+	case <-d.done:
+	case <-time.After(timeout):
+	}
+}
+
+// stop sends SIGTERM and, after grace, SIGKILL, and waits for the end.
+func (d *daemon) stop(grace time.Duration) {
+	if d.exited() {
+		return
+	}
+	_ = terminate(d.cmd.Process)
+	select {
+	case <-d.done:
+	case <-time.After(grace):
+		_ = d.cmd.Process.Kill()
+		<-d.done
+	}
+}
+
+// kill ends the daemon's whole process group at once (SIGKILL: no trap
+// runs) and waits for it.
+func (d *daemon) kill() {
+	if d.exited() {
+		return
+	}
+	cleanupGroup(d.cmd)
+	_ = d.cmd.Process.Kill()
+	<-d.done
+}

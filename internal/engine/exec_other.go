@@ -12,3 +12,6 @@ func interruptible(cmd *exec.Cmd) {
 }
 
 func cleanupGroup(*exec.Cmd) {}
+
+// pidAlive cannot tell here: every process counts as alive.
+func pidAlive(int) bool { return true }

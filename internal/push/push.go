@@ -13,7 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"cpk/internal/base"
@@ -194,10 +196,12 @@ func Push(ctx context.Context, p cpk.Package, o Options) (*Result, error) {
 		res.Built = true
 	}
 
-	if err := os.MkdirAll(filepath.Join(o.StateDir, "push"), 0o755); err != nil {
+	work := filepath.Join(o.StateDir, "push")
+	if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(filepath.Join(o.StateDir, "push"), p.ID+"-*")
+	removeStale(work)
+	dir, err := os.MkdirTemp(work, fmt.Sprintf("%s-%d-*", p.ID, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -247,4 +251,26 @@ func manifestVersion(dir string) (string, error) {
 		return "", errors.New("CloudronManifest.json has no version")
 	}
 	return v, nil
+}
+
+// removeStale removes what pushes killed outright (SIGKILL, a crash) left
+// in the work folder: the folders named after a process that is gone.
+func removeStale(work string) {
+	entries, err := os.ReadDir(work)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		parts := strings.Split(e.Name(), "-")
+		if len(parts) < 3 {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[len(parts)-2])
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if proc, err := os.FindProcess(pid); err == nil && errors.Is(proc.Signal(syscall.Signal(0)), os.ErrProcessDone) {
+			os.RemoveAll(filepath.Join(work, e.Name()))
+		}
+	}
 }

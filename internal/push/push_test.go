@@ -3,6 +3,8 @@ package push
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,5 +50,28 @@ func TestNotBuilt(t *testing.T) {
 	var nb *NotBuiltError
 	if !errors.As(err, &nb) || !errors.Is(err, ErrNotBuilt) || !strings.Contains(err.Error(), "run cpk build hello, or add --build") || !strings.HasPrefix(nb.Image, "localhost/cpk/hello:") {
 		t.Fatalf("not built: %v", err)
+	}
+}
+
+// TestRemoveStale: the work folders of pushes whose process is gone are
+// removed; those of live processes are kept.
+func TestRemoveStale(t *testing.T) {
+	work := t.TempDir()
+	dead := filepath.Join(work, "web-hook-999999999-123")
+	mine := filepath.Join(work, fmt.Sprintf("webhook-%d-456", os.Getpid()))
+	parent := filepath.Join(work, fmt.Sprintf("webhook-%d-789", os.Getppid()))
+	for _, d := range []string{dead, mine, parent} {
+		if err := os.MkdirAll(filepath.Join(d, "layers-1"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeStale(work)
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("a dead process's folder is kept: %v", err)
+	}
+	for _, d := range []string{mine, parent} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("a live process's folder is gone: %v", err)
+		}
 	}
 }

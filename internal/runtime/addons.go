@@ -187,7 +187,7 @@ func (b *Box) service(ctx context.Context, s serviceSpec) (*service, error) {
 		return nil, err
 	}
 	name := "cpk-" + b.RunID + "-" + s.kind
-	b.OnClose("container "+name, func(ctx context.Context) error { return b.Engine.Remove(ctx, name) })
+	b.own("container "+name, func(ctx context.Context) error { return b.Engine.Remove(ctx, name) })
 	// A box that goes on with its run (RunID) finds its services again,
 	// with their data; one stopped meanwhile is started as it was.
 	info, err := (*engine.ContainerInfo)(nil), engine.ErrNotFound

@@ -44,15 +44,18 @@ type App struct {
 	// Raw is the manifest as written (config.json of backups).
 	Raw json.RawMessage
 
-	addonEnv   map[string]string
-	portEnv    map[string]string
-	ports      []engine.Port
-	volumes    []string // this container's /tmp and /run volumes
+	addonEnv map[string]string
+	portEnv  map[string]string
+	ports    []engine.Port
+	// volumes are named /tmp and /run volumes of a container an earlier
+	// cpk made (adopted from its record); cpk's own are anonymous.
+	volumes    []string
 	seq        int
 	creds      *credentials
 	setUp      map[string]bool // add-ons set up
 	Started    time.Time       // when the current container was started
 	HealthTook time.Duration   // how long the last WaitHealthy waited
+	StartTook  time.Duration   // how long the engine took to start the current container
 }
 
 // NewAppID returns a platform-style app id (a random UUID).
@@ -184,7 +187,9 @@ func Capabilities(m manifest.Manifest) (add []string, devices []string) {
 	return add, devices
 }
 
-// Spec is the app container as the platform runs it (§11).
+// Spec is the app container as the platform runs it (§11). /tmp and /run
+// are anonymous volumes, fresh for each container and removed with it
+// (§2, the platform's own way), unless vols names two volumes for them.
 func (a *App) Spec(name string, vols []string) engine.RunSpec {
 	limit := MemoryLimit(a.Manifest)
 	caps, devices := Capabilities(a.Manifest)
@@ -192,7 +197,10 @@ func (a *App) Spec(name string, vols []string) engine.RunSpec {
 		Name: name, Image: a.Image, Cmd: a.Cmd, Env: a.Env(), Labels: a.box.Labels("app"),
 		Hostname: a.ID, Network: a.box.Network, Aliases: []string{a.ID},
 		ReadOnly: !a.ReadWrite, CPUShares: 512, CapDrop: []string{"ALL"}, CapAdd: caps, Devices: devices, TTY: true,
-		Volumes: []engine.Mount{{Source: vols[0], Target: "/tmp"}, {Source: vols[1], Target: "/run"}},
+		Volumes: []engine.Mount{{Target: "/tmp"}, {Target: "/run"}},
+	}
+	if len(vols) == 2 {
+		spec.Volumes = []engine.Mount{{Source: vols[0], Target: "/tmp"}, {Source: vols[1], Target: "/run"}}
 	}
 	spec.Labels["io.cpk.appid"] = a.ID
 	if limit > 0 {
@@ -228,27 +236,15 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.seq++
 	name := fmt.Sprintf("%s-%d", a.ID, a.seq)
-	var vols []string
-	for _, dir := range []string{"tmp", "run"} {
-		v := fmt.Sprintf("%s-%s-%d", a.ID, dir, a.seq)
-		if err := a.box.createVolume(ctx, v, "app"); err != nil {
-			return err
-		}
-		vols = append(vols, v)
-	}
-	a.volumes = vols
-	a.box.OnClose("container "+name, func(ctx context.Context) error { return a.box.Engine.Remove(ctx, name) })
+	a.box.own("container "+name, func(ctx context.Context) error { return a.box.Engine.Remove(ctx, name) })
 	a.box.logf("start %s from %s (%s)", name, a.Image, a.FQDN())
 	a.Started = time.Now()
-	if _, err := a.box.Engine.Run(ctx, a.Spec(name, vols)); err != nil {
+	_, err := a.box.Engine.Run(ctx, a.Spec(name, nil))
+	a.StartTook = time.Since(a.Started)
+	if err != nil {
 		// Nothing of the failed start stays (a long-lived box never
-		// closes): the container, its /tmp and /run.
-		cctx := context.WithoutCancel(ctx)
-		_ = a.box.Engine.Remove(cctx, name)
-		for _, v := range vols {
-			_ = a.box.Engine.RemoveVolume(cctx, v)
-		}
-		a.volumes = nil
+		// closes): the container, with its /tmp and /run.
+		_ = a.box.Engine.Remove(context.WithoutCancel(ctx), name)
 		return fmt.Errorf("start the app container: %w", err)
 	}
 	a.Container = name
@@ -267,7 +263,7 @@ func (a *App) Start(ctx context.Context) error {
 
 // createVolume creates a labelled volume and registers its removal.
 func (b *Box) createVolume(ctx context.Context, name, role string) error {
-	b.OnClose("volume "+name, func(ctx context.Context) error { return b.Engine.RemoveVolume(ctx, name) })
+	b.own("volume "+name, func(ctx context.Context) error { return b.Engine.RemoveVolume(ctx, name) })
 	if err := b.Engine.CreateVolume(ctx, engine.VolumeSpec{Name: name, Labels: b.Labels(role)}); err != nil {
 		return fmt.Errorf("create the volume %s: %w", name, err)
 	}
@@ -403,7 +399,8 @@ func (a *App) Stop(ctx context.Context) (StopResult, error) {
 	return res, a.removeContainer(ctx)
 }
 
-// removeContainer removes the current container and its /tmp and /run.
+// removeContainer removes the current container and, with it, its /tmp
+// and /run.
 func (a *App) removeContainer(ctx context.Context) error {
 	var errs []error
 	if a.Container != "" {

@@ -97,7 +97,7 @@ func (a *App) helper(ctx context.Context, hostDir string) (*helper, error) {
 	if hostDir != "" {
 		spec.Volumes = append(spec.Volumes, engine.Mount{Source: hostDir, Target: "/backup"})
 	}
-	b.OnClose("container "+name, func(ctx context.Context) error { return b.Engine.Remove(ctx, name) })
+	b.own("container "+name, func(ctx context.Context) error { return b.Engine.Remove(ctx, name) })
 	if _, err := b.Engine.Run(ctx, spec); err != nil {
 		return nil, fmt.Errorf("start a helper container: %w", err)
 	}

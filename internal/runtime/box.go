@@ -8,7 +8,9 @@
 // Everything a Box creates carries the labels io.cpk.run, io.cpk.app,
 // io.cpk.pid and io.cpk.host, and its removal is registered the moment it
 // is created: Close removes it all, on success, failure, timeout or Ctrl-C
-// (with a fresh context), unless the box keeps it for debugging.
+// (with a fresh context, in one batch by the run's label), unless the box
+// keeps it for debugging. A watch removes it too when cpk is killed
+// before Close (engine.Reap).
 package runtime
 
 import (
@@ -81,6 +83,9 @@ type Box struct {
 	Gateway string // the network's gateway: CLOUDRON_PROXY_IP
 	labels  map[string]string
 	cleanup Cleanup
+	// unwatch ends the watch that removes the run's resources if cpk dies
+	// before Close (engine.Reap); nil with Keep.
+	unwatch func()
 
 	mu       sync.Mutex
 	services map[string]*service
@@ -131,8 +136,17 @@ func New(ctx context.Context, o Options) (*Box, error) {
 	if err := os.MkdirAll(b.StateDir, 0o755); err != nil {
 		return nil, err
 	}
+	if !o.Keep && o.Labels[LabelBox] == "" {
+		// A killed cpk (SIGKILL) runs no clean-up: the watch does. A
+		// long-lived box (LabelBox) outlives its processes on purpose.
+		unwatch, err := engine.Reap(o.Engine, map[string]string{LabelRun: b.RunID})
+		if err != nil {
+			return nil, err
+		}
+		b.unwatch = unwatch
+	}
 	b.Network = "cpk-" + b.RunID
-	b.cleanup.Add("network "+b.Network, func(ctx context.Context) error { return b.Engine.RemoveNetwork(ctx, b.Network) })
+	b.own("network "+b.Network, func(ctx context.Context) error { return b.Engine.RemoveNetwork(ctx, b.Network) })
 	// A box that goes on with its run finds its network again.
 	n, err := (*engine.NetworkInfo)(nil), engine.ErrNotFound
 	if o.RunID != "" {
@@ -170,9 +184,14 @@ func (b *Box) logf(format string, args ...any) {
 // of registration).
 func (b *Box) OnClose(what string, f func(context.Context) error) { b.cleanup.Add(what, f) }
 
+// own registers the removal of a container, volume or network the box
+// made with its labels: Close removes all of those at once, by label, and
+// runs these removals only when that fails.
+func (b *Box) own(what string, f func(context.Context) error) { b.cleanup.add(what, f, true) }
+
 // Close removes everything the box created, with a fresh context (the
 // caller's may be cancelled: Ctrl-C), unless Keep is set; then it says
-// what it leaves.
+// what it leaves. What carries the run's label goes in one batch.
 func (b *Box) Close(ctx context.Context) error {
 	if b.Keep {
 		b.logf("--keep: leaving %d resources of run %s (cpk gc removes them once this process is gone)", b.cleanup.Len(), b.RunID)
@@ -180,7 +199,13 @@ func (b *Box) Close(ctx context.Context) error {
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
-	return b.cleanup.Run(cctx)
+	if b.unwatch != nil {
+		defer b.unwatch()
+	}
+	return b.cleanup.Run(cctx, func(ctx context.Context) error {
+		_, err := b.Engine.RemoveLabelled(ctx, map[string]string{LabelRun: b.RunID})
+		return err
+	})
 }
 
 // Cleanup is a stack of idempotent removals.
@@ -192,12 +217,16 @@ type Cleanup struct {
 type cleanupItem struct {
 	what string
 	f    func(context.Context) error
+	// labelled: a resource the batch removal by label takes care of.
+	labelled bool
 }
 
 // Add registers a removal.
-func (c *Cleanup) Add(what string, f func(context.Context) error) {
+func (c *Cleanup) Add(what string, f func(context.Context) error) { c.add(what, f, false) }
+
+func (c *Cleanup) add(what string, f func(context.Context) error, labelled bool) {
 	c.mu.Lock()
-	c.items = append(c.items, cleanupItem{what, f})
+	c.items = append(c.items, cleanupItem{what, f, labelled})
 	c.mu.Unlock()
 }
 
@@ -208,12 +237,43 @@ func (c *Cleanup) Len() int {
 	return len(c.items)
 }
 
-// Run runs every removal, newest first, and forgets them.
-func (c *Cleanup) Run(ctx context.Context) error {
+// Run runs every removal, newest first, and forgets them. With batch, the
+// other removals run first, then batch; the labelled ones run only if
+// batch fails.
+func (c *Cleanup) Run(ctx context.Context, batch func(context.Context) error) error {
 	c.mu.Lock()
 	items := c.items
 	c.items = nil
 	c.mu.Unlock()
+	var errs []error
+	if batch != nil {
+		var rest []cleanupItem
+		for _, it := range items {
+			if !it.labelled {
+				rest = append(rest, it)
+			}
+		}
+		if err := runItems(ctx, rest); err != nil {
+			errs = append(errs, err)
+		}
+		if err := batch(ctx); err == nil {
+			return errors.Join(errs...)
+		}
+		all := items
+		items = nil
+		for _, it := range all {
+			if it.labelled {
+				items = append(items, it)
+			}
+		}
+	}
+	if err := runItems(ctx, items); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func runItems(ctx context.Context, items []cleanupItem) error {
 	var errs []error
 	for i := len(items) - 1; i >= 0; i-- {
 		if err := items[i].f(ctx); err != nil {

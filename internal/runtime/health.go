@@ -133,7 +133,10 @@ func (a *App) WaitHealthy(ctx context.Context, timeout time.Duration) (Probe, er
 		if err := ctx.Err(); err != nil {
 			return last, err
 		}
-		if i%3 == 0 || last.Status == 0 {
+		// Whether the container still runs: not before the first check
+		// (Start has just seen it run), then every third second, or every
+		// second while nothing answers.
+		if i > 0 && (i%3 == 0 || last.Status == 0) {
 			info, err := a.State(ctx)
 			if err != nil {
 				return last, err

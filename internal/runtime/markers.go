@@ -49,12 +49,7 @@ const markerFile = "/app/data/.cpk-marker"
 func (a *App) marker(ctx context.Context, kind, v string) error {
 	switch kind {
 	case "localstorage":
-		h, err := a.helper(ctx, "")
-		if err != nil {
-			return err
-		}
-		defer h.close(ctx)
-		_, err = h.sh(ctx, `printf %s "$1" > `+markerFile, v)
+		_, err := a.dataSh(ctx, `printf %s "$1" > `+markerFile, v)
 		return err
 	case "postgresql":
 		_, err := a.pgAsApp(ctx, fmt.Sprintf("CREATE TABLE IF NOT EXISTS cpk_marker (v text);\nDELETE FROM cpk_marker;\nINSERT INTO cpk_marker VALUES (%s);\n", sqlString(v)))
@@ -74,12 +69,7 @@ func (a *App) readMarker(ctx context.Context, kind string) (string, error) {
 	var err error
 	switch kind {
 	case "localstorage":
-		h, herr := a.helper(ctx, "")
-		if herr != nil {
-			return "", herr
-		}
-		defer h.close(ctx)
-		out, err = h.sh(ctx, `cat `+markerFile+` 2>/dev/null || true`)
+		out, err = a.dataSh(ctx, `cat `+markerFile+` 2>/dev/null || true`)
 	case "postgresql":
 		out, err = a.pgAsApp(ctx, "SELECT v FROM cpk_marker;\n")
 	case "mysql":
@@ -91,6 +81,20 @@ func (a *App) readMarker(ctx context.Context, kind string) (string, error) {
 		return "", nil // the table is gone
 	}
 	return strings.TrimSpace(string(out)), err
+}
+
+// dataSh runs a shell script as root where /app/data is: in the running
+// app container (one exec), else in a helper container.
+func (a *App) dataSh(ctx context.Context, script string, args ...string) ([]byte, error) {
+	if a.Container == "" {
+		h, err := a.helper(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		defer h.close(ctx)
+		return h.sh(ctx, script, args...)
+	}
+	return a.box.execIn(ctx, a.Container, engine.ExecSpec{Cmd: append([]string{"/bin/sh", "-ec", script, "sh"}, args...), User: "root"})
 }
 
 // pgAsApp runs SQL in the app's database as the app's user.

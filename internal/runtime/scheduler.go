@@ -52,18 +52,21 @@ type TaskResult struct {
 // RunTask runs a scheduler task now, as the platform would on its tick,
 // and waits for it (at most timeout).
 func (a *App) RunTask(ctx context.Context, t Task, timeout time.Duration) (*TaskResult, error) {
-	if a.Container == "" || len(a.volumes) < 2 {
+	if a.Container == "" {
 		return nil, fmt.Errorf("task %s: the app is not running (the platform runs tasks only while it is)", t.Name)
 	}
 	name := a.ID + "-" + t.Name
-	spec := a.Spec(name, a.volumes)
+	spec := a.Spec(name, nil)
+	// The app's /tmp, /run, /app/data (and certificates), as the
+	// platform's VolumesFrom gives them.
+	spec.Volumes, spec.VolumesFrom = nil, []string{a.Container}
 	spec.Cmd = []string{"/bin/sh", "-c", t.Command}
 	spec.Labels = a.box.Labels("task")
 	spec.Aliases, spec.Ports, spec.TTY = nil, nil, false
 	if spec.Memory > 0 {
 		spec.Memory, spec.MemorySwap = spec.Memory*2, spec.MemorySwap*2
 	}
-	a.box.OnClose("container "+name, func(ctx context.Context) error { return a.box.Engine.Remove(ctx, name) })
+	a.box.own("container "+name, func(ctx context.Context) error { return a.box.Engine.Remove(ctx, name) })
 	defer func() { _ = a.box.Engine.Remove(context.WithoutCancel(ctx), name) }()
 	start := time.Now()
 	if _, err := a.box.Engine.Run(ctx, spec); err != nil {

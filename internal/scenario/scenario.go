@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -112,11 +113,27 @@ type StepResult struct {
 	Name    string      `json:"name"`
 	Outcome cpk.Outcome `json:"outcome"`
 	Seconds float64     `json:"seconds"`
-	// AppSeconds is the part spent waiting for the app: starting until
-	// healthy, stopping.
+	// AppSeconds is the part spent waiting for the app: starting its
+	// container until it is healthy, stopping it.
 	AppSeconds float64 `json:"appSeconds"`
-	Message    string  `json:"message,omitempty"`
-	Checks     []Check `json:"checks,omitempty"`
+	// StartSeconds is the part of AppSeconds the engine took to create
+	// and start the app's containers.
+	StartSeconds float64 `json:"startSeconds,omitempty"`
+	Message      string  `json:"message,omitempty"`
+	Checks       []Check `json:"checks,omitempty"`
+	// EngineCalls counts the engine calls the step made, by verb.
+	EngineCalls map[string]int `json:"engineCalls,omitempty"`
+}
+
+// Calls is the number of engine calls of the step.
+func (r *StepResult) Calls() int { return sum(r.EngineCalls) }
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 // Result is one scenario's outcome.
@@ -141,6 +158,11 @@ type Result struct {
 	Error           string        `json:"error,omitempty"`
 	// Log is the path of the run's full log.
 	Log string `json:"log,omitempty"`
+	// EngineCalls counts the run's engine calls by verb: the steps', and
+	// those of setting the box up and removing it.
+	EngineCalls map[string]int `json:"engineCalls,omitempty"`
+	// EngineSeconds is the time those calls took, by verb.
+	EngineSeconds map[string]float64 `json:"engineSeconds,omitempty"`
 }
 
 // Failures lists the failed checks and steps, "step: message".
@@ -163,6 +185,8 @@ func (r *Result) Failures() []string {
 
 type state struct {
 	o       Options
+	calls   *engine.Counter
+	before  map[string]int // the counts when the current step started
 	box     *runtime.Box
 	app     *runtime.App // the app under test
 	backup  *runtime.Backup
@@ -182,6 +206,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	calls := engine.NewCounter(o.Engine)
+	o.Engine = calls
 	res := &Result{App: o.App, Image: o.Current.Image, Version: o.Current.Manifest.Version, Started: time.Now(), Outcome: cpk.OutcomePassed}
 	if o.Previous != nil {
 		res.Previous = o.Previous.Image
@@ -192,6 +218,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.Seconds = res.Finished.Sub(res.Started).Seconds()
 		for _, s := range res.Steps {
 			res.AppSeconds += s.AppSeconds
+		}
+		res.EngineCalls = calls.Counts()
+		res.EngineSeconds = map[string]float64{}
+		for verb, d := range calls.Took() {
+			res.EngineSeconds[verb] = math.Round(d.Seconds()*1000) / 1000
 		}
 	}()
 	pc, err := LoadChecks(o.Dir)
@@ -224,7 +255,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	s := &state{o: o, box: box, pc: pc, res: res, marker: nonce()}
+	s := &state{o: o, calls: calls, box: box, pc: pc, res: res, marker: nonce()}
 	list := s.steps()
 	obs := &observer{s: s}
 	runErr := steps.Run(ctx, list, s, obs)
@@ -268,6 +299,25 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
+// callSummary lists calls by verb, the most frequent first: "exec 9, inspect 4".
+func callSummary(calls map[string]int) string {
+	verbs := make([]string, 0, len(calls))
+	for v := range calls {
+		verbs = append(verbs, v)
+	}
+	slices.SortFunc(verbs, func(a, b string) int {
+		if calls[a] != calls[b] {
+			return calls[b] - calls[a]
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(verbs))
+	for i, v := range verbs {
+		parts[i] = fmt.Sprintf("%s %d", v, calls[v])
+	}
+	return strings.Join(parts, ", ")
+}
+
 func nonce() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -280,6 +330,7 @@ func (o *observer) StepStarted(name string) {
 	sr := &StepResult{Name: name, Outcome: cpk.OutcomePassed}
 	o.s.res.Steps = append(o.s.res.Steps, sr)
 	o.s.cur = sr
+	o.s.before = o.s.calls.Counts()
 	if o.s.o.Observer != nil {
 		o.s.o.Observer.StepStarted(o.s.o.App, name)
 	}
@@ -289,6 +340,8 @@ func (o *observer) StepStarted(name string) {
 func (o *observer) StepEnded(name string, took time.Duration, err error) {
 	sr := o.s.cur
 	sr.Seconds = took.Seconds()
+	sr.EngineCalls = o.s.calls.Since(o.s.before)
+	fmt.Fprintf(o.s.o.Log, "   %d engine calls: %s\n", sr.Calls(), callSummary(sr.EngineCalls))
 	if err != nil {
 		sr.Outcome = cpk.OutcomeFailed
 		if !errors.Is(err, errChecks) {
@@ -405,7 +458,8 @@ func (s *state) startFresh(ctx context.Context, app *runtime.App) error {
 // "healthy" check; on failure it runs the diagnosis.
 func (s *state) waitHealthy(ctx context.Context, app *runtime.App) error {
 	probe, err := app.WaitHealthy(ctx, 0)
-	s.cur.AppSeconds += app.HealthTook.Seconds()
+	s.cur.AppSeconds += app.StartTook.Seconds() + app.HealthTook.Seconds()
+	s.cur.StartSeconds += app.StartTook.Seconds()
 	c := Check{Name: "healthy"}
 	switch {
 	case ctx.Err() != nil:

@@ -130,6 +130,35 @@ type Report struct {
 	Tiers             []Group `json:"tiers"`
 	Total             Group   `json:"total"`
 	Metrics           Metrics `json:"metrics"`
+	// Unreadable are the catalog's folders whose cpk.yaml cpk cannot read
+	// (CY001): they are in no count, and each shows with its problems.
+	Unreadable []Unreadable `json:"unreadable,omitempty"`
+}
+
+// Unreadable is a catalog folder whose cpk.yaml has problems.
+type Unreadable struct {
+	ID       string         `json:"id"` // the folder's name
+	Problems []EntryProblem `json:"problems"`
+}
+
+// EntryProblem is one problem of a catalog entry's cpk.yaml.
+type EntryProblem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+// AddUnreadable lists the catalog's entries that have problems (from a
+// *catalog.LoadError) on the report.
+func (r *Report) AddUnreadable(entries []cpk.Package) {
+	for _, e := range entries {
+		u := Unreadable{ID: e.ID}
+		for _, p := range e.EntryProblems {
+			u.Problems = append(u.Problems, EntryProblem{File: p.File, Line: p.Line, Column: p.Column, Message: p.Message})
+		}
+		r.Unreadable = append(r.Unreadable, u)
+	}
 }
 
 // Options are the inputs beyond the catalog.

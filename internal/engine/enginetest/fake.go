@@ -488,3 +488,26 @@ func (f *Fake) ListVolumes(_ context.Context, labels map[string]string) ([]strin
 	defer f.mu.Unlock()
 	return namesMatching(f.Volumes, labels), nil
 }
+
+func (f *Fake) RemoveLabelled(ctx context.Context, labels map[string]string) ([]engine.Resource, error) {
+	f.call("remove-labelled")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []engine.Resource
+	for name, c := range f.Containers {
+		if l := f.Specs[name].Labels; matches(l, labels) {
+			out = append(out, engine.Resource{Kind: engine.KindContainer, Name: name, Labels: l})
+			delete(f.Containers, c.Name)
+			delete(f.Specs, c.Name)
+		}
+	}
+	for _, name := range namesMatching(f.Networks, labels) {
+		out = append(out, engine.Resource{Kind: engine.KindNetwork, Name: name, Labels: f.Networks[name]})
+		delete(f.Networks, name)
+	}
+	for _, name := range namesMatching(f.Volumes, labels) {
+		out = append(out, engine.Resource{Kind: engine.KindVolume, Name: name, Labels: f.Volumes[name]})
+		delete(f.Volumes, name)
+	}
+	return out, nil
+}

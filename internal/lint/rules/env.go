@@ -380,7 +380,8 @@ The rule decides from the shell scripts that reach the image. A read is
 guarded, and not reported, when it has a default (${VAR:-}, ${VAR-x}), sits
 inside a condition that tests a variable of the same group, or comes after
 an early exit: an if [[ -z "${VAR:-}" ]] (or [[ -n … ]] ||) whose branch
-exits, execs, or calls a function that ends in exec.
+exits, execs, or calls a function that ends in exec. An unguarded read in a
+script under set -u is RT008's (an error: the script stops there).
 
 Bad:
 
@@ -416,7 +417,9 @@ Good:
 with sendmail's supportsDisplayName, CLOUDRON_MONGODB_OPLOG_URL with oplog,
 CLOUDRON_MYSQL_DATABASE_PREFIX with multipleDatabases (which removes
 CLOUDRON_MYSQL_URL and CLOUDRON_MYSQL_DATABASE), CLOUDRON_ALIAS_DOMAINS with
-multiDomain.
+multiDomain. cpk decides from the manifest's addons and their options and
+the variables the package's files read; an unguarded read in a script under
+set -u is RT008's (an error: the script stops there).
 
 
 The rule decides from the manifest and the files that reach the image (as

@@ -129,8 +129,10 @@ Good:
 localstorage addon), /run, /tmp and the manifest's runtimeDirs and
 persistentDirs. Writes elsewhere (redirections, mkdir, cp, sed -i, ln, chown…)
 fail, and with set -e the app never starts. Generate files into /run and link
-them from the image at build time. Paths built from variables the script
-cannot resolve are not checked.
+them from the image at build time. cpk resolves paths through the script's
+own assignments, the image's ENV values and the links the Dockerfile's final
+stage creates (ln -s); paths built from what it cannot resolve are not
+checked. The scripts the start script sources or runs are RT001's.
 
 Bad:
 

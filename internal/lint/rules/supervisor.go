@@ -35,7 +35,9 @@ Good:
 /var/log/supervisor/supervisord.log, on the read-only filesystem: supervisord
 cannot open it and exits. A package that uses the stock file must rewrite the
 logfile line in the Dockerfile; one that ships its own [supervisord] section
-must set logfile under /run.
+must set logfile under /run. cpk decides from where supervisord is started
+(its -c and --logfile), the package's [supervisord] section and the
+Dockerfile's RUN commands; a -c file without [supervisord] is RT011's.
 
 Bad:
 

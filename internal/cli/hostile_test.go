@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"cpk/internal/testenv"
+)
+
+// TestHostileCatalog: a catalog as a careless or malicious contributor
+// leaves it — dangling, looping and escaping links (of files and of
+// folders), a FIFO, a link to /dev/zero, a 1 GB sparse file, a 10 MB &&
+// chain, a broken cpk.yaml, a duplicate id, a manifest that cannot be read
+// — and every command still finishes, reports each problem on its own
+// package, covers the intact package, and writes nothing from outside
+// the packages. The dashboard serves every page.
+func TestHostileCatalog(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv("CPK_DB", filepath.Join(t.TempDir(), "results.db"))
+	apps := filepath.Join(root, "apps")
+	copyApp := func(from, to, id string) string {
+		dir := filepath.Join(apps, to)
+		testenv.CopyTree(t, filepath.Join(repo, "apps", from), dir)
+		spec := filepath.Join(dir, "cpk.yaml")
+		data, _ := os.ReadFile(spec)
+		os.WriteFile(spec, []byte(strings.Replace(string(data), "id: "+from, "id: "+id, 1)), 0o644)
+		return dir
+	}
+	copyApp("mediawiki", "mediawiki", "mediawiki") // intact
+	links := copyApp("webhook", "links", "links")
+	if err := syscall.Mkfifo(filepath.Join(links, "pipe"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	os.Remove(filepath.Join(links, "start.sh"))
+	os.Symlink("/dev/zero", filepath.Join(links, "start.sh"))
+	os.Symlink("nowhere", filepath.Join(links, "dangling"))
+	os.Symlink("loop", filepath.Join(links, "loop"))
+	os.Symlink(".", filepath.Join(links, "self"))
+	os.Symlink("/etc", filepath.Join(links, "conf"))
+	big, _ := os.Create(filepath.Join(links, "big.bin"))
+	big.Truncate(1 << 30) // sparse: no disk used
+	big.Close()
+	chain := copyApp("webhook", "chain", "chain")
+	os.WriteFile(filepath.Join(chain, "start.sh"), []byte("#!/bin/sh\n"+strings.Repeat("echo hi && ", 10<<20/11)+"true\n"), 0o755)
+	escape := copyApp("webhook", "escape", "escape")
+	mf := filepath.Join(escape, "CloudronManifest.json")
+	data, _ := os.ReadFile(mf)
+	os.WriteFile(mf, []byte(strings.Replace(string(data), `"postInstallMessage": "file://POSTINSTALL.md"`, `"postInstallMessage": "file://conf/passwd"`, 1)), 0o644)
+	os.Symlink("/etc", filepath.Join(escape, "conf"))
+	unreadable := copyApp("webhook", "unreadable", "unreadable")
+	os.Remove(filepath.Join(unreadable, "CloudronManifest.json"))
+	os.Symlink("/etc/passwd", filepath.Join(unreadable, "CloudronManifest.json"))
+	broken := copyApp("webhook", "broken", "broken")
+	os.WriteFile(filepath.Join(broken, "cpk.yaml"), []byte("id: [broken\n"), 0o644)
+	copyApp("mediawiki", "mediawiki-copy", "mediawiki") // the same id again
+	if git, err := exec.LookPath("git"); err == nil {
+		exec.Command(git, "-C", root, "init", "-q").Run()
+	}
+
+	finish := func(args ...string) (string, string, int) {
+		t.Helper()
+		type result struct {
+			out, errOut string
+			code        int
+		}
+		done := make(chan result, 1)
+		go func() {
+			out, errOut, code := run(t, root, "", args...)
+			done <- result{out, errOut, code}
+		}()
+		select {
+		case r := <-done:
+			if strings.Contains(r.errOut, "panic") || strings.Contains(r.errOut, "goroutine ") {
+				t.Errorf("%v crashed: %s", args, r.errOut)
+			}
+			return r.out, r.errOut, r.code
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("cpk %v does not finish", args)
+		}
+		return "", "", 0
+	}
+	secret := func(where string, text string) {
+		t.Helper()
+		if strings.Contains(text, "root:x:0:0") {
+			t.Errorf("%s shows /etc/passwd", where)
+		}
+	}
+
+	// status reports every package: the broken cpk.yaml and the duplicate
+	// id on their own folders (exit 1: the catalog has problems).
+	out, errOut, code := finish("status", "--format", "json")
+	secret("status", out)
+	if code != 1 || !strings.Contains(out, `"id": "mediawiki"`) {
+		t.Errorf("status: exit %d, intact package missing: %s", code, errOut)
+	}
+	var rep struct {
+		Apps       []struct{ ID string }
+		Unreadable []struct{ ID string }
+	}
+	json.Unmarshal([]byte(out), &rep)
+	shown := map[string]bool{}
+	for _, a := range rep.Apps {
+		shown[a.ID] = true
+	}
+	for _, u := range rep.Unreadable {
+		shown["unreadable:"+u.ID] = true
+	}
+	for _, id := range []string{"mediawiki", "links", "chain", "escape", "unreadable", "unreadable:broken", "unreadable:mediawiki-copy"} {
+		if !shown[id] {
+			t.Errorf("status leaves out %s", id)
+		}
+	}
+
+	out, _, _ = finish("lint", "--format", "json")
+	secret("lint", out)
+	for _, want := range []string{`"file": "pipe"`, `"file": "start.sh"`, `"file": "dangling"`, `"file": "loop"`, `"file": "conf"`, `"file": "big.bin"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lint does not report %s", want)
+		}
+	}
+	if !strings.Contains(out, `"rule": "CY001"`) {
+		t.Error("lint does not report the broken cpk.yaml (CY001)")
+	}
+	for _, id := range []string{"broken", "links"} {
+		if _, errOut, code := finish("lint", id); code == ExitUsage {
+			t.Errorf("lint %s: the package is not addressable by its folder: %s", id, errOut)
+		}
+	}
+
+	finish("docs")
+	for _, id := range []string{"mediawiki", "links", "chain", "escape", "unreadable", "broken"} {
+		data, _ := os.ReadFile(filepath.Join(apps, id, "README.md"))
+		secret("apps/"+id+"/README.md", string(data))
+	}
+	if _, _, code := finish("docs", "--check"); code == 0 {
+		t.Error("docs --check says up to date on a catalog whose inputs cannot all be read")
+	}
+	finish("upstream", "check", "--format", "json")
+	finish("build", "--changed", "--offline", "--dry-run")
+
+	base, stop := startServe(t, root, filepath.Join(t.TempDir(), "serve.db"))
+	defer stop()
+	for _, page := range []string{"/", "/progress", "/app/mediawiki", "/app/links", "/app/chain", "/app/escape", "/app/unreadable", "/app/broken"} {
+		res, err := http.Get(base + page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		secret(page, string(body))
+		if res.StatusCode >= 500 {
+			t.Errorf("GET %s: %d", page, res.StatusCode)
+		}
+		if page == "/" && !strings.Contains(string(body), `data-unreadable="broken"`) {
+			t.Error("the catalog page does not show the entry whose cpk.yaml is broken")
+		}
+	}
+}
