@@ -2,7 +2,7 @@
 
 start.sh runs this on every start (the add-on credentials may change on any
 restart): /run/netbox/conf/configuration.py and, with the ldap add-on,
-ldap_config.py beside it. Every value is written with repr(), so no quoting
+ldap_config.py beside it; with the oidc add-on, the OpenID login. Every value is written with repr(), so no quoting
 can break the generated Python. The secrets made on the first start are read
 from /app/data.
 """
@@ -64,11 +64,26 @@ settings = {
 }
 
 ldap = bool(env.get('CLOUDRON_LDAP_URL'))
+oidc = bool(env.get('CLOUDRON_OIDC_ISSUER'))
+backends = []
 if ldap:
     # LDAP first, then the local accounts (the administrator made on the
-    # first start). Every signed-in user may view everything; members of the
-    # platform's admins group are superusers.
-    settings['REMOTE_AUTH_BACKEND'] = 'netbox.authentication.LDAPBackend'
+    # first start). Members of the platform's admins group are superusers.
+    backends.append('netbox.authentication.LDAPBackend')
+if oidc:
+    # "Cloudron" on the login page: the platform's OpenID provider
+    # (social-auth's OpenID Connect backend, at /oauth/login/oidc/). A user
+    # is found again by the provider's subject (social_django's link), so a
+    # restored or moved app keeps its users.
+    backends.append('social_core.backends.open_id_connect.OpenIdConnectAuth')
+    settings['SOCIAL_AUTH_OIDC_OIDC_ENDPOINT'] = env['CLOUDRON_OIDC_ISSUER']
+    settings['SOCIAL_AUTH_OIDC_KEY'] = env['CLOUDRON_OIDC_CLIENT_ID']
+    settings['SOCIAL_AUTH_OIDC_SECRET'] = env['CLOUDRON_OIDC_CLIENT_SECRET']
+    settings['SOCIAL_AUTH_REDIRECT_IS_HTTPS'] = True
+    settings['SOCIAL_AUTH_BACKEND_ATTRS'] = {'oidc': (env.get('CLOUDRON_OIDC_PROVIDER_NAME', 'Cloudron'), None)}
+if backends:
+    # Every signed-in user may view everything.
+    settings['REMOTE_AUTH_BACKEND'] = backends
     settings['EXEMPT_VIEW_PERMISSIONS'] = ['*']
 
 conf.mkdir(parents=True, exist_ok=True)

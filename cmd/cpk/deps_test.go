@@ -52,7 +52,8 @@ var allowed = map[string][]string{
 	"base":          {"cpk", "engine", "fsx", "parse/dockerfile", "steps"},
 	"base/basetest": {"base", "engine", "testenv"},
 	"build":         {"base", "cpk", "engine", "fsx", "steps"},
-	"runtime":       {"engine", "fsx", "manifest"},
+	"runtime":       {"engine", "fsx", "manifest", "sso"},
+	"sso":           {},
 	"deploy":        {"cloudronapi"},
 	"push":          {"base", "build", "cpk", "engine", "manifest", "registry"},
 	"scenario":      {"base", "build", "cloudronapi", "cpk", "deploy", "engine", "evidence", "fsx", "git", "manifest", "runtime", "steps"},
@@ -61,7 +62,7 @@ var allowed = map[string][]string{
 	"box":           {"engine", "fsx", "manifest", "runtime"},
 	// The command layer may use every service; only cmd/cpk uses it.
 	"cli": {"base", "box", "build", "bump", "catalog", "ci", "cloudronapi", "cpk", "deploy", "docs", "engine", "evidence", "fsx", "git", "lint", "lint/rules",
-		"manifest", "push", "registry", "runtime", "scaffold", "scenario", "status", "store", "upstream", "web"},
+		"manifest", "push", "registry", "runtime", "scaffold", "scenario", "sso", "status", "store", "upstream", "web"},
 }
 
 // execDoor lists the packages that run subprocesses only through the

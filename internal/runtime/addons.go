@@ -57,16 +57,16 @@ var addons = map[string]Addon{
 	"ldap":         ldap{},
 	"scheduler":    scheduler{},
 	"tls":          tlsAddon{},
+	"oidc":         oidcAddon{},
+	"proxyAuth":    proxyAuthAddon{},
 	"turn":         turn{},
 }
 
 // unavailable says why an add-on cannot be emulated here.
 var unavailable = map[string]string{
-	"mongodb":   "there is no MongoDB server in Debian 12, from which cpk builds its add-on services",
-	"oidc":      "cpk has no OpenID Connect provider",
-	"docker":    "cpk does not give apps the container engine's API (the platform puts a filtering proxy in front of Docker, which cpk does not emulate; without it an app would command the host's engine)",
-	"proxyAuth": "cpk has no reverse proxy with a login wall",
-	"oauth":     "the legacy oauth add-on is gone from the current platform (reference §3.3: superseded by oidc) and cpk has no provider for it",
+	"mongodb": "there is no MongoDB server in Debian 12, from which cpk builds its add-on services",
+	"docker":  "cpk does not give apps the container engine's API (the platform puts a filtering proxy in front of Docker, which cpk does not emulate; without it an app would command the host's engine)",
+	"oauth":   "the legacy oauth add-on is gone from the current platform (reference §3.3: superseded by oidc) and cpk has no provider for it",
 }
 
 // Supported lists the add-ons cpk provides, sorted.

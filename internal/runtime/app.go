@@ -257,6 +257,7 @@ func (a *App) Start(ctx context.Context) error {
 		if a.HostPort == 0 && info.Running {
 			return fmt.Errorf("httpPort %d is not published", a.Manifest.HTTPPort)
 		}
+		a.route()
 	}
 	return nil
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"cpk/internal/engine"
+	"cpk/internal/sso"
 )
 
 // Labels on everything a run creates.
@@ -67,6 +68,9 @@ type Options struct {
 	Log io.Writer
 	// HealthTimeout bounds the wait for a first healthy answer (default 3 min).
 	HealthTimeout time.Duration
+	// SelfBinary is the program the sign-on server's container runs
+	// (default: this process's own binary; see addon_sso.go).
+	SelfBinary string
 	// RunID reuses a run: a long-lived box keeps its run id (its network,
 	// add-on services and apps) from one process to the next. "" = a new run.
 	RunID string
@@ -90,6 +94,10 @@ type Box struct {
 	mu       sync.Mutex
 	services map[string]*service
 	images   map[string]string // image kind → ref
+
+	ssoMu  sync.Mutex
+	sso    *ssoServer // the sign-on server (oidc, proxyAuth), once started
+	routes sso.Routes // where each domain of the box answers, seen from the host
 }
 
 // NewRunID returns a fresh run id: 10 hex digits.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,6 +22,7 @@ const ChecksFile = "test/checks.yaml"
 //	data:                      # after each fresh install: make data the later steps check
 //	  - name: add a hook
 //	    exec: [sh, -c, "…"]    # in the app container (user: as root unless set)
+//	    steps: [install]       # only at the install, not on the update step's previous version
 //	checks:                    # after every step in which the app runs
 //	  - name: the hook answers
 //	    http: {method: POST, path: /hooks/x, status: 200, contains: "ok"}
@@ -29,6 +31,14 @@ const ChecksFile = "test/checks.yaml"
 //	  - name: a mail was sent
 //	    mail: {subject: "Welcome"}
 //	    steps: [install]       # only after these steps (default: all)
+//	  - name: a user signs in with Cloudron
+//	    oidcLogin:             # a browser signs a test user in through the provider's form
+//	      start: /login/oidc   # where the app's login starts (or any page behind proxyAuth)
+//	      form: /oauth/login/  # optional: submit the start page's form posting there (a login button)
+//	      user: user           # admin (default) or user, the seeded test users
+//	      contains: "Log out"  # the page it lands on shows this (path: where it must land)
+//	      then:                # requests in the signed-in session
+//	        - {path: /notes, contains: "my note"}
 //	  - name: a mail arrives in the app's mailbox
 //	    deliver: {to: app, subject: "Hello", body: "…"}   # once, by SMTP into the box's mail server
 type PackageChecks struct {
@@ -49,8 +59,11 @@ type Action struct {
 	// Task runs the manifest's scheduler task of this name now, as the
 	// platform does on its schedule: in a container of the app's image
 	// with its volumes and add-ons; it must exit 0 (and print contains).
-	Task  string   `yaml:"task"`
-	Steps []string `yaml:"steps"`
+	Task string `yaml:"task"`
+	// OIDCLogin signs a test user in through the app's login, as a
+	// browser: the sign-on provider's form, every redirect, the cookies.
+	OIDCLogin *OIDCLoginAction `yaml:"oidcLogin"`
+	Steps     []string         `yaml:"steps"`
 	// Contains is text the exec output must hold.
 	Contains string `yaml:"contains"`
 }
@@ -64,6 +77,26 @@ type HTTPAction struct {
 	Headers  map[string]string `yaml:"headers"`
 	Status   int               `yaml:"status"`
 	Contains string            `yaml:"contains"`
+}
+
+// OIDCLoginAction is a sign-in through the app's OpenID Connect login (the
+// oidc add-on) or the platform's login wall (proxyAuth): a browser opens
+// Start on the app's domain, must be sent to the provider's login form,
+// submits it as User, follows the redirects back and must land logged in:
+// Status (default 200), on Path when given, the page containing Contains.
+// Then are requests in the signed-in session (its cookies), such as a page
+// with the user's own data.
+type OIDCLoginAction struct {
+	Start string `yaml:"start"`
+	// Form: the login starts by submitting the start page's form whose
+	// action path starts with this (a "log in with Cloudron" button that
+	// posts, with the page's CSRF token).
+	Form     string       `yaml:"form"`
+	User     string       `yaml:"user"`
+	Status   int          `yaml:"status"`
+	Path     string       `yaml:"path"`
+	Contains string       `yaml:"contains"`
+	Then     []HTTPAction `yaml:"then"`
 }
 
 // MailAction expects a mail the app sent.
@@ -91,13 +124,21 @@ func LoadChecks(dir string) (*PackageChecks, error) {
 	}
 	for i, a := range append(append([]Action(nil), pc.Data...), pc.Checks...) {
 		n := 0
-		for _, set := range []bool{a.HTTP != nil, len(a.Exec) > 0, a.Mail != nil, a.Task != "", a.Deliver != nil} {
+		for _, set := range []bool{a.HTTP != nil, len(a.Exec) > 0, a.Mail != nil, a.Task != "", a.OIDCLogin != nil, a.Deliver != nil} {
 			if set {
 				n++
 			}
 		}
 		if n != 1 {
-			return nil, fmt.Errorf("%s: entry %d (%q): give exactly one of http, exec, mail, task, deliver", path, i+1, a.Name)
+			return nil, fmt.Errorf("%s: entry %d (%q): give exactly one of http, exec, mail, task, oidcLogin, deliver", path, i+1, a.Name)
+		}
+		if l := a.OIDCLogin; l != nil {
+			if !strings.HasPrefix(l.Start, "/") || (l.Form != "" && !strings.HasPrefix(l.Form, "/")) {
+				return nil, fmt.Errorf("%s: entry %d (%q): oidcLogin needs start, the path where the app's login starts (such as /login), and form, when given, is a path too", path, i+1, a.Name)
+			}
+			if l.User != "" && l.User != "admin" && l.User != "user" {
+				return nil, fmt.Errorf("%s: entry %d (%q): oidcLogin user %q: the test users are admin and user", path, i+1, a.Name, l.User)
+			}
 		}
 		if a.Deliver != nil && (a.Deliver.To == "" || a.Deliver.Subject == "") {
 			return nil, fmt.Errorf("%s: entry %d (%q): deliver needs to (app, or an address) and subject", path, i+1, a.Name)
@@ -121,6 +162,8 @@ func (a Action) title() string {
 		return "mail " + a.Mail.Subject
 	case a.Task != "":
 		return "scheduler task " + a.Task
+	case a.OIDCLogin != nil:
+		return "sign-in at " + a.OIDCLogin.Start
 	case a.Deliver != nil:
 		return "deliver " + a.Deliver.Subject
 	}
@@ -185,6 +228,8 @@ func (a Action) once(ctx context.Context, app *runtime.App) error {
 		if a.Contains != "" && !strings.Contains(res.Output, a.Contains) {
 			return fmt.Errorf("scheduler task %s: the output does not contain %q: %s", a.Task, a.Contains, snippet(res.Output))
 		}
+	case a.OIDCLogin != nil:
+		return a.OIDCLogin.run(ctx, app)
 	case a.Deliver != nil:
 		to := a.Deliver.To
 		if to == "app" {
@@ -279,4 +324,72 @@ func snippet(s string) string {
 		return "(empty)"
 	}
 	return s
+}
+
+func (l *OIDCLoginAction) run(ctx context.Context, app *runtime.App) error {
+	user := l.User
+	if user == "" {
+		user = "admin"
+	}
+	in, err := app.SignIn(ctx, l.Start, l.Form, user)
+	if err != nil {
+		return fmt.Errorf("sign-in as %s from %s: %w", user, l.Start, err)
+	}
+	if !in.Form {
+		how := "GET " + l.Start
+		if l.Form != "" {
+			how += " and its form to " + l.Form
+		}
+		return fmt.Errorf("%s did not lead to the provider's login form: it ended at %s (%d): %s", how, in.URL, in.Status, snippet(in.Body))
+	}
+	want := l.Status
+	if want == 0 {
+		want = 200
+	}
+	if in.Status != want {
+		return fmt.Errorf("after signing in as %s the app answered %d at %s, want %d: %s", user, in.Status, in.URL, want, snippet(in.Body))
+	}
+	if in.URL.Host != app.FQDN() {
+		return fmt.Errorf("after signing in as %s the browser is at %s, not on the app's domain %s", user, in.URL, app.FQDN())
+	}
+	if l.Path != "" && in.URL.Path != l.Path {
+		return fmt.Errorf("after signing in as %s the browser is at %s, want the path %s", user, in.URL, l.Path)
+	}
+	if l.Contains != "" && !strings.Contains(in.Body, l.Contains) {
+		return fmt.Errorf("after signing in as %s, %s does not contain %q: %s", user, in.URL, l.Contains, snippet(in.Body))
+	}
+	for _, h := range l.Then {
+		method := h.Method
+		if method == "" {
+			method = "GET"
+		}
+		var body io.Reader
+		if h.Body != "" {
+			body = strings.NewReader(h.Body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, "https://"+app.FQDN()+h.Path, body)
+		if err != nil {
+			return err
+		}
+		for k, v := range h.Headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := in.Browser.Do(req)
+		if err != nil {
+			return fmt.Errorf("signed in as %s: %s %s: %w", user, method, h.Path, err)
+		}
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+		resp.Body.Close()
+		want := h.Status
+		if want == 0 {
+			want = 200
+		}
+		if resp.StatusCode != want {
+			return fmt.Errorf("signed in as %s: %s %s answered %d, want %d: %s", user, method, h.Path, resp.StatusCode, want, snippet(string(data)))
+		}
+		if h.Contains != "" && !strings.Contains(string(data), h.Contains) {
+			return fmt.Errorf("signed in as %s: %s %s does not contain %q: %s", user, method, h.Path, h.Contains, snippet(string(data)))
+		}
+	}
+	return nil
 }

@@ -532,6 +532,7 @@ func (s *state) afterStep(ctx context.Context) {
 	if s.cur.Name != StepInstall {
 		s.checkMarkers(ctx, app)
 	}
+	s.checkSSO(ctx, app)
 	for _, a := range s.pc.Checks {
 		if len(a.Steps) > 0 && !slices.Contains(a.Steps, s.cur.Name) {
 			continue
@@ -565,6 +566,11 @@ func (s *state) writeData(ctx context.Context, app *runtime.App) {
 		return
 	}
 	for _, a := range s.pc.Data {
+		// steps: [install] leaves a data action out of the update step's
+		// previous version (which may not have what it needs yet).
+		if len(a.Steps) > 0 && !slices.Contains(a.Steps, s.cur.Name) {
+			continue
+		}
 		if err := a.run(ctx, app); err != nil {
 			s.add(Check{Name: "package data: " + a.title()}.fail("%v", err))
 			return
