@@ -176,9 +176,7 @@ done | LC_ALL=C sort | sha256sum`}})
 type sendmail struct{}
 
 func (sendmail) service(ctx context.Context, b *Box) (*service, error) {
-	return b.service(ctx, serviceSpec{kind: "mail", aliases: []string{"mail"},
-		cmd:   []string{"python3", "/usr/local/lib/cpk/mail.py"},
-		ready: []string{"python3", "-c", "import socket; socket.create_connection(('127.0.0.1', 2525), 1); socket.create_connection(('127.0.0.1', 2465), 1)"}})
+	return mailService(ctx, b)
 }
 
 func (s sendmail) Setup(ctx context.Context, a *App, opts map[string]any) (map[string]string, error) {

@@ -52,21 +52,21 @@ var addons = map[string]Addon{
 	"mysql":        mysql{},
 	"redis":        redis{},
 	"sendmail":     sendmail{},
+	"recvmail":     recvmail{},
+	"email":        email{},
 	"ldap":         ldap{},
 	"scheduler":    scheduler{},
 	"tls":          tlsAddon{},
 	"oidc":         oidcAddon{},
 	"proxyAuth":    proxyAuthAddon{},
+	"turn":         turn{},
 }
 
 // unavailable says why an add-on cannot be emulated here.
 var unavailable = map[string]string{
-	"mongodb":  "there is no MongoDB server in Debian 12, from which cpk builds its add-on services",
-	"recvmail": "cpk's mail server only receives mail sent by apps (no IMAP)",
-	"email":    "cpk's mail server has no IMAP or ManageSieve",
-	"turn":     "cpk has no TURN server",
-	"docker":   "cpk does not give apps an engine API",
-	"oauth":    "the legacy oauth add-on has no provider in cpk",
+	"mongodb": "there is no MongoDB server in Debian 12, from which cpk builds its add-on services",
+	"docker":  "cpk does not give apps the container engine's API (the platform puts a filtering proxy in front of Docker, which cpk does not emulate; without it an app would command the host's engine)",
+	"oauth":   "the legacy oauth add-on is gone from the current platform (reference §3.3: superseded by oidc) and cpk has no provider for it",
 }
 
 // Supported lists the add-ons cpk provides, sorted.

@@ -75,7 +75,7 @@ func EnsureAddonImage(ctx context.Context, e engine.Engine, baseRef string, prog
 		return "", err
 	}
 	if progress != nil {
-		progress("building the add-on image " + ref + " (PostgreSQL, MariaDB, Redis, SMTP, OpenLDAP; once, about two minutes)")
+		progress("building the add-on image " + ref + " (PostgreSQL, MariaDB, Redis, Postfix and Dovecot, OpenLDAP, coturn; once, about two minutes)")
 	}
 	dir, err := os.MkdirTemp("", "cpk-addons-*")
 	if err != nil {

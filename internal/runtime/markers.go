@@ -177,5 +177,6 @@ func (a *App) Leftovers(ctx context.Context) ([]string, error) {
 	if rd {
 		out = append(out, "redis server "+redisKind(a))
 	}
-	return out, nil
+	mail, err := a.mailLeftovers(ctx)
+	return append(out, mail...), err
 }

@@ -39,18 +39,23 @@ const ChecksFile = "test/checks.yaml"
 //	      contains: "Log out"  # the page it lands on shows this (path: where it must land)
 //	      then:                # requests in the signed-in session
 //	        - {path: /notes, contains: "my note"}
+//	  - name: a mail arrives in the app's mailbox
+//	    deliver: {to: app, subject: "Hello", body: "…"}   # once, by SMTP into the box's mail server
 type PackageChecks struct {
 	Data   []Action `yaml:"data"`
 	Checks []Action `yaml:"checks"`
 }
 
-// Action is one request, command or mail expectation.
+// Action is one request, command, mail expectation or mail delivery.
 type Action struct {
 	Name string      `yaml:"name"`
 	HTTP *HTTPAction `yaml:"http"`
 	Exec []string    `yaml:"exec"`
 	User string      `yaml:"user"`
 	Mail *MailAction `yaml:"mail"`
+	// Deliver sends a mail into a mailbox of the box (the app's recvmail
+	// mailbox with to: app), as mail from outside arrives.
+	Deliver *DeliverAction `yaml:"deliver"`
 	// Task runs the manifest's scheduler task of this name now, as the
 	// platform does on its schedule: in a container of the app's image
 	// with its volumes and add-ons; it must exit 0 (and print contains).
@@ -100,6 +105,16 @@ type MailAction struct {
 	To      string `yaml:"to"`
 }
 
+// DeliverAction is a mail to deliver: to "app" (the app's recvmail
+// mailbox) or an address of the box's domain (the email add-on's users
+// admin@ and user@); from defaults to cpk-test@example.com.
+type DeliverAction struct {
+	To      string `yaml:"to"`
+	From    string `yaml:"from"`
+	Subject string `yaml:"subject"`
+	Body    string `yaml:"body"`
+}
+
 // LoadChecks reads dir/test/checks.yaml; none is no checks.
 func LoadChecks(dir string) (*PackageChecks, error) {
 	path := filepath.Join(dir, filepath.FromSlash(ChecksFile))
@@ -109,13 +124,13 @@ func LoadChecks(dir string) (*PackageChecks, error) {
 	}
 	for i, a := range append(append([]Action(nil), pc.Data...), pc.Checks...) {
 		n := 0
-		for _, set := range []bool{a.HTTP != nil, len(a.Exec) > 0, a.Mail != nil, a.Task != "", a.OIDCLogin != nil} {
+		for _, set := range []bool{a.HTTP != nil, len(a.Exec) > 0, a.Mail != nil, a.Task != "", a.OIDCLogin != nil, a.Deliver != nil} {
 			if set {
 				n++
 			}
 		}
 		if n != 1 {
-			return nil, fmt.Errorf("%s: entry %d (%q): give exactly one of http, exec, mail, task, oidcLogin", path, i+1, a.Name)
+			return nil, fmt.Errorf("%s: entry %d (%q): give exactly one of http, exec, mail, task, oidcLogin, deliver", path, i+1, a.Name)
 		}
 		if l := a.OIDCLogin; l != nil {
 			if !strings.HasPrefix(l.Start, "/") || (l.Form != "" && !strings.HasPrefix(l.Form, "/")) {
@@ -124,6 +139,9 @@ func LoadChecks(dir string) (*PackageChecks, error) {
 			if l.User != "" && l.User != "admin" && l.User != "user" {
 				return nil, fmt.Errorf("%s: entry %d (%q): oidcLogin user %q: the test users are admin and user", path, i+1, a.Name, l.User)
 			}
+		}
+		if a.Deliver != nil && (a.Deliver.To == "" || a.Deliver.Subject == "") {
+			return nil, fmt.Errorf("%s: entry %d (%q): deliver needs to (app, or an address) and subject", path, i+1, a.Name)
 		}
 		for _, s := range a.Steps {
 			if !slices.Contains(StepNames, s) {
@@ -146,15 +164,18 @@ func (a Action) title() string {
 		return "scheduler task " + a.Task
 	case a.OIDCLogin != nil:
 		return "sign-in at " + a.OIDCLogin.Start
+	case a.Deliver != nil:
+		return "deliver " + a.Deliver.Subject
 	}
 	return strings.Join(a.Exec, " ")
 }
 
 // run performs the action against app; an error says what was wrong.
 // Requests and mail checks are asked again for up to 10 s: an app may
-// apply a change (a reloaded file, a queued mail) a moment later.
+// apply a change (a reloaded file, a queued mail) a moment later. Commands,
+// tasks and deliveries run once.
 func (a Action) run(ctx context.Context, app *runtime.App) error {
-	if len(a.Exec) > 0 || a.Task != "" {
+	if len(a.Exec) > 0 || a.Task != "" || a.Deliver != nil {
 		return a.once(ctx, app)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -209,6 +230,15 @@ func (a Action) once(ctx context.Context, app *runtime.App) error {
 		}
 	case a.OIDCLogin != nil:
 		return a.OIDCLogin.run(ctx, app)
+	case a.Deliver != nil:
+		to := a.Deliver.To
+		if to == "app" {
+			if to = app.MailboxAddress(); to == "" {
+				return fmt.Errorf("deliver to app: the manifest does not declare the recvmail add-on, so the app has no mailbox")
+			}
+		}
+		_, err := app.Box().Deliver(ctx, runtime.Delivery{From: a.Deliver.From, To: to, Subject: a.Deliver.Subject, Body: a.Deliver.Body})
+		return err
 	case a.Mail != nil:
 		mails, err := app.Box().Mails(ctx)
 		if err != nil {

@@ -52,6 +52,17 @@ func TestLoadChecks(t *testing.T) {
 	if pc, err := LoadChecks(dir); err != nil || pc.Checks[0].Task != "reminders" || pc.Checks[0].title() != "scheduler task reminders" {
 		t.Errorf("a task check: %+v %v", pc, err)
 	}
+	write("data:\n  - deliver: {to: app, from: a@example.net, subject: Hello, body: text}\n")
+	if pc, err := LoadChecks(dir); err != nil || pc.Data[0].Deliver.To != "app" || pc.Data[0].title() != "deliver Hello" {
+		t.Errorf("a delivery: %+v %v", pc, err)
+	}
+	for _, bad := range []string{"checks:\n  - deliver: {to: app}\n", "checks:\n  - deliver: {subject: x}\n", "checks:\n  - deliver: {to: app, subject: x}\n    mail: {subject: x}\n",
+		"checks:\n  - deliver: {to: app, subject: x, cc: y}\n"} {
+		write(bad)
+		if _, err := LoadChecks(dir); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
 	for _, bad := range []string{"checks:\n  - name: x\n    htp: {}\n", "checks:\n  - name: x\n", "checks:\n  - http: {path: /}\n    exec: [true]\n", "checks:\n  - http: {path: /}\n    steps: [deploy]\n", "checks:\n  - task: t\n    exec: [true]\n"} {
 		write(bad)
 		if _, err := LoadChecks(dir); err == nil {
