@@ -866,8 +866,35 @@ func createdUser(p *lint.Pass, name string) bool {
 		return true
 	}
 	runs, _ := runTexts(p)
-	re := regexp.MustCompile(`(^|[^A-Za-z0-9_])` + regexp.QuoteMeta(name) + `($|[^A-Za-z0-9_])`)
-	return re.MatchString(runs)
+	return containsWord(runs, name)
+}
+
+// containsWord reports whether word stands in text between characters that
+// are not letters, digits or _.
+func containsWord(text, word string) bool { return hasWord(text, word, "", "") }
+
+// hasWord reports whether word stands in text with no name character right
+// before it (a letter, a digit, _ or a byte of before) nor right after it
+// (the same, with after). It works on any bytes: a name from hostile input
+// need not be valid UTF-8, which a regular expression refuses.
+func hasWord(text, word, before, after string) bool {
+	for i := 0; word != ""; {
+		k := strings.Index(text[i:], word)
+		if k < 0 {
+			return false
+		}
+		start, end := i+k, i+k+len(word)
+		if (start == 0 || !isNameByte(text[start-1]) && strings.IndexByte(before, text[start-1]) < 0) &&
+			(end == len(text) || !isNameByte(text[end]) && strings.IndexByte(after, text[end]) < 0) {
+			return true
+		}
+		i = start + 1
+	}
+	return false
+}
+
+func isNameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
 }
 
 // switchUser returns the user[:group] a command's words switch to ("" when none).
@@ -1553,9 +1580,9 @@ func builtInImage(p *lint.Pass, v string) bool {
 	}
 	top := "/app/" + parts[2]
 	l := layout(p)
-	word := regexp.MustCompile(`(^|[^A-Za-z0-9_.-])` + regexp.QuoteMeta(path.Base(v)) + `($|[^A-Za-z0-9_-])`)
+	base := path.Base(v)
 	for _, r := range l.allRuns {
-		if strings.Contains(r.text, v) || word.MatchString(r.text) || pathUnder(r.workdir, top) {
+		if strings.Contains(r.text, v) || hasWord(r.text, base, ".-", "-") || pathUnder(r.workdir, top) {
 			return true
 		}
 		for dir := path.Dir(v); dir != top && pathUnder(dir, top); dir = path.Dir(dir) {

@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"cpk/internal/parse/shell"
 )
@@ -92,5 +94,30 @@ func TestNounsetAndInline(t *testing.T) {
 	}
 	if strings.Join(got, "|") != "echo x > /etc/y|touch /opt/z" {
 		t.Errorf("inline scripts %q", got)
+	}
+}
+
+// hasWord is the regular expression it replaced, on valid text, and it
+// takes any bytes (the fuzzer found a user name that is not UTF-8).
+func TestHasWord(t *testing.T) {
+	for _, c := range []struct {
+		text, word string
+		want       bool
+	}{
+		{"useradd -r app", "app", true}, {"useradd -r appx", "app", false}, {"x_app", "app", false},
+		{"cp app.sh /x", "app.sh", true}, {"cp my.app.sh /x", "app.sh", false}, {"app-2", "app", false},
+		{"a app", "app", true}, {"app", "app", true}, {"", "app", false}, {"cloudro\x83n", "cloudro\x83n", true},
+	} {
+		got := hasWord(c.text, c.word, ".-", "-")
+		if got != c.want {
+			t.Errorf("hasWord(%q, %q) = %v", c.text, c.word, got)
+		}
+		if !utf8.ValidString(c.word) {
+			continue
+		}
+		re := regexp.MustCompile(`(^|[^A-Za-z0-9_.-])` + regexp.QuoteMeta(c.word) + `($|[^A-Za-z0-9_-])`)
+		if re.MatchString(c.text) != got {
+			t.Errorf("%q %q: the regular expression says %v", c.text, c.word, !got)
+		}
 	}
 }

@@ -576,9 +576,8 @@ var genericDirs = map[string]bool{"/": true, "/app": true, "/usr": true, "/usr/b
 // that folder (WORKDIR /app/code + RUN npm ci).
 func builtByDockerfile(l *imageLayout, file string) bool {
 	base := path.Base(file)
-	wordRe := regexp.MustCompile(`(^|[^A-Za-z0-9_.-])` + regexp.QuoteMeta(base) + `($|[^A-Za-z0-9_-])`)
 	for _, r := range l.allRuns {
-		if strings.Contains(r.text, file) || wordRe.MatchString(r.text) || !genericDirs[r.workdir] && underDir(file, r.workdir) {
+		if strings.Contains(r.text, file) || hasWord(r.text, base, ".-", "-") || !genericDirs[r.workdir] && underDir(file, r.workdir) {
 			return true
 		}
 		for dir := path.Dir(file); !genericDirs[dir]; dir = path.Dir(dir) {
