@@ -207,7 +207,10 @@ func (e *apiEngine) createOptions(spec RunSpec) (client.ContainerCreateOptions, 
 			hc.Tmpfs[path] = opts
 		}
 	}
-	if spec.ReadOnly && e.cli.kind == Podman {
+	if spec.ReadOnly && e.cli.kind == Podman && len(spec.VolumesFrom) == 0 {
+		// (With VolumesFrom, the containers it names provide /tmp and /run:
+		// a tmpfs here would hide them, as it hid the app's /run from its
+		// scheduler tasks.)
 		// podman's compat API mounts writable tmpfs on /tmp, /run and
 		// /var/tmp of a read-only container (its CLI's --read-only-tmpfs,
 		// which the API cannot turn off); cpk says exactly which paths are
