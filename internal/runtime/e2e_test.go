@@ -18,27 +18,7 @@ import (
 // up, restores it into a fresh app with fresh add-ons, compares the data,
 // runs a scheduler task, and leaves nothing labelled behind.
 func TestAddonsEndToEnd(t *testing.T) {
-	e := basetest.Engine(t)
-	baseRef := basetest.Image(t, e)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if _, err := runtime.EnsureAddonImage(ctx, e, baseRef, func(s string) { t.Log(s) }); err != nil {
-		t.Fatal(err)
-	}
-	b, err := runtime.New(ctx, runtime.Options{Engine: e, App: "runtime-e2e", BaseImage: baseRef, StateDir: t.TempDir(), Log: testLog{t}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := b.RunID
-	defer func() {
-		if err := b.Close(ctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-		left, err := e.ListResources(context.Background(), map[string]string{runtime.LabelRun: run})
-		if err != nil || len(left) > 0 {
-			t.Errorf("left behind: %v %v", left, err)
-		}
-	}()
+	ctx, e, b, baseRef := testBox(t, "runtime-e2e")
 	doc, errs := manifest.Decode([]byte(`{"manifestVersion": 2, "version": "1.0.0", "httpPort": 8000, "healthCheckPath": "/",
 	  "title": "Probe", "memoryLimit": "300MB",
 	  "tcpPorts": {"SSH_PORT": {"title": "ssh", "description": "ssh", "defaultValue": 2222, "containerPort": 22}},
@@ -134,6 +114,34 @@ python3 -c "import socket; socket.create_connection(('ldap', 3002), 2)"
 		t.Fatal(err)
 	}
 	var _ engine.Engine = e
+}
+
+// testBox makes a box for an end-to-end test (the engine, the local base
+// image and the add-on image ready), closes it when the test ends and
+// checks that nothing labelled with its run is left behind.
+func testBox(t *testing.T, app string) (context.Context, engine.Engine, *runtime.Box, string) {
+	t.Helper()
+	e := basetest.Engine(t)
+	baseRef := basetest.Image(t, e)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	t.Cleanup(cancel)
+	if _, err := runtime.EnsureAddonImage(ctx, e, baseRef, func(s string) { t.Log(s) }); err != nil {
+		t.Fatal(err)
+	}
+	b, err := runtime.New(ctx, runtime.Options{Engine: e, App: app, BaseImage: baseRef, StateDir: t.TempDir(), Log: testLog{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		left, err := e.ListResources(context.Background(), map[string]string{runtime.LabelRun: b.RunID})
+		if err != nil || len(left) > 0 {
+			t.Errorf("left behind: %v %v", left, err)
+		}
+	})
+	return ctx, e, b, baseRef
 }
 
 type testLog struct{ t *testing.T }

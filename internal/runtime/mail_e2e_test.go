@@ -1,12 +1,10 @@
 package runtime_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"cpk/internal/base/basetest"
 	"cpk/internal/manifest"
 	"cpk/internal/runtime"
 )
@@ -19,27 +17,7 @@ import (
 // app (its mailbox keeps its mail under the new address); and leaves no
 // mailbox behind after the uninstall.
 func TestMailAddonsEndToEnd(t *testing.T) {
-	e := basetest.Engine(t)
-	baseRef := basetest.Image(t, e)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if _, err := runtime.EnsureAddonImage(ctx, e, baseRef, func(s string) { t.Log(s) }); err != nil {
-		t.Fatal(err)
-	}
-	b, err := runtime.New(ctx, runtime.Options{Engine: e, App: "runtime-mail", BaseImage: baseRef, StateDir: t.TempDir(), Log: testLog{t}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := b.RunID
-	defer func() {
-		if err := b.Close(ctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-		left, err := e.ListResources(context.Background(), map[string]string{runtime.LabelRun: run})
-		if err != nil || len(left) > 0 {
-			t.Errorf("left behind: %v %v", left, err)
-		}
-	}()
+	ctx, _, b, baseRef := testBox(t, "runtime-mail")
 	doc, errs := manifest.Decode([]byte(`{"manifestVersion": 2, "version": "1.0.0", "httpPort": 8000, "healthCheckPath": "/",
 	  "title": "Mail probe", "addons": {"sendmail": {}, "recvmail": {}, "email": {}}}`))
 	if len(errs) > 0 {

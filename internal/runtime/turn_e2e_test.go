@@ -1,15 +1,11 @@
 package runtime_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
-	"cpk/internal/base/basetest"
 	"cpk/internal/engine"
 	"cpk/internal/manifest"
-	"cpk/internal/runtime"
 )
 
 // TestTurnAddon installs an app with the turn add-on, reaches the TURN
@@ -18,22 +14,7 @@ import (
 // wrong one). The relay peer is on the loopback, which the box's coturn
 // allows.
 func TestTurnAddon(t *testing.T) {
-	e := basetest.Engine(t)
-	baseRef := basetest.Image(t, e)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	if _, err := runtime.EnsureAddonImage(ctx, e, baseRef, func(s string) { t.Log(s) }); err != nil {
-		t.Fatal(err)
-	}
-	b, err := runtime.New(ctx, runtime.Options{Engine: e, App: "runtime-turn", BaseImage: baseRef, StateDir: t.TempDir(), Log: testLog{t}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := b.Close(ctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	}()
+	ctx, e, b, baseRef := testBox(t, "runtime-turn")
 	doc, errs := manifest.Decode([]byte(`{"manifestVersion": 2, "version": "1.0.0", "httpPort": 8000, "addons": {"turn": {}}}`))
 	if len(errs) > 0 {
 		t.Fatal(errs)
