@@ -71,12 +71,13 @@ type Op int
 
 // Kinds of allowed requests.
 const (
-	OpPass      Op = iota + 1 // forwarded as it is: _ping, version, info, images
-	OpPull                    // POST /images/create, a pull (fromImage) only
-	OpCreate                  // POST /containers/create, the body filtered
-	OpList                    // GET /containers/json, narrowed to the app's containers
-	OpContainer               // one of the app's containers ({id} checked)
-	OpExec                    // an exec instance (its container checked)
+	OpPass       Op = iota + 1 // forwarded as it is: _ping, version, info, images
+	OpPull                     // POST /images/create, a pull (fromImage) only
+	OpCreate                   // POST /containers/create, the body filtered
+	OpList                     // GET /containers/json, narrowed to the app's containers
+	OpContainer                // one of the app's containers ({id} checked)
+	OpExec                     // an exec instance (its container checked)
+	OpExecCreate               // POST /containers/{id}/exec: not privileged
 )
 
 type route struct {
@@ -95,7 +96,8 @@ var routes = []route{
 	{"POST", regexp.MustCompile(`^/containers/create$`), OpCreate},
 	{"GET", regexp.MustCompile(`^/containers/json$`), OpList},
 	{"GET", regexp.MustCompile(`^/containers/([^/]+)/(json|logs|top)$`), OpContainer},
-	{"POST", regexp.MustCompile(`^/containers/([^/]+)/(start|stop|restart|kill|wait|attach|resize|exec)$`), OpContainer},
+	{"POST", regexp.MustCompile(`^/containers/([^/]+)/(start|stop|restart|kill|wait|attach|resize)$`), OpContainer},
+	{"POST", regexp.MustCompile(`^/containers/([^/]+)/exec$`), OpExecCreate},
 	{"DELETE", regexp.MustCompile(`^/containers/([^/]+)$`), OpContainer},
 	{"POST", regexp.MustCompile(`^/exec/([^/]+)/(start|resize)$`), OpExec},
 	{"GET", regexp.MustCompile(`^/exec/([^/]+)/json$`), OpExec},
@@ -104,7 +106,7 @@ var routes = []route{
 // Allowed is the subset of the Docker API the proxy answers, for messages
 // and documentation.
 const Allowed = "_ping, version, info; images: list, inspect, pull (create?fromImage); " +
-	"containers: create, list, inspect, logs, top, start, stop, restart, kill, wait, attach, resize, remove; exec: create, start, resize, inspect"
+	"containers: create, list, inspect, logs, top, start, stop, restart, kill, wait, attach, resize, remove; exec: create (not privileged), start, resize, inspect"
 
 var versionRE = regexp.MustCompile(`^/v[0-9]+(\.[0-9]+)?(/|$)`)
 
@@ -151,7 +153,7 @@ func Route(method, p string) (*Request, error) {
 			continue
 		}
 		req.Op = r.op
-		if r.op == OpContainer || r.op == OpExec {
+		if r.op == OpContainer || r.op == OpExec || r.op == OpExecCreate {
 			req.ID = m[1]
 		}
 		return req, nil
@@ -166,6 +168,18 @@ func CheckPull(q url.Values) error {
 	}
 	if q.Get("fromImage") == "" {
 		return refuse("POST /images/create needs fromImage (the image to pull)")
+	}
+	return nil
+}
+
+// CheckExecCreate refuses a privileged exec (every capability).
+func CheckExecCreate(body []byte) error {
+	var ex struct{ Privileged bool }
+	if err := json.Unmarshal(body, &ex); err != nil {
+		return &Refusal{Status: http.StatusBadRequest, Message: "cpk docker proxy: the exec request is not valid JSON: " + err.Error()}
+	}
+	if ex.Privileged {
+		return refuse("a privileged exec is refused")
 	}
 	return nil
 }
@@ -259,6 +273,7 @@ func (c *Config) FilterCreate(body []byte, resolve Resolver) ([]byte, error) {
 	no(h.VolumeDriver != "", "volume driver %q", h.VolumeDriver)
 	no(len(h.StorageOpt) > 0, "storage options")
 	no(h.ContainerIDFile != "", "a container id file")
+	no(len(h.LogConfig.Config) > 0, "log driver options (podman's path option writes on the host)")
 	switch nm := string(h.NetworkMode); nm {
 	case "", "default", "bridge", c.Network:
 		h.NetworkMode = container.NetworkMode(c.Network)

@@ -36,7 +36,7 @@ func TestRoute(t *testing.T) {
 		{"POST", "/containers/abc/kill", OpContainer, "abc"},
 		{"POST", "/containers/abc/wait", OpContainer, "abc"},
 		{"POST", "/containers/abc/attach", OpContainer, "abc"},
-		{"POST", "/containers/abc/exec", OpContainer, "abc"},
+		{"POST", "/containers/abc/exec", OpExecCreate, "abc"},
 		{"DELETE", "/v1.41/containers/abc", OpContainer, "abc"},
 		{"POST", "/exec/e1/start", OpExec, "e1"},
 		{"GET", "/exec/e1/json", OpExec, "e1"},
@@ -195,6 +195,7 @@ func TestFilterCreateRefused(t *testing.T) {
 		{`{"Mounts": [{"Type": "volume", "Source": "other-app-data", "Target": "/d"}]}`, `named volume "other-app-data"`},
 		{`{"Mounts": [{"Type": "volume", "Target": "/d", "VolumeOptions": {"DriverConfig": {"Name": "local", "Options": {"type": "none", "o": "bind", "device": "/etc"}}}}]}`, "volume driver options"},
 		{`{"Mounts": [{"Type": "npipe", "Source": "x", "Target": "/d"}]}`, `type "npipe"`},
+		{`{"LogConfig": {"Type": "k8s-file", "Config": {"path": "/etc/cron.d/x"}}}`, "log driver options"},
 	} {
 		_, err := c.FilterCreate([]byte(`{"Image": "base", "HostConfig": `+tc.hostConfig+`}`), res)
 		var ref *Refusal
@@ -246,6 +247,15 @@ func TestListQuery(t *testing.T) {
 	if !c.Owns(map[string]string{"io.cpk.run": "r1", LabelOwner: "app-1"}) || c.Owns(map[string]string{"io.cpk.run": "r1", "io.cpk.appid": "app-1"}) ||
 		c.Owns(map[string]string{"io.cpk.run": "r2", LabelOwner: "app-1"}) {
 		t.Error("Owns")
+	}
+}
+
+func TestCheckExecCreate(t *testing.T) {
+	if err := CheckExecCreate([]byte(`{"Cmd": ["ls"], "User": "root"}`)); err != nil {
+		t.Error(err)
+	}
+	if err := CheckExecCreate([]byte(`{"Cmd": ["sh"], "Privileged": true}`)); err == nil || !strings.Contains(err.Error(), "privileged exec") {
+		t.Errorf("a privileged exec: %v", err)
 	}
 }
 

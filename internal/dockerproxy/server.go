@@ -111,27 +111,30 @@ func (p *Proxy) filter(r *http.Request) (*http.Request, error) {
 		}
 		out.URL.RawQuery = q.Encode()
 	case OpCreate:
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxCreateBody+1))
+		body, err := readBody(r)
 		if err != nil {
 			return nil, err
 		}
-		if len(body) > maxCreateBody {
-			return nil, &Refusal{Status: http.StatusRequestEntityTooLarge, Message: "cpk docker proxy: the create request is larger than 1 MB"}
-		}
-		body, err = p.cfg.FilterCreate(body, p.resolve)
-		if err != nil {
+		if body, err = p.cfg.FilterCreate(body, p.resolve); err != nil {
 			return nil, err
 		}
-		out.Body = io.NopCloser(bytes.NewReader(body))
-		out.ContentLength = int64(len(body))
-		out.Header.Set("Content-Type", "application/json")
-		out.Header.Del("Transfer-Encoding")
-	case OpContainer:
+		setBody(out, body)
+	case OpContainer, OpExecCreate:
 		id, err := p.ownContainer(ctx, req.ID)
 		if err != nil {
 			return nil, err
 		}
 		out.URL.Path = req.Version + strings.Replace(req.Path, "/containers/"+req.ID, "/containers/"+id, 1)
+		if req.Op == OpExecCreate {
+			body, err := readBody(r)
+			if err != nil {
+				return nil, err
+			}
+			if err := CheckExecCreate(body); err != nil {
+				return nil, err
+			}
+			setBody(out, body)
+		}
 	case OpExec:
 		var ex struct{ ContainerID string }
 		if err := p.get(ctx, "/exec/"+url.PathEscape(req.ID)+"/json", &ex); err != nil {
@@ -142,6 +145,25 @@ func (p *Proxy) filter(r *http.Request) (*http.Request, error) {
 		}
 	}
 	return out, nil
+}
+
+// readBody reads a request's JSON body, at most maxCreateBody.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxCreateBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxCreateBody {
+		return nil, &Refusal{Status: http.StatusRequestEntityTooLarge, Message: "cpk docker proxy: the request body is larger than 1 MB"}
+	}
+	return body, nil
+}
+
+func setBody(out *http.Request, body []byte) {
+	out.Body = io.NopCloser(bytes.NewReader(body))
+	out.ContentLength = int64(len(body))
+	out.Header.Set("Content-Type", "application/json")
+	out.Header.Del("Transfer-Encoding")
 }
 
 func notFound(err error, what, id string) error {

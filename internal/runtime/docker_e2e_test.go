@@ -36,13 +36,6 @@ func TestDockerAddon(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy := "cpk-" + b.RunID + "-docker-" + app.ID
-	t.Cleanup(func() {
-		if t.Failed() {
-			var logs strings.Builder
-			_ = e.Logs(ctx, proxy, engine.LogsSpec{Tail: 40}, &logs)
-			t.Logf("proxy log:\n%s", logs.String())
-		}
-	})
 	env := app.Env()
 	if !strings.HasPrefix(env["CLOUDRON_DOCKER_HOST"], "tcp://") || env["DOCKER_HOST"] != env["CLOUDRON_DOCKER_HOST"] {
 		t.Fatalf("docker variables: %q %q", env["CLOUDRON_DOCKER_HOST"], env["DOCKER_HOST"])
@@ -114,12 +107,25 @@ echo "$code"; cat /tmp/api.out`
 		t.Fatalf("the app reaches the created container in its network, which sees /app/data: %q", served)
 	}
 
+	// An exec in it, through the proxy.
+	code, out = api("POST", "/containers/"+worker+"/exec", `{"Cmd": ["cat", "/shared/hello.txt"], "AttachStdout": true, "AttachStderr": true, "Tty": true}`)
+	var ex struct {
+		ID string `json:"Id"`
+	}
+	if code != 201 || json.Unmarshal([]byte(out), &ex) != nil || ex.ID == "" {
+		t.Fatalf("exec create: %d %s", code, out)
+	}
+	if code, out := api("POST", "/exec/"+ex.ID+"/start", `{"Detach": false, "Tty": true}`); code != 200 || !strings.Contains(out, "hello-from-the-app") {
+		t.Errorf("exec start: %d %q", code, out)
+	}
+
 	// Refused.
 	for _, c := range []struct{ method, path, body, want string }{
 		{"POST", "/containers/create", `{"Image": "` + baseRef + `", "HostConfig": {"Privileged": true}}`, "privileged mode"},
 		{"POST", "/containers/create", `{"Image": "` + baseRef + `", "HostConfig": {"Binds": ["/etc:/host-etc"]}}`, "bind mounts must be under /app/data"},
 		{"POST", "/containers/create", `{"Image": "` + baseRef + `", "HostConfig": {"Binds": ["/app/data/etclink:/host-etc"]}}`, "symbolic link leads out of /app/data"},
 		{"POST", "/containers/create", `{"Image": "` + baseRef + `", "HostConfig": {"NetworkMode": "host"}}`, "network mode"},
+		{"POST", "/containers/" + worker + "/exec", `{"Cmd": ["sh"], "Privileged": true}`, "privileged exec"},
 		{"GET", "/volumes", "", "not part of the API"},
 		{"POST", "/build", "", "not part of the API"},
 		{"GET", "/containers/" + app.Container + "/json", "", "no such container"},
@@ -151,6 +157,9 @@ echo "$code"; cat /tmp/api.out`
 	if l := info.Labels; l[runtime.LabelRun] != b.RunID || l[runtime.LabelPID] != strconv.Itoa(os.Getpid()) || l[runtime.LabelRole] != "docker" || l[dockerproxy.LabelOwner] != app.ID {
 		t.Errorf("labels of the created container: %v", l)
 	}
+	if left, err := app.Leftovers(ctx); err != nil || !strings.Contains(strings.Join(left, ", "), worker+" (the app created it)") {
+		t.Errorf("the uninstall check would not see the created container: %v %v", left, err)
+	}
 	gc, err := runtime.GC(ctx, e, true)
 	if err != nil {
 		t.Fatal(err)
@@ -168,6 +177,11 @@ echo "$code"; cat /tmp/api.out`
 		t.Errorf("after a restart: %d %s", code, out)
 	}
 
+	if t.Failed() {
+		var logs strings.Builder
+		_ = e.Logs(ctx, proxy, engine.LogsSpec{Tail: 40}, &logs)
+		t.Logf("the proxy's log:\n%s", logs.String())
+	}
 	if _, err := app.Uninstall(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +189,9 @@ echo "$code"; cat /tmp/api.out`
 		if _, err := e.InspectContainer(ctx, c); !errors.Is(err, engine.ErrNotFound) {
 			t.Errorf("%s after uninstall: %v", c, err)
 		}
+	}
+	if left, err := app.Leftovers(ctx); err != nil || len(left) > 0 {
+		t.Errorf("left after uninstall: %v %v", left, err)
 	}
 	gc, err = runtime.GC(ctx, e, true)
 	if err != nil {
