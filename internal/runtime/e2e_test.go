@@ -125,7 +125,8 @@ func testBox(t *testing.T, app string) (context.Context, engine.Engine, *runtime
 }
 
 // testBoxAPI is testBox with, when api is set, the engine driven through
-// its REST API (cpk's default; for podman a service cpk starts).
+// its REST API (cpk's default; for podman a service cpk starts), its calls
+// counted, as cpk test has it.
 func testBoxAPI(t *testing.T, app string, api bool) (context.Context, engine.Engine, *runtime.Box, string) {
 	t.Helper()
 	e := basetest.Engine(t)
@@ -138,7 +139,7 @@ func testBoxAPI(t *testing.T, app string, api bool) (context.Context, engine.Eng
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = engine.Close(ae) })
-		e = ae
+		e = engine.NewCounter(ae)
 	}
 	if _, err := runtime.EnsureAddonImage(ctx, e, baseRef, func(s string) { t.Log(s) }); err != nil {
 		t.Fatal(err)
