@@ -97,6 +97,9 @@ type Box struct {
 	mu       sync.Mutex
 	services map[string]*service
 	images   map[string]string // image kind → ref
+	// engineSocket is the engine's API socket the docker proxies mount.
+	engineSocket        string
+	engineSocketPrivate bool
 
 	ssoMu  sync.Mutex
 	sso    *ssoServer // the sign-on server (oidc, proxyAuth), once started
