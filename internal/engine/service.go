@@ -321,6 +321,14 @@ func (s *service) pid() int {
 // An engine reached over TCP or ssh has no socket to mount.
 func APISocket(ctx context.Context, e Engine) (path string, private bool, release func() error, err error) {
 	release = func() error { return nil }
+	// Wrappers (Counter) hand over to the engine they wrap.
+	for {
+		u, ok := e.(interface{ Unwrap() Engine })
+		if !ok {
+			break
+		}
+		e = u.Unwrap()
+	}
 	ae, ok := e.(*apiEngine)
 	if !ok {
 		opened, err := OpenAPI(ctx, e)

@@ -23,9 +23,17 @@ import (
 // under /app/data), other API paths and other containers, and answers
 // neither the created container nor anyone but the app. The created
 // container survives a restart of the app, carries the run's labels (cpk
-// gc would take it) and is gone after uninstall.
+// gc would take it) and is gone after uninstall. It runs with the engine
+// driven through its command line (the proxy gets an API service of its
+// own) and through its API, as cpk does by default.
 func TestDockerAddon(t *testing.T) {
-	ctx, e, b, baseRef := testBox(t, "runtime-docker")
+	for _, api := range []bool{false, true} {
+		t.Run(map[bool]string{false: "cli", true: "api"}[api], func(t *testing.T) { testDockerAddon(t, api) })
+	}
+}
+
+func testDockerAddon(t *testing.T, viaAPI bool) {
+	ctx, e, b, baseRef := testBoxAPI(t, "runtime-docker", viaAPI)
 	doc, errs := manifest.Decode([]byte(`{"manifestVersion": 2, "version": "1.0.0", "httpPort": 8000, "addons": {"docker": {}, "localstorage": {}}}`))
 	if len(errs) > 0 {
 		t.Fatal(errs)
