@@ -511,7 +511,16 @@ func (e *cliEngine) ListImages(ctx context.Context, f ImageFilter) ([]Image, err
 		if f.Reference != "" {
 			args = append(args, "--filter", "reference="+f.Reference)
 		}
-		out, err := e.runner.Run(ctx, Command{Name: e.lister, Args: args})
+		// An image removed while buildah walks the store fails the whole
+		// listing (ErrNotFound: "image not known"); the next walk no
+		// longer sees it.
+		var out []byte
+		var err error
+		for try := 0; try < 3; try++ {
+			if out, err = e.runner.Run(ctx, Command{Name: e.lister, Args: args}); !errors.Is(err, ErrNotFound) {
+				break
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
