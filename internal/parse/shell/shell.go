@@ -263,7 +263,9 @@ const piece = 192 << 10 // under the parser's count of lines (2^18) even when ev
 func ParseWith(src []byte, opts Options) (*Script, error) { return parse(src, opts, piece) }
 
 // parse parses with pieces of the given size (tests make them small).
-func parse(src []byte, opts Options, piece int) (*Script, error) { return parseAt(src, 1, 1, opts, piece) }
+func parse(src []byte, opts Options, piece int) (*Script, error) {
+	return parseAt(src, 1, 1, opts, piece)
+}
 
 // parseAt parses a script that starts at a line and column of a file (a
 // RUN command of a Dockerfile): positions are the file's.
