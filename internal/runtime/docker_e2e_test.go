@@ -127,6 +127,24 @@ echo "$code"; cat /tmp/api.out`
 		t.Errorf("exec start: %d %q", code, out)
 	}
 
+	// docker run in the foreground: attach (the connection upgraded to a
+	// raw stream), start, wait, remove.
+	code, out = api("POST", "/containers/create?name=once-"+b.RunID, `{"Image": "`+baseRef+`", "Cmd": ["sh", "-c", "sleep 1; echo attached-output"], "Tty": true}`)
+	if code != 201 {
+		t.Fatalf("create: %d %s", code, out)
+	}
+	res, err := app.Exec(ctx, "root", "python3", "-c", attachScript, "once-"+b.RunID)
+	if err != nil || !strings.Contains(string(res.Stdout), "attached-output") || !strings.Contains(string(res.Stdout), "start 204") {
+		t.Errorf("attach: %v %s %s", err, res.Stdout, res.Stderr)
+	}
+	t.Logf("attach: %q", res.Stdout)
+	if code, out := api("POST", "/containers/once-"+b.RunID+"/wait", ""); code != 200 || !strings.Contains(out, `"StatusCode":0`) {
+		t.Errorf("wait: %d %s", code, out)
+	}
+	if code, out := api("DELETE", "/containers/once-"+b.RunID, ""); code != 204 {
+		t.Errorf("remove: %d %s", code, out)
+	}
+
 	// Refused.
 	for _, c := range []struct{ method, path, body, want string }{
 		{"POST", "/containers/create", `{"Image": "` + baseRef + `", "HostConfig": {"Privileged": true}}`, "privileged mode"},
@@ -153,7 +171,7 @@ echo "$code"; cat /tmp/api.out`
 		t.Errorf("the list shows the app's container only: %d %s", code, out)
 	}
 	// The created container cannot use the API.
-	res, err := e.Exec(ctx, worker, engine.ExecSpec{Cmd: []string{"curl", "-s", "-w", " %{http_code}", strings.Replace(env["DOCKER_HOST"], "tcp://", "http://", 1) + "/v1.41/_ping"}})
+	res, err = e.Exec(ctx, worker, engine.ExecSpec{Cmd: []string{"curl", "-s", "-w", " %{http_code}", strings.Replace(env["DOCKER_HOST"], "tcp://", "http://", 1) + "/v1.41/_ping"}})
 	if err != nil || !strings.Contains(string(res.Stdout), "only the app") || !strings.HasSuffix(string(res.Stdout), " 403") {
 		t.Errorf("the created container reaches the API: %v %q %s", err, res.Stdout, res.Stderr)
 	}
@@ -211,6 +229,35 @@ echo "$code"; cat /tmp/api.out`
 		}
 	}
 }
+
+// attachScript attaches to a container as docker run does (Upgrade: tcp),
+// starts it on another connection and prints the status line, the start's
+// status and what the container wrote.
+const attachScript = `import http.client, os, socket, sys
+host, port = os.environ["DOCKER_HOST"][len("tcp://"):].split(":")
+ref = sys.argv[1]
+s = socket.create_connection((host, int(port)), 10)
+s.sendall(("POST /v1.41/containers/%s/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: docker\r\n"
+           "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n" % ref).encode())
+buf = b""
+while b"\r\n\r\n" not in buf:
+    d = s.recv(4096)
+    if not d:
+        break
+    buf += d
+head, _, out = buf.partition(b"\r\n\r\n")
+print(head.split(b"\r\n")[0].decode())
+c = http.client.HTTPConnection(host, int(port), timeout=10)
+c.request("POST", "/v1.41/containers/%s/start" % ref)
+print("start", c.getresponse().status)
+s.settimeout(30)
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    out += d
+print(out.decode(errors="replace"))
+`
 
 func hasResource(rs []engine.Resource, name string) bool {
 	for _, r := range rs {
