@@ -58,6 +58,7 @@ var addons = map[string]Addon{
 	"scheduler":    scheduler{},
 	"tls":          tlsAddon{},
 	"oidc":         oidcAddon{},
+	"oauth":        oauthAddon{},
 	"proxyAuth":    proxyAuthAddon{},
 	"turn":         turn{},
 }
@@ -66,7 +67,6 @@ var addons = map[string]Addon{
 var unavailable = map[string]string{
 	"mongodb": "there is no MongoDB server in Debian 12, from which cpk builds its add-on services",
 	"docker":  "cpk does not give apps the container engine's API (the platform puts a filtering proxy in front of Docker, which cpk does not emulate; without it an app would command the host's engine)",
-	"oauth":   "the legacy oauth add-on is gone from the current platform (reference §3.3: superseded by oidc) and cpk has no provider for it",
 }
 
 // Supported lists the add-ons cpk provides, sorted.

@@ -11,19 +11,25 @@ import (
 // checkSSO is what every step that runs the app checks of its sign-on
 // add-ons: behind proxyAuth, the platform's login wall must send an
 // anonymous browser to the login and let a signed-in test user through;
-// with oidc, the package must say how its login is reached (an oidcLogin
-// check), or the add-on goes untested.
+// with oidc (or the legacy oauth), the package must say how its login is
+// reached (an oidcLogin check), or the add-on goes untested.
 func (s *state) checkSSO(ctx context.Context, app *runtime.App) {
 	if opts, ok := app.Manifest.Addons["proxyAuth"]; ok {
 		s.add(checkLoginWall(ctx, app, opts))
 	}
-	if _, ok := app.Manifest.Addons["oidc"]; ok && s.cur.Name == StepInstall {
-		for _, a := range s.pc.Checks {
-			if a.OIDCLogin != nil {
-				return
-			}
+	if s.cur.Name != StepInstall {
+		return
+	}
+	for _, a := range s.pc.Checks {
+		if a.OIDCLogin != nil {
+			return
 		}
+	}
+	if _, ok := app.Manifest.Addons["oidc"]; ok {
 		s.add(Check{Name: "oidc sign-in"}.warn("the app's OpenID login is not tested: add an oidcLogin check to %s (how its login is reached)", ChecksFile))
+	}
+	if _, ok := app.Manifest.Addons["oauth"]; ok {
+		s.add(Check{Name: "oauth sign-in"}.warn("the app's OAuth login (the legacy oauth add-on) is not tested: add an oidcLogin check to %s (how its login is reached)", ChecksFile))
 	}
 }
 
