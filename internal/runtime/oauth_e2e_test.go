@@ -23,12 +23,15 @@ import (
 // form, and reads the profile with the token; the app does the same from
 // inside its container; a wrong client secret and a redirect URI off the
 // app's origin are refused; after a move the new origin's redirect URI
-// works and the old one is refused; after the uninstall the token is dead.
+// works and the old one is refused; a manifestVersion 1 app gets OAUTH_*
+// without the prefix; after the uninstall the token is dead.
 func TestOAuthEndToEnd(t *testing.T) {
 	ctx, _, b, baseRef := testBox(t, "runtime-oauth")
 	app := b.NewApp(baseRef, decodeManifest(t, `{"manifestVersion": 2, "version": "1.0.0", "httpPort": 8000, "healthCheckPath": "/",
 	  "addons": {"oauth": {}}}`), "legacy")
-	app.Cmd = []string{"/bin/sh", "-c", "exec python3 -m http.server 8000 --directory /run"}
+	// A shell that stops on SIGTERM (python as PID 1 would not, and each
+	// stop would wait the 10 s grace).
+	app.Cmd = []string{"/bin/sh", "-c", `trap 'kill $pid; exit 0' TERM; python3 -m http.server 8000 --directory /run & pid=$!; wait $pid`}
 	if err := app.Install(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -114,6 +117,19 @@ curl -fsS "$CLOUDRON_OAUTH_ORIGIN/api/v1/profile?access_token=$at"`, "sh", code,
 	conf.RedirectURL = moved
 	if _, err := conf.Exchange(cctx, code); err != nil {
 		t.Errorf("the code exchange after the move: %v", err)
+	}
+
+	// manifestVersion 1: the variables lose their CLOUDRON_ prefix (§2.2).
+	v1 := b.NewApp(baseRef, decodeManifest(t, `{"manifestVersion": 1, "version": "1.0.0", "httpPort": 8000, "addons": {"oauth": {}}}`), "legacyv1")
+	v1.Cmd = []string{"/bin/sh", "-c", `trap 'exit 0' TERM; while :; do sleep 1; done`}
+	if err := v1.Install(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if env := v1.Env(); env["OAUTH_CLIENT_ID"] != "oauth-"+v1.ID || env["OAUTH_ORIGIN"] != origin || env["CLOUDRON_OAUTH_CLIENT_ID"] != "" {
+		t.Errorf("manifestVersion 1: OAUTH_CLIENT_ID=%q OAUTH_ORIGIN=%q CLOUDRON_OAUTH_CLIENT_ID=%q", env["OAUTH_CLIENT_ID"], env["OAUTH_ORIGIN"], env["CLOUDRON_OAUTH_CLIENT_ID"])
+	}
+	if _, err := v1.Uninstall(ctx); err != nil {
+		t.Error(err)
 	}
 
 	// The uninstall removes the client, and its tokens with it.
