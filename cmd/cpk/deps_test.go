@@ -52,16 +52,17 @@ var allowed = map[string][]string{
 	"base":          {"cpk", "engine", "fsx", "parse/dockerfile", "steps"},
 	"base/basetest": {"base", "engine", "testenv"},
 	"build":         {"base", "cpk", "engine", "fsx", "steps"},
-	"runtime":       {"engine", "fsx", "manifest", "sso"},
+	"runtime":       {"dockerproxy", "engine", "fsx", "manifest", "sso"},
 	"sso":           {},
+	"dockerproxy":   {},
 	"deploy":        {"cloudronapi"},
 	"push":          {"base", "build", "cpk", "engine", "manifest", "registry"},
-	"scenario":      {"base", "build", "cloudronapi", "cpk", "deploy", "engine", "evidence", "fsx", "git", "manifest", "runtime", "steps"},
+	"scenario":      {"base", "build", "cloudronapi", "cpk", "deploy", "dockerproxy", "engine", "evidence", "fsx", "git", "manifest", "runtime", "steps"},
 	"ci":            {"catalog", "cpk", "docs", "evidence", "fsx", "git", "lint", "manifest", "status"},
 	"web":           {"catalog", "cpk", "status"},
 	"box":           {"engine", "fsx", "manifest", "runtime"},
 	// The command layer may use every service; only cmd/cpk uses it.
-	"cli": {"base", "box", "build", "bump", "catalog", "ci", "cloudronapi", "cpk", "deploy", "docs", "engine", "evidence", "fsx", "git", "lint", "lint/rules",
+	"cli": {"base", "box", "build", "bump", "catalog", "ci", "cloudronapi", "cpk", "deploy", "dockerproxy", "docs", "engine", "evidence", "fsx", "git", "lint", "lint/rules",
 		"manifest", "push", "registry", "runtime", "scaffold", "scenario", "sso", "status", "store", "upstream", "web"},
 }
 

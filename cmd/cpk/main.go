@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	cli.ServeSSOIfAsked()
+	cli.ServeHelperIfAsked()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, cli.System(), os.Args[1:])
 	stop()

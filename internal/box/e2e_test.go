@@ -35,13 +35,7 @@ func TestWebhookThroughTheAPI(t *testing.T) {
 	baseRef := basetest.Image(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	pkg, _ := filepath.Abs("../../apps/webhook")
-	results, err := build.Build(ctx, []build.Package{{ID: "webhook", Dir: pkg}}, build.Options{Engine: e, StateDir: t.TempDir(),
-		Mapping: base.Mapping{Offline: true, LocalRef: baseRef}})
-	if err != nil || results[0].Status == build.Failed {
-		t.Fatalf("build webhook: %v %+v", err, results)
-	}
-	image := results[0].Image
+	pkg, image := buildPackage(ctx, t, e, baseRef, "webhook", "../../apps/webhook")
 	dir := t.TempDir()
 	opts := box.Options{Engine: e, BaseImage: baseRef, StateDir: dir, Token: "s3cret"}
 	b, err := box.Open(ctx, opts)
@@ -360,12 +354,7 @@ func TestAddonAcrossServes(t *testing.T) {
 	baseRef := basetest.Image(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	pkg, _ := filepath.Abs("testdata/pgnotes")
-	results, err := build.Build(ctx, []build.Package{{ID: "cpk-box-pgnotes", Dir: pkg}}, build.Options{Engine: e, StateDir: t.TempDir(),
-		Mapping: base.Mapping{Offline: true, LocalRef: baseRef}})
-	if err != nil || results[0].Status == build.Failed {
-		t.Fatalf("build: %v %+v", err, results)
-	}
+	pkg, image := buildPackage(ctx, t, e, baseRef, "cpk-box-pgnotes", "testdata/pgnotes")
 	dir := t.TempDir()
 	opts := box.Options{Engine: e, BaseImage: baseRef, StateDir: dir, Token: "s3cret", Log: testLog{t}}
 	b, err := box.Open(ctx, opts)
@@ -386,7 +375,7 @@ func TestAddonAcrossServes(t *testing.T) {
 		ID     string `json:"id"`
 		TaskID int    `json:"taskId"`
 	}
-	if code := c.do("POST", "/apps", installBody(t, filepath.Join(pkg, "CloudronManifest.json"), results[0].Image, "notes"), &inst); code != http.StatusAccepted {
+	if code := c.do("POST", "/apps", installBody(t, filepath.Join(pkg, "CloudronManifest.json"), image, "notes"), &inst); code != http.StatusAccepted {
 		t.Fatalf("install: %d", code)
 	}
 	if task := c.wait(inst.TaskID, 5*time.Minute); !task.Success {
@@ -424,6 +413,19 @@ func TestAddonAcrossServes(t *testing.T) {
 	}
 }
 
+// buildPackage builds the package in dir (relative to this folder) on
+// the local base image: its absolute folder and its image.
+func buildPackage(ctx context.Context, t *testing.T, e engine.Engine, baseRef, id, dir string) (string, string) {
+	t.Helper()
+	pkg, _ := filepath.Abs(dir)
+	results, err := build.Build(ctx, []build.Package{{ID: id, Dir: pkg}}, build.Options{Engine: e, StateDir: t.TempDir(),
+		Mapping: base.Mapping{Offline: true, LocalRef: baseRef}})
+	if err != nil || results[0].Status == build.Failed {
+		t.Fatalf("build %s: %v %+v", id, err, results)
+	}
+	return pkg, results[0].Image
+}
+
 // notes asks the pgnotes app.
 func notes(t *testing.T, method, addr string) string {
 	t.Helper()
@@ -450,12 +452,7 @@ func TestKilledServe(t *testing.T) {
 	baseRef := basetest.Image(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	pkg, _ := filepath.Abs("testdata/pgnotes")
-	results, err := build.Build(ctx, []build.Package{{ID: "cpk-box-pgnotes", Dir: pkg}}, build.Options{Engine: e, StateDir: t.TempDir(),
-		Mapping: base.Mapping{Offline: true, LocalRef: baseRef}})
-	if err != nil || results[0].Status == build.Failed {
-		t.Fatalf("build: %v %+v", err, results)
-	}
+	pkg, image := buildPackage(ctx, t, e, baseRef, "cpk-box-pgnotes", "testdata/pgnotes")
 	dir := t.TempDir()
 	defer func() {
 		if _, err := box.Down(context.Background(), e, dir); err != nil {
@@ -464,7 +461,7 @@ func TestKilledServe(t *testing.T) {
 	}()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperBox$", "-test.v")
 	cmd.Env = append(os.Environ(), "CPK_BOX_HELPER=1", "CPK_HELPER_BASE="+baseRef, "CPK_HELPER_STATE="+dir,
-		"CPK_HELPER_IMAGE="+results[0].Image, "CPK_HELPER_MANIFEST="+filepath.Join(pkg, "CloudronManifest.json"))
+		"CPK_HELPER_IMAGE="+image, "CPK_HELPER_MANIFEST="+filepath.Join(pkg, "CloudronManifest.json"))
 	out := &strings.Builder{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

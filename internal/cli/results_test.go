@@ -13,7 +13,7 @@ import (
 // results store: every run records into a temporary one unless a test
 // sets CPK_DB itself.
 func TestMain(m *testing.M) {
-	ServeSSOIfAsked() // the box's sign-on server runs this binary (oidc, proxyAuth)
+	ServeHelperIfAsked() // the box's sign-on server and docker proxy run this binary
 	dir, err := os.MkdirTemp("", "cpk-cli-test-")
 	if err != nil {
 		panic(err)

@@ -1,8 +1,15 @@
 package cli
 
-import "cpk/internal/sso"
+import (
+	"cpk/internal/dockerproxy"
+	"cpk/internal/sso"
+)
 
-// ServeSSOIfAsked runs the emulated box's sign-on server instead of the
-// command line when cpk is started as one (the runtime runs cpk itself in a
-// container for the oidc and proxyAuth add-ons), and exits.
-func ServeSSOIfAsked() { sso.ServeIfAsked() }
+// ServeHelperIfAsked runs one of the emulated box's helper servers instead
+// of the command line when cpk is started as one, and exits: the runtime
+// runs cpk itself in a container as the sign-on server (the oidc and
+// proxyAuth add-ons) and as the docker add-on's filtering proxy.
+func ServeHelperIfAsked() {
+	sso.ServeIfAsked()
+	dockerproxy.ServeIfAsked()
+}

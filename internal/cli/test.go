@@ -135,7 +135,7 @@ func newTestCmd(g *Globals) *cobra.Command {
 	f.BoolVar(&opts.Offline, "offline", false, "build FROM the local base instead of cloudron/base (as cpk build --offline)")
 	f.DurationVar(&opts.HealthTimeout, "health-timeout", 3*time.Minute, "how long an app may take to turn healthy")
 	f.DurationVar(&opts.Timeout, "timeout", 45*time.Minute, "the longest one package's test may take")
-	f.StringArrayVar(&opts.Steps, "step", nil, "run only this step (repeatable; install and uninstall always run)")
+	f.StringArrayVar(&opts.Steps, "step", nil, "run only this step (repeatable; install and uninstall always run, and backup with restore)")
 	f.BoolVar(&opts.All, "all", false, "test every package of the catalog that has a Dockerfile (the full sweep)")
 	f.StringVar(&opts.Shard, "shard", "", "test shard i/N of cpk ci plan (with the same --base and --spot; --offline leaves out packages that need the network)")
 	f.StringVar(&opts.Plan.Base, "base", "", "with --shard: the plan's git ref to compare with")

@@ -511,7 +511,7 @@ func (e *apiEngine) InspectContainer(ctx context.Context, ctr string) (*Containe
 		return nil, e.fail(ctx, "inspect", ctr, err)
 	}
 	c := res.Container
-	info := &ContainerInfo{ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Ports: map[string]int{}}
+	info := &ContainerInfo{ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Ports: map[string]int{}, Networks: map[string]string{}}
 	if c.Config != nil {
 		info.Image, info.Labels = c.Config.Image, c.Config.Labels
 	}
@@ -525,6 +525,14 @@ func (e *apiEngine) InspectContainer(ctx context.Context, ctr string) (*Containe
 				if n, err := strconv.Atoi(b.HostPort); err == nil && n > 0 {
 					info.Ports[port.String()] = n
 					break
+				}
+			}
+		}
+		for name, ep := range c.NetworkSettings.Networks {
+			if ep != nil {
+				info.Networks[name] = ""
+				if ep.IPAddress.IsValid() {
+					info.Networks[name] = ep.IPAddress.String()
 				}
 			}
 		}
@@ -632,7 +640,7 @@ func (e *apiEngine) ListResources(ctx context.Context, labels map[string]string)
 	for _, v := range vs.Items {
 		out = append(out, Resource{Kind: KindVolume, Name: v.Name, Labels: v.Labels})
 	}
-	return out, nil
+	return carrying(out, labels), nil
 }
 
 // RemoveLabelled lists what carries the labels and removes it, the

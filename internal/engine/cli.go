@@ -511,7 +511,16 @@ func (e *cliEngine) ListImages(ctx context.Context, f ImageFilter) ([]Image, err
 		if f.Reference != "" {
 			args = append(args, "--filter", "reference="+f.Reference)
 		}
-		out, err := e.runner.Run(ctx, Command{Name: e.lister, Args: args})
+		// An image removed while buildah walks the store fails the whole
+		// listing (ErrNotFound: "image not known"); the next walk no
+		// longer sees it.
+		var out []byte
+		var err error
+		for try := 0; try < 3; try++ {
+			if out, err = e.runner.Run(ctx, Command{Name: e.lister, Args: args}); !errors.Is(err, ErrNotFound) {
+				break
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -1004,6 +1013,9 @@ func parseContainerInspect(out []byte, ref string) (*ContainerInfo, error) {
 				HostIP   string `json:"HostIp"`
 				HostPort string
 			}
+			Networks map[string]struct {
+				IPAddress string
+			}
 		}
 	}
 	if err := json.Unmarshal(out, &cs); err != nil {
@@ -1015,7 +1027,10 @@ func parseContainerInspect(out []byte, ref string) (*ContainerInfo, error) {
 	c := cs[0]
 	info := &ContainerInfo{ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Image: c.Config.Image,
 		State: strings.ToLower(c.State.Status), Running: c.State.Running, ExitCode: c.State.ExitCode,
-		OOMKilled: c.State.OOMKilled, Labels: c.Config.Labels, Ports: map[string]int{}}
+		OOMKilled: c.State.OOMKilled, Labels: c.Config.Labels, Ports: map[string]int{}, Networks: map[string]string{}}
+	for name, n := range c.NetworkSettings.Networks {
+		info.Networks[name] = n.IPAddress
+	}
 	info.Started = parseTime(c.State.StartedAt)
 	info.Finished = parseTime(c.State.FinishedAt)
 	for port, binds := range c.NetworkSettings.Ports {
@@ -1137,7 +1152,27 @@ func (e *cliEngine) ListResources(ctx context.Context, labels map[string]string)
 			out = append(out, Resource{Kind: l.kind, Name: name, Labels: parseLabels(raw)})
 		}
 	}
-	return out, nil
+	return carrying(out, labels), nil
+}
+
+// carrying keeps the resources that carry every label (an empty value
+// matches any value): podman 4's volume ls matches any of several label
+// filters, not all of them.
+func carrying(rs []Resource, labels map[string]string) []Resource {
+	out := rs[:0]
+	for _, r := range rs {
+		ok := true
+		for k, v := range labels {
+			if have, found := r.Labels[k]; !found || (v != "" && have != v) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // parseLabels reads a {{json .Labels}} value: a JSON object (podman's

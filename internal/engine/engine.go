@@ -103,6 +103,9 @@ type ContainerInfo struct {
 	Labels    map[string]string `json:"labels,omitempty"`
 	// Ports maps "8000/tcp" to the host port it is published on.
 	Ports map[string]int `json:"ports,omitempty"`
+	// Networks maps each network the container is attached to to its
+	// IPv4 address there ("" while it is not running).
+	Networks map[string]string `json:"networks,omitempty"`
 }
 
 // Change is one path a container changed: kind A (added), C (changed) or D (deleted).

@@ -42,3 +42,17 @@ func TestParseNetworkInspectAndLabels(t *testing.T) {
 		t.Errorf("%v", got)
 	}
 }
+
+// TestCarrying: a resource listed by labels carries all of them (podman
+// 4's volume ls matches any of several label filters).
+func TestCarrying(t *testing.T) {
+	rs := []Resource{
+		{Kind: KindVolume, Name: "data", Labels: map[string]string{"run": "1", "role": "data"}},
+		{Kind: KindContainer, Name: "made", Labels: map[string]string{"run": "1", "owner": "app"}},
+		{Kind: KindContainer, Name: "other", Labels: map[string]string{"run": "2", "owner": "app"}},
+	}
+	got := carrying(rs, map[string]string{"run": "1", "owner": ""})
+	if len(got) != 1 || got[0].Name != "made" {
+		t.Errorf("carrying: %+v", got)
+	}
+}

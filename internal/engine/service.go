@@ -310,3 +310,40 @@ func (s *service) pid() int {
 	}
 	return s.d.cmd.Process.Pid
 }
+
+// APISocket is the unix socket of e's REST API, for a helper container
+// that talks to the engine itself (the docker add-on's filtering proxy).
+// An engine driven through its command line gets its API opened (OpenAPI:
+// for podman, a service cpk starts); release calls Close on what was
+// opened (nothing otherwise). With private, the socket is a podman service
+// cpk started: its folder holds nothing else and the service makes the
+// socket again when it restarts, so mount the folder rather than the file.
+// An engine reached over TCP or ssh has no socket to mount.
+func APISocket(ctx context.Context, e Engine) (path string, private bool, release func() error, err error) {
+	release = func() error { return nil }
+	// Wrappers (Counter) hand over to the engine they wrap.
+	for {
+		u, ok := e.(interface{ Unwrap() Engine })
+		if !ok {
+			break
+		}
+		e = u.Unwrap()
+	}
+	ae, ok := e.(*apiEngine)
+	if !ok {
+		opened, err := OpenAPI(ctx, e)
+		if err != nil {
+			return "", false, release, err
+		}
+		if ae, ok = opened.(*apiEngine); !ok {
+			return "", false, release, fmt.Errorf("%s is remote: it has no API socket on this machine to mount into a container", e.Name())
+		}
+		release = func() error { return Close(opened) }
+	}
+	sock, ok := strings.CutPrefix(ae.host, "unix://")
+	if !ok {
+		_ = release()
+		return "", false, func() error { return nil }, fmt.Errorf("the %s API is at %s, not on a unix socket this machine can mount into a container", e.Name(), ae.host)
+	}
+	return sock, ae.svc != nil, release, nil
+}

@@ -39,6 +39,7 @@ func (localstorage) Teardown(ctx context.Context, a *App) error {
 	if a.DataVolume == "" {
 		return nil
 	}
+	a.box.settle()
 	err := a.box.Engine.RemoveVolume(ctx, a.DataVolume)
 	a.DataVolume = ""
 	return err

@@ -61,12 +61,12 @@ var addons = map[string]Addon{
 	"oauth":        oauthAddon{},
 	"proxyAuth":    proxyAuthAddon{},
 	"turn":         turn{},
+	"docker":       dockerAddon{},
 }
 
 // unavailable says why an add-on cannot be emulated here.
 var unavailable = map[string]string{
 	"mongodb": "there is no MongoDB server in Debian 12, from which cpk builds its add-on services",
-	"docker":  "cpk does not give apps the container engine's API (the platform puts a filtering proxy in front of Docker, which cpk does not emulate; without it an app would command the host's engine)",
 }
 
 // Supported lists the add-ons cpk provides, sorted.

@@ -53,6 +53,7 @@ type App struct {
 	seq        int
 	creds      *credentials
 	setUp      map[string]bool // add-ons set up
+	spare      *helper         // the restore's helper, kept for the Snapshot after it
 	Started    time.Time       // when the current container was started
 	HealthTook time.Duration   // how long the last WaitHealthy waited
 	StartTook  time.Duration   // how long the engine took to start the current container
@@ -225,6 +226,7 @@ func (a *App) Start(ctx context.Context) error {
 	if a.Container != "" {
 		return fmt.Errorf("app %s is already running", a.ID)
 	}
+	a.dropHelper(ctx)
 	if err := a.allocatePorts(); err != nil {
 		return err
 	}
@@ -452,6 +454,7 @@ func (a *App) Reconfigure(ctx context.Context, image string, m manifest.Manifest
 // Uninstall stops the app, tears its add-ons down (databases dropped,
 // /app/data removed) and forgets its credentials.
 func (a *App) Uninstall(ctx context.Context) (StopResult, error) {
+	a.dropHelper(ctx)
 	res, err := a.Stop(ctx)
 	var errs []error
 	if err != nil {

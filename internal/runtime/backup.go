@@ -108,8 +108,26 @@ func (h *helper) sh(ctx context.Context, script string, args ...string) ([]byte,
 	return h.b.execIn(ctx, h.name, engine.ExecSpec{Cmd: append([]string{"/bin/sh", "-ec", script, "sh"}, args...)})
 }
 
+// close removes the helper in the background: nothing waits for a
+// container that only sleeps (Box.settle waits before a volume it mounts
+// goes, and at Close).
 func (h *helper) close(ctx context.Context) {
-	_ = h.b.Engine.Remove(context.WithoutCancel(ctx), h.name)
+	h.b.removing.Go(func() { _ = h.b.Engine.Remove(context.WithoutCancel(ctx), h.name) })
+}
+
+// keepHelper keeps h for the app's next Snapshot (the restore's
+// comparison), closing any helper kept before.
+func (a *App) keepHelper(ctx context.Context, h *helper) {
+	a.dropHelper(ctx)
+	a.spare = h
+}
+
+// dropHelper closes the kept helper, if any.
+func (a *App) dropHelper(ctx context.Context) {
+	if a.spare != nil {
+		a.spare.close(ctx)
+		a.spare = nil
+	}
 }
 
 // Snapshot takes the identity of the app's data now: /app/data (sqlite
@@ -118,9 +136,12 @@ func (h *helper) close(ctx context.Context) {
 func (a *App) Snapshot(ctx context.Context) (*Snapshot, error) {
 	s := &Snapshot{Files: map[string]string{}, Addons: map[string]string{}}
 	if a.DataVolume != "" {
-		h, err := a.helper(ctx, "")
-		if err != nil {
-			return nil, err
+		h, err := a.spare, error(nil)
+		a.spare = nil
+		if h == nil {
+			if h, err = a.helper(ctx, ""); err != nil {
+				return nil, err
+			}
 		}
 		defer h.close(ctx)
 		if s.Files, err = a.snapshotFiles(ctx, h, "/app/data"); err != nil {
@@ -287,7 +308,9 @@ func (a *App) RestoreFrom(ctx context.Context, bk *Backup) error {
 	if err != nil {
 		return err
 	}
-	defer h.close(ctx)
+	// Kept for the Snapshot that compares the restored data (it mounts
+	// the same data volume); Start or Uninstall closes it otherwise.
+	defer a.keepHelper(ctx, h)
 	if _, err := h.sh(ctx, `tar --numeric-owner -xzf "/backup/$1.tar.gz" -C "/backup/$2"`, bk.ID, filepath.Base(out)); err != nil {
 		return fmt.Errorf("unpack the backup: %w", err)
 	}

@@ -121,10 +121,26 @@ python3 -c "import socket; socket.create_connection(('ldap', 3002), 2)"
 // checks that nothing labelled with its run is left behind.
 func testBox(t *testing.T, app string) (context.Context, engine.Engine, *runtime.Box, string) {
 	t.Helper()
+	return testBoxAPI(t, app, false)
+}
+
+// testBoxAPI is testBox with, when api is set, the engine driven through
+// its REST API (cpk's default; for podman a service cpk starts), its calls
+// counted, as cpk test has it.
+func testBoxAPI(t *testing.T, app string, api bool) (context.Context, engine.Engine, *runtime.Box, string) {
+	t.Helper()
 	e := basetest.Engine(t)
 	baseRef := basetest.Image(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
+	if api {
+		ae, err := engine.OpenAPI(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = engine.Close(ae) })
+		e = engine.NewCounter(ae)
+	}
 	if _, err := runtime.EnsureAddonImage(ctx, e, baseRef, func(s string) { t.Log(s) }); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"cpk/internal/dockerproxy"
 	"cpk/internal/engine"
 )
 
@@ -133,6 +134,17 @@ func (a *App) Leftovers(ctx context.Context) ([]string, error) {
 	}
 	for _, c := range cs {
 		out = append(out, "container "+c.Name)
+	}
+	// The docker add-on's proxy, and what the app created through it.
+	made, err := a.box.Engine.ListContainers(ctx, map[string]string{LabelRun: a.box.RunID, dockerproxy.LabelOwner: a.ID})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range made {
+		out = append(out, "container "+c.Name+" (the app created it)")
+	}
+	if _, err := a.box.Engine.InspectContainer(ctx, dockerProxyName(a.box, a)); err == nil {
+		out = append(out, "container "+dockerProxyName(a.box, a))
 	}
 	vols, err := a.box.Engine.ListVolumes(ctx, map[string]string{LabelRun: a.box.RunID})
 	if err != nil {

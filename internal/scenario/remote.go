@@ -186,11 +186,11 @@ type RemoteOptions struct {
 }
 
 type remoteState struct {
+	recorder
 	o        RemoteOptions
 	d        *deploy.Deployer
 	pc       *PackageChecks
 	res      *Result
-	cur      *StepResult
 	loc      deploy.Location
 	appID    string // the app this run installed ("" when none)
 	app      *cloudronapi.App
@@ -229,7 +229,7 @@ func RunRemote(ctx context.Context, o RemoteOptions) (*Result, error) {
 		res.Outcome, res.Error = cpk.OutcomeFailed, err.Error()
 		return res, nil
 	}
-	s := &remoteState{o: o, pc: pc, res: res}
+	s := &remoteState{recorder: recorder{log: o.Log}, o: o, pc: pc, res: res}
 	s.d = &deploy.Deployer{Client: o.Remote.Client, Poll: o.Remote.Poll, HealthTimeout: o.HealthTimeout,
 		Progress: func(msg string) { fmt.Fprintf(o.Log, "   %s\n", msg) }}
 	def := o.Remote.Location
@@ -314,64 +314,12 @@ func (o *remoteObserver) StepSkipped(name, reason string) {
 	}
 }
 
-func (s *remoteState) wanted(name string) bool {
-	return len(s.o.Steps) == 0 || containsStr(s.o.Steps, name)
-}
-
 func (s *remoteState) steps() []steps.Step[remoteState] {
-	skip := func(name string, extra func(*remoteState) string) func(*remoteState) string {
-		return func(s *remoteState) string {
-			if !s.wanted(name) {
-				return "not selected"
-			}
-			if extra != nil {
-				return extra(s)
-			}
-			return ""
-		}
-	}
-	return []steps.Step[remoteState]{
-		{Name: StepInstall, Run: remoteInstall},
-		{Name: StepRestart, Skip: skip(StepRestart, nil), Run: remoteRestart},
-		{Name: StepBackup, Skip: func(s *remoteState) string {
-			if !s.wanted(StepRestore) && !s.wanted(StepBackup) {
-				return "not selected"
-			}
-			return ""
-		}, Run: remoteBackup},
-		{Name: StepRestore, Skip: skip(StepRestore, func(s *remoteState) string {
-			if s.backup == "" {
-				return "no backup"
-			}
-			return ""
-		}), Run: remoteRestore},
-		{Name: StepMove, Skip: skip(StepMove, nil), Run: remoteMove},
-		{Name: StepUpdate, Skip: skip(StepUpdate, func(s *remoteState) string {
-			if s.o.Previous == nil && !s.o.RequirePrevious {
-				if s.o.NoPrevious != "" {
-					return s.o.NoPrevious
-				}
-				return "no previous version"
-			}
-			return ""
-		}), Run: remoteUpdate},
-		{Name: StepUninstall, Run: remoteUninstall},
-	}
-}
-
-func (s *remoteState) add(c Check) {
-	s.cur.Checks = append(s.cur.Checks, c)
-	if c.Status == Failed {
-		s.cur.Outcome = cpk.OutcomeFailed
-	}
-	fmt.Fprintf(s.o.Log, "   %s: %s: %s\n", c.Status, c.Name, c.Message)
-}
-
-func (s *remoteState) verdict() error {
-	if s.cur.Outcome == cpk.OutcomeFailed {
-		return errChecks
-	}
-	return nil
+	sel := selectionOf(s.o.Steps, s.o.Previous != nil, s.o.RequirePrevious, s.o.NoPrevious)
+	return lifecycle(map[string]func(context.Context, *remoteState) error{
+		StepInstall: remoteInstall, StepRestart: remoteRestart, StepBackup: remoteBackup, StepRestore: remoteRestore,
+		StepMove: remoteMove, StepUpdate: remoteUpdate, StepUninstall: remoteUninstall,
+	}, func(s *remoteState, name string) string { return sel.skip(name, s.backup != "") })
 }
 
 // healthy records the app running and healthy, then runs the checks.

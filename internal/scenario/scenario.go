@@ -19,6 +19,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"cpk/internal/cpk"
@@ -184,6 +185,7 @@ func (r *Result) Failures() []string {
 }
 
 type state struct {
+	recorder
 	o       Options
 	calls   *engine.Counter
 	before  map[string]int // the counts when the current step started
@@ -193,7 +195,6 @@ type state struct {
 	pc      *PackageChecks
 	marker  string
 	res     *Result
-	cur     *StepResult
 	stopped bool
 }
 
@@ -255,7 +256,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	s := &state{o: o, calls: calls, box: box, pc: pc, res: res, marker: nonce()}
+	s := &state{recorder: recorder{log: o.Log}, o: o, calls: calls, box: box, pc: pc, res: res, marker: nonce()}
 	list := s.steps()
 	obs := &observer{s: s}
 	runErr := steps.Run(ctx, list, s, obs)
@@ -367,66 +368,12 @@ func (o *observer) StepSkipped(name, reason string) {
 	}
 }
 
-func (s *state) wanted(name string) bool {
-	return len(s.o.Steps) == 0 || slices.Contains(s.o.Steps, name)
-}
-
 func (s *state) steps() []steps.Step[state] {
-	skip := func(name string, extra func(*state) string) func(*state) string {
-		return func(s *state) string {
-			if !s.wanted(name) {
-				return "not selected"
-			}
-			if extra != nil {
-				return extra(s)
-			}
-			return ""
-		}
-	}
-	return []steps.Step[state]{
-		{Name: StepInstall, Run: install},
-		{Name: StepRestart, Skip: skip(StepRestart, nil), Run: restart},
-		{Name: StepBackup, Skip: skip(StepBackup, func(s *state) string {
-			if !s.wanted(StepRestore) && !s.wanted(StepBackup) {
-				return "not selected"
-			}
-			return ""
-		}), Run: backupStep},
-		{Name: StepRestore, Skip: skip(StepRestore, func(s *state) string {
-			if s.backup == nil {
-				return "no backup"
-			}
-			return ""
-		}), Run: restore},
-		{Name: StepMove, Skip: skip(StepMove, nil), Run: move},
-		{Name: StepUpdate, Skip: skip(StepUpdate, func(s *state) string {
-			if s.o.Previous == nil && !s.o.RequirePrevious {
-				if s.o.NoPrevious != "" {
-					return s.o.NoPrevious
-				}
-				return "no previous version"
-			}
-			return ""
-		}), Run: update},
-		{Name: StepUninstall, Run: uninstall},
-	}
-}
-
-// add records a check in the current step; a failed check fails the step.
-func (s *state) add(c Check) {
-	s.cur.Checks = append(s.cur.Checks, c)
-	if c.Status == Failed {
-		s.cur.Outcome = cpk.OutcomeFailed
-	}
-	fmt.Fprintf(s.o.Log, "   %s: %s: %s\n", c.Status, c.Name, c.Message)
-}
-
-// verdict ends a step: errChecks when a check failed.
-func (s *state) verdict() error {
-	if s.cur.Outcome == cpk.OutcomeFailed {
-		return errChecks
-	}
-	return nil
+	sel := selectionOf(s.o.Steps, s.o.Previous != nil, s.o.RequirePrevious, s.o.NoPrevious)
+	return lifecycle(map[string]func(context.Context, *state) error{
+		StepInstall: install, StepRestart: restart, StepBackup: backupStep, StepRestore: restore,
+		StepMove: move, StepUpdate: update, StepUninstall: uninstall,
+	}, func(s *state, name string) string { return sel.skip(name, s.backup != nil) })
 }
 
 // --- the steps ---
@@ -514,14 +461,29 @@ func (s *state) diagnose(ctx context.Context, app *runtime.App, failed bool) {
 func indent(s string) string { return "     " + strings.ReplaceAll(s, "\n", "\n     ") }
 
 // afterStep runs the checks every step ends with while the app runs:
-// root, logs, the markers, the package's own checks.
+// root, logs, the markers, the package's own checks. After the process
+// list, they only read, so they run at once (each an exec or a request
+// the engine or the app answers on its own); the package's checks keep
+// their order among themselves, and the report keeps the order above.
 func (s *state) afterStep(ctx context.Context) {
 	app := s.app
 	if app == nil || app.Container == "" {
 		return
 	}
+	// Alone first: it lists the processes, which the others' execs are.
 	s.add(checkNotRoot(ctx, app))
-	logs, ro, hit := checkLogs(ctx, app)
+	var (
+		wg                 sync.WaitGroup
+		logs, ro           Check
+		hit                bool
+		markers, sso, pkgs []Check
+	)
+	wg.Go(func() { logs, ro, hit = checkLogs(ctx, app) })
+	if s.cur.Name != StepInstall {
+		wg.Go(func() { markers = []Check{s.checkMarkers(ctx, app)} })
+	}
+	wg.Go(func() { sso = s.checkSSO(ctx, app); pkgs = s.packageChecks(ctx, app) })
+	wg.Wait()
 	s.add(logs)
 	if hit {
 		if paths, err := diagnoseReadOnlyRunning(ctx, s, app); err == nil && len(paths) > 0 {
@@ -529,21 +491,26 @@ func (s *state) afterStep(ctx context.Context) {
 		}
 	}
 	s.add(ro)
-	if s.cur.Name != StepInstall {
-		s.checkMarkers(ctx, app)
+	for _, c := range slices.Concat(markers, sso, pkgs) {
+		s.add(c)
 	}
-	s.checkSSO(ctx, app)
+}
+
+// packageChecks runs the package's own checks for this step, in order.
+func (s *state) packageChecks(ctx context.Context, app *runtime.App) []Check {
+	var out []Check
 	for _, a := range s.pc.Checks {
 		if len(a.Steps) > 0 && !slices.Contains(a.Steps, s.cur.Name) {
 			continue
 		}
 		c := Check{Name: "package: " + a.title()}
 		if err := a.run(ctx, app); err != nil {
-			s.add(c.fail("%v", err))
+			out = append(out, c.fail("%v", err))
 		} else {
-			s.add(c.pass("ok"))
+			out = append(out, c.pass("ok"))
 		}
 	}
+	return out
 }
 
 // diagnoseReadOnlyRunning runs the writable copy beside a healthy app: it
@@ -592,12 +559,11 @@ func markerPlaces(app *runtime.App) []string {
 	return out
 }
 
-func (s *state) checkMarkers(ctx context.Context, app *runtime.App) {
+func (s *state) checkMarkers(ctx context.Context, app *runtime.App) Check {
 	c := Check{Name: "data kept"}
 	m, err := app.ReadMarkers(ctx)
 	if err != nil {
-		s.add(c.fail("%v", err))
-		return
+		return c.fail("%v", err)
 	}
 	var lost []string
 	for place, v := range m {
@@ -607,10 +573,9 @@ func (s *state) checkMarkers(ctx context.Context, app *runtime.App) {
 	}
 	if len(lost) > 0 {
 		slices.Sort(lost)
-		s.add(c.fail("the data written at install is gone from %s", strings.Join(lost, ", ")))
-		return
+		return c.fail("the data written at install is gone from %s", strings.Join(lost, ", "))
 	}
-	s.add(c.pass("in %s", strings.Join(markerPlaces(app), ", ")))
+	return c.pass("in %s", strings.Join(markerPlaces(app), ", "))
 }
 
 // stop stops the app and checks that it ended on SIGTERM (§4.7).

@@ -13,24 +13,26 @@ import (
 // anonymous browser to the login and let a signed-in test user through;
 // with oidc (or the legacy oauth), the package must say how its login is
 // reached (an oidcLogin check), or the add-on goes untested.
-func (s *state) checkSSO(ctx context.Context, app *runtime.App) {
+func (s *state) checkSSO(ctx context.Context, app *runtime.App) []Check {
+	var out []Check
 	if opts, ok := app.Manifest.Addons["proxyAuth"]; ok {
-		s.add(checkLoginWall(ctx, app, opts))
+		out = append(out, checkLoginWall(ctx, app, opts))
 	}
 	if s.cur.Name != StepInstall {
-		return
+		return out
 	}
 	for _, a := range s.pc.Checks {
 		if a.OIDCLogin != nil {
-			return
+			return out
 		}
 	}
 	if _, ok := app.Manifest.Addons["oidc"]; ok {
-		s.add(Check{Name: "oidc sign-in"}.warn("the app's OpenID login is not tested: add an oidcLogin check to %s (how its login is reached)", ChecksFile))
+		out = append(out, Check{Name: "oidc sign-in"}.warn("the app's OpenID login is not tested: add an oidcLogin check to %s (how its login is reached)", ChecksFile))
 	}
 	if _, ok := app.Manifest.Addons["oauth"]; ok {
-		s.add(Check{Name: "oauth sign-in"}.warn("the app's OAuth login (the legacy oauth add-on) is not tested: add an oidcLogin check to %s (how its login is reached)", ChecksFile))
+		out = append(out, Check{Name: "oauth sign-in"}.warn("the app's OAuth login (the legacy oauth add-on) is not tested: add an oidcLogin check to %s (how its login is reached)", ChecksFile))
 	}
+	return out
 }
 
 // protectedPath is a path behind the wall for the manifest's path option
