@@ -32,7 +32,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
@@ -441,36 +440,9 @@ func Down(ctx context.Context, e engine.Engine, stateDir string) (*DownResult, e
 	for _, r := range found {
 		list = append(list, r)
 	}
-	order := map[string]int{engine.KindContainer: 0, engine.KindNetwork: 1, engine.KindVolume: 2}
-	sort.Slice(list, func(i, j int) bool {
-		if order[list[i].Kind] != order[list[j].Kind] {
-			return order[list[i].Kind] < order[list[j].Kind]
-		}
-		return list[i].Name < list[j].Name
-	})
 	res := &DownResult{StateDir: dir}
-	var errs []error
-	for _, r := range list {
-		var err error
-		switch r.Kind {
-		case engine.KindContainer:
-			err = e.Remove(ctx, r.Name)
-		case engine.KindNetwork:
-			err = e.RemoveNetwork(ctx, r.Name)
-		case engine.KindVolume:
-			err = e.RemoveVolume(ctx, r.Name)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("remove %s %s: %w", r.Kind, r.Name, err))
-			continue
-		}
-		res.Removed = append(res.Removed, r)
-	}
-	if len(errs) > 0 {
-		return res, errors.Join(errs...)
-	}
-	if err := os.RemoveAll(dir); err != nil {
+	if res.Removed, err = engine.RemoveResources(ctx, e, list); err != nil {
 		return res, err
 	}
-	return res, nil
+	return res, os.RemoveAll(dir)
 }

@@ -316,24 +316,34 @@ func (d *decoder) object(v *Value) {
 			seen[key] = len(v.Members)
 			v.Members = append(v.Members, m)
 		}
-		d.skipSpace()
-		switch d.peek() {
-		case ',':
-			cl, cc := d.line, d.col
-			d.advance(1)
-			d.skipSpace()
-			if d.peek() == '}' {
-				d.failAt(cl, cc, "trailing comma before '}': JSON does not allow a comma after the last property")
-				return
-			}
-		case '}':
-			d.advance(1)
-			return
-		default:
-			d.fail(d.describeHere() + " where ',' or '}' was expected after a property value")
+		if !d.more('}', "property", "a property value") {
 			return
 		}
 	}
+}
+
+// more reads what follows a property or an item: a comma when more
+// follow (true), else the closing bracket; anything else, or a comma
+// before the bracket, fails. last names the element ("property"), after
+// what was read last ("a property value").
+func (d *decoder) more(closing byte, last, after string) bool {
+	d.skipSpace()
+	switch d.peek() {
+	case ',':
+		cl, cc := d.line, d.col
+		d.advance(1)
+		d.skipSpace()
+		if d.peek() == closing {
+			d.failAt(cl, cc, fmt.Sprintf("trailing comma before '%c': JSON does not allow a comma after the last %s", closing, last))
+			return false
+		}
+		return true
+	case closing:
+		d.advance(1)
+		return false
+	}
+	d.fail(fmt.Sprintf("%s where ',' or '%c' was expected after %s", d.describeHere(), closing, after))
+	return false
 }
 
 func (d *decoder) array(v *Value) {
@@ -356,21 +366,7 @@ func (d *decoder) array(v *Value) {
 			return
 		}
 		v.Items = append(v.Items, item)
-		d.skipSpace()
-		switch d.peek() {
-		case ',':
-			cl, cc := d.line, d.col
-			d.advance(1)
-			d.skipSpace()
-			if d.peek() == ']' {
-				d.failAt(cl, cc, "trailing comma before ']': JSON does not allow a comma after the last item")
-				return
-			}
-		case ']':
-			d.advance(1)
-			return
-		default:
-			d.fail(d.describeHere() + " where ',' or ']' was expected after an array item")
+		if !d.more(']', "item", "an array item") {
 			return
 		}
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"syscall"
 
@@ -49,28 +47,13 @@ func GC(ctx context.Context, e engine.Engine, dryRun bool) (*GCResult, error) {
 			dead = append(dead, r)
 		}
 	}
-	order := map[string]int{engine.KindContainer: 0, engine.KindNetwork: 1, engine.KindVolume: 2}
-	sort.SliceStable(dead, func(i, j int) bool { return order[dead[i].Kind] < order[dead[j].Kind] })
-	var errs []error
-	for _, r := range dead {
-		if !dryRun {
-			var err error
-			switch r.Kind {
-			case engine.KindContainer:
-				err = e.Remove(ctx, r.Name)
-			case engine.KindNetwork:
-				err = e.RemoveNetwork(ctx, r.Name)
-			case engine.KindVolume:
-				err = e.RemoveVolume(ctx, r.Name)
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("remove %s %s: %w", r.Kind, r.Name, err))
-				continue
-			}
-		}
-		res.Removed = append(res.Removed, r)
+	if dryRun {
+		engine.SortForRemoval(dead)
+		res.Removed = dead
+		return res, nil
 	}
-	return res, errors.Join(errs...)
+	res.Removed, err = engine.RemoveResources(ctx, e, dead)
+	return res, err
 }
 
 // BoxOwns says whether the long-lived box whose state folder is dir still
