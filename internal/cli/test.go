@@ -65,9 +65,10 @@ CI, where every package must prove its update).
 
 Add-on services (PostgreSQL, MariaDB, Redis, an SMTP server, OpenLDAP) run
 in containers built once from the local base image (cpk base build); the
-oidc and proxyAuth add-ons are served by cpk itself (an OpenID provider and
-the login wall, in a container of the base image), and a checks.yaml
-oidcLogin check signs a test user in through the app's login. Every
+oidc, proxyAuth and legacy oauth add-ons are served by cpk itself (an
+OpenID provider, the login wall and the old OAuth 2.0 paths, in a container
+of the base image), and a checks.yaml oidcLogin check signs a test user in
+through the app's login. Every
 container, network and volume carries io.cpk.* labels and is removed on
 success, failure, timeout and Ctrl-C; --keep leaves them for debugging and
 cpk gc removes what dead runs left. Results are recorded, so that cpk

@@ -23,7 +23,7 @@ import (
 	"cpk/internal/sso"
 )
 
-// --- single sign-on: the oidc and proxyAuth add-ons ---
+// --- single sign-on: the oidc, proxyAuth and (legacy) oauth add-ons ---
 //
 // The box's sign-on server (package sso: the OpenID provider and the
 // proxyAuth login wall) runs in a container of the box's network, with the
@@ -350,6 +350,46 @@ func (oidcAddon) Teardown(ctx context.Context, a *App) error {
 		return err
 	}
 	return s.unregister(ctx, "clients", oidcClientID(a))
+}
+
+// oauthAddon is the legacy oauth add-on (reference §3.3; sso/legacy.go):
+// a client of the same provider whose redirect URIs are anything on the
+// app's origin, the authorization dialog and token endpoint at the
+// dashboard's legacy paths, the scope profile. The origin is the issuer's
+// (http: the box has no TLS), so the app reaches the token endpoint and
+// /api/v1/profile by the alias, as a browser on the host does.
+type oauthAddon struct{}
+
+func oauthClientID(a *App) string { return "oauth-" + a.ID }
+
+func (oauthAddon) Setup(ctx context.Context, a *App, _ map[string]any) (map[string]string, error) {
+	s, err := a.box.ssoServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := a.creds.secret("oauth.secret")
+	if err != nil {
+		return nil, err
+	}
+	// Registered again on every set-up: after a move, the new origin
+	// replaces the old one.
+	c := sso.Client{ID: oauthClientID(a), Secret: secret, RedirectOrigins: []string{"https://" + a.FQDN()}}
+	if err := s.registerClient(ctx, c); err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"CLOUDRON_OAUTH_CLIENT_ID":     c.ID,
+		"CLOUDRON_OAUTH_CLIENT_SECRET": secret,
+		"CLOUDRON_OAUTH_ORIGIN":        strings.TrimSuffix(s.issuer, sso.IssuerPath),
+	}, nil
+}
+
+func (oauthAddon) Teardown(ctx context.Context, a *App) error {
+	s, err := a.box.ssoServer(ctx)
+	if err != nil {
+		return err
+	}
+	return s.unregister(ctx, "clients", oauthClientID(a))
 }
 
 // proxyAuthAddon puts the platform's login wall in front of the app.

@@ -58,6 +58,7 @@ var addons = map[string]Addon{
 	"scheduler":    scheduler{},
 	"tls":          tlsAddon{},
 	"oidc":         oidcAddon{},
+	"oauth":        oauthAddon{},
 	"proxyAuth":    proxyAuthAddon{},
 	"turn":         turn{},
 	"docker":       dockerAddon{},
@@ -66,7 +67,6 @@ var addons = map[string]Addon{
 // unavailable says why an add-on cannot be emulated here.
 var unavailable = map[string]string{
 	"mongodb": "there is no MongoDB server in Debian 12, from which cpk builds its add-on services",
-	"oauth":   "the legacy oauth add-on is gone from the current platform (reference §3.3: superseded by oidc) and cpk has no provider for it",
 }
 
 // Supported lists the add-ons cpk provides, sorted.

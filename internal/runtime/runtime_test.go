@@ -106,8 +106,8 @@ func TestAppSpec(t *testing.T) {
 	if err := CheckAddons([]string{"mongodb", "postgresql"}); err == nil || !strings.Contains(err.Error(), "the mongodb add-on is not available locally") {
 		t.Errorf("mongodb: %v", err)
 	}
-	if err := CheckAddons([]string{"recvmail", "email", "turn", "sendmail"}); err != nil {
-		t.Errorf("the mail and turn add-ons: %v", err)
+	if err := CheckAddons([]string{"recvmail", "email", "turn", "sendmail", "oauth"}); err != nil {
+		t.Errorf("the mail, turn and oauth add-ons: %v", err)
 	}
 }
 

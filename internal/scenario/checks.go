@@ -80,7 +80,8 @@ type HTTPAction struct {
 }
 
 // OIDCLoginAction is a sign-in through the app's OpenID Connect login (the
-// oidc add-on) or the platform's login wall (proxyAuth): a browser opens
+// oidc add-on; or its OAuth 2.0 login, the legacy oauth add-on, which uses
+// the same provider and form) or the platform's login wall (proxyAuth): a browser opens
 // Start on the app's domain, must be sent to the provider's login form,
 // submits it as User, follows the redirects back and must land logged in:
 // Status (default 200), on Path when given, the page containing Contains.

@@ -11,20 +11,26 @@ import (
 // checkSSO is what every step that runs the app checks of its sign-on
 // add-ons: behind proxyAuth, the platform's login wall must send an
 // anonymous browser to the login and let a signed-in test user through;
-// with oidc, the package must say how its login is reached (an oidcLogin
-// check), or the add-on goes untested.
+// with oidc (or the legacy oauth), the package must say how its login is
+// reached (an oidcLogin check), or the add-on goes untested.
 func (s *state) checkSSO(ctx context.Context, app *runtime.App) []Check {
 	var out []Check
 	if opts, ok := app.Manifest.Addons["proxyAuth"]; ok {
 		out = append(out, checkLoginWall(ctx, app, opts))
 	}
-	if _, ok := app.Manifest.Addons["oidc"]; ok && s.cur.Name == StepInstall {
-		for _, a := range s.pc.Checks {
-			if a.OIDCLogin != nil {
-				return out
-			}
+	if s.cur.Name != StepInstall {
+		return out
+	}
+	for _, a := range s.pc.Checks {
+		if a.OIDCLogin != nil {
+			return out
 		}
+	}
+	if _, ok := app.Manifest.Addons["oidc"]; ok {
 		out = append(out, Check{Name: "oidc sign-in"}.warn("the app's OpenID login is not tested: add an oidcLogin check to %s (how its login is reached)", ChecksFile))
+	}
+	if _, ok := app.Manifest.Addons["oauth"]; ok {
+		out = append(out, Check{Name: "oauth sign-in"}.warn("the app's OAuth login (the legacy oauth add-on) is not tested: add an oidcLogin check to %s (how its login is reached)", ChecksFile))
 	}
 	return out
 }

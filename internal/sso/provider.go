@@ -1,7 +1,8 @@
 // Package sso is the emulated Cloudron's single sign-on: an OpenID Connect
 // provider (the oidc add-on, reference §3.2–§3.3) built on the provider
-// package of github.com/zitadel/oidc, and the authenticating proxy of the
-// proxyAuth add-on in front of apps. Both know the seeded test users of the
+// package of github.com/zitadel/oidc (which also serves the legacy oauth
+// add-on's OAuth 2.0 paths, see legacy.go), and the authenticating proxy of
+// the proxyAuth add-on in front of apps. Both know the seeded test users of the
 // ldap add-on. The runtime runs it as one small server in a container on
 // the box's network (cpk runs itself there: see Serve), and registers each
 // app's client and proxy through its admin API.
@@ -71,6 +72,10 @@ type Client struct {
 	PostLogoutRedirectURIs []string `json:"postLogoutRedirectUris,omitempty"`
 	// Algorithm signs the client's ID tokens: RS256 (default) or EdDSA.
 	Algorithm string `json:"algorithm,omitempty"`
+	// RedirectOrigins allow any redirect URI on these origins
+	// (https://<fqdn>): the legacy oauth add-on's client, for which the
+	// platform registered the app's origin (see legacy.go).
+	RedirectOrigins []string `json:"redirectOrigins,omitempty"`
 }
 
 // Config configures the provider.
@@ -122,8 +127,13 @@ func NewProvider(cfg Config) (*Provider, error) {
 
 // Register adds or replaces a client.
 func (p *Provider) Register(c Client) error {
-	if c.ID == "" || c.Secret == "" || len(c.RedirectURIs) == 0 {
-		return errors.New("a client needs an id, a secret and at least one redirect URI")
+	if c.ID == "" || c.Secret == "" || len(c.RedirectURIs)+len(c.RedirectOrigins) == 0 {
+		return errors.New("a client needs an id, a secret and at least one redirect URI or origin")
+	}
+	for _, o := range c.RedirectOrigins {
+		if err := checkOrigin(o); err != nil {
+			return err
+		}
 	}
 	switch c.Algorithm {
 	case "":
@@ -631,6 +641,18 @@ func (o opClient) PostLogoutRedirectURIs() []string { return o.c.PostLogoutRedir
 // scheme (loginRedirectUri may list one, such as app.immich:/, for a
 // mobile app): the provider package allows those only to native clients.
 // The client still authenticates with its secret either way.
+// RedirectURIGlobs makes the provider package accept any URI on a
+// redirect origin (doublestar's ** spans the path, its query included);
+// the origin itself matches too. PostLogoutRedirectURIGlobs: none.
+func (o opClient) RedirectURIGlobs() []string {
+	var out []string
+	for _, origin := range o.c.RedirectOrigins {
+		out = append(out, origin+"/**")
+	}
+	return out
+}
+func (o opClient) PostLogoutRedirectURIGlobs() []string { return nil }
+
 func (o opClient) ApplicationType() op.ApplicationType {
 	for _, u := range o.c.RedirectURIs {
 		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {

@@ -25,7 +25,7 @@ import (
 const AdminPath = "/__cpk/"
 
 // Server is the box's single sign-on server: the provider on the issuer's
-// host, the login wall on the domains of proxyAuth apps, the admin API.
+// host (with the legacy oauth add-on's paths there), the login wall on the domains of proxyAuth apps, the admin API.
 type Server struct {
 	Provider   *Provider
 	Proxy      *Proxy
@@ -61,6 +61,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if host == s.issuerHost {
 		if rest, ok := strings.CutPrefix(r.URL.Path, IssuerPath); ok && (rest == "" || rest[0] == '/') {
 			http.StripPrefix(IssuerPath, s.Provider).ServeHTTP(w, r)
+			return
+		}
+		// The legacy oauth add-on's paths on the dashboard (legacy.go).
+		if s.Provider.serveLegacy(w, r) {
 			return
 		}
 		http.NotFound(w, r)

@@ -163,7 +163,10 @@ Good:
 	{
 		Code: "MF014", Title: "no legacy oauth addon", Severity: cpk.Warning,
 		Doc: `The oauth addon is gone from the current documentation; single sign-on is
-done with the oidc addon (or ldap).
+done with the oidc addon (or ldap). cpk test still provides it (the old
+OAuth 2.0 paths of the dashboard, /api/v1/oauth/dialog/authorize and
+/api/v1/oauth/token, and /api/v1/profile), so that an old package can be
+tested while it moves to oidc.
 
 Bad:
 

@@ -236,7 +236,8 @@ Good:
 		Code: "SH013", Title: "the start script parses", Severity: cpk.Error,
 		Doc: `A syntax error in start.sh only shows when the container starts, as an app
 that keeps restarting. cpk parses the script as bash and reports the first
-error.
+error. A script with more than 20,000 commands and variable references is
+reported too: cpk keeps no more of one script, so it cannot check the rest.
 
 Bad:
 
@@ -331,6 +332,10 @@ func checkScriptParses(p *lint.Pass) {
 	line, col := 1, 1
 	if errors.As(s.Err, &e) && e.Pos.Line > 0 {
 		line, col = e.Pos.Line, e.Pos.Col
+	}
+	if e != nil && e.TooLarge {
+		p.Reportf(s.Rel, line, col, "the start script is too large to check: %v", cleanShellErr(s.Err))
+		return
 	}
 	p.Reportf(s.Rel, line, col, "the start script does not parse as bash: %v", cleanShellErr(s.Err))
 }
@@ -544,7 +549,7 @@ func checkLastExec(p *lint.Pass) {
 		return
 	}
 	sc := s.Script
-	if len(sc.File.Stmts) == 0 {
+	if sc.Stmts == 0 {
 		p.Reportf(s.Rel, 1, 1, "the start script starts nothing: end it with exec gosu cloudron:cloudron <server>")
 		return
 	}

@@ -171,25 +171,25 @@ func parseRun(lines [][]byte, c *instructions.RunCommand, backtick bool, vars ma
 			}
 			b.WriteString(quote(a))
 		}
-		return ParseWith(pad([]byte(b.String()), start, 1), opts)
+		return parseAt([]byte(b.String()), start, 1, opts, piece)
 	}
 	if len(c.Files) > 0 && len(c.CmdLine) == 1 && strings.HasPrefix(strings.TrimSpace(c.CmdLine[0]), "<<") && len(c.Files) == 1 {
-		return ParseWith(pad([]byte(c.Files[0].Data), start+1, 1), opts) // RUN <<EOF: the body is the script
+		return parseAt([]byte(c.Files[0].Data), start+1, 1, opts, piece) // RUN <<EOF: the body is the script
 	}
 	if backtick || start < 1 || end > len(lines) || start > end {
-		return ParseWith(pad([]byte(strings.Join(c.CmdLine, " ")), start, 1), opts)
+		return parseAt([]byte(strings.Join(c.CmdLine, " ")), start, 1, opts, piece)
 	}
 	first := lines[start-1]
 	m := runKeyword.FindIndex(first)
 	if m == nil {
-		return ParseWith(pad([]byte(strings.Join(c.CmdLine, " ")), start, 1), opts)
+		return parseAt([]byte(strings.Join(c.CmdLine, " ")), start, 1, opts, piece)
 	}
 	col := m[1]
 	rest := first[col:]
 	for len(c.FlagsUsed) > 0 && bytes.HasPrefix(rest, []byte("--")) { // --mount=… --network=…
 		i := bytes.IndexAny(rest, " \t")
 		if i < 0 {
-			return ParseWith(pad([]byte(strings.Join(c.CmdLine, " ")), start, 1), opts)
+			return parseAt([]byte(strings.Join(c.CmdLine, " ")), start, 1, opts, piece)
 		}
 		j := i
 		for j < len(rest) && (rest[j] == ' ' || rest[j] == '\t') {
@@ -209,28 +209,14 @@ func parseRun(lines [][]byte, c *instructions.RunCommand, backtick bool, vars ma
 		}
 		b.Write(bytes.TrimRight(l, "\r"))
 	}
-	s, err := ParseWith(pad(b.Bytes(), start, col+1), opts)
+	s, err := parseAt(b.Bytes(), start, col+1, opts, piece)
 	if err != nil {
 		// Fall back on BuildKit's joined command line.
-		if s2, err2 := ParseWith(pad([]byte(strings.Join(c.CmdLine, " ")), start, 1), opts); err2 == nil {
+		if s2, err2 := parseAt([]byte(strings.Join(c.CmdLine, " ")), start, 1, opts, piece); err2 == nil {
 			return s2, nil
 		}
 	}
 	return s, err
-}
-
-// pad places text at a line and column by prefixing newlines and spaces, so
-// that the parser's positions are those of the enclosing file.
-func pad(text []byte, line, col int) []byte {
-	line, col = max(line, 1), max(col, 1)
-	out := make([]byte, 0, line-1+col-1+len(text))
-	for range line - 1 {
-		out = append(out, '\n')
-	}
-	for range col - 1 {
-		out = append(out, ' ')
-	}
-	return append(out, text...)
 }
 
 // quote quotes a word for the shell when it needs it.

@@ -40,3 +40,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPieces: a script read in small pieces has the model it has read
+// whole (mvdan's parser judges every cut; a wrong cut shows here).
+func FuzzPieces(f *testing.F) {
+	for _, s := range trickyScripts {
+		f.Add([]byte(s), uint8(7))
+	}
+	f.Fuzz(func(t *testing.T, src []byte, size uint8) {
+		if len(src) > 4096 {
+			return
+		}
+		if d := samePieces(src, 1+int(size%64)); d != "" {
+			t.Error(d)
+		}
+	})
+}

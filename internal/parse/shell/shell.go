@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -18,13 +19,6 @@ import (
 
 // Pos is a 1-based line and column (in bytes); zero when unknown.
 type Pos struct{ Line, Col int }
-
-func pos(p syntax.Pos) Pos {
-	if !p.IsValid() {
-		return Pos{}
-	}
-	return Pos{int(p.Line()), int(p.Col())}
-}
 
 // Word is one shell word.
 type Word struct {
@@ -135,7 +129,6 @@ type Command struct {
 	TopLevel   bool     // a statement of the script's top level
 	Next       *Command // the command its output is piped into
 	Compound   string   // for redirections of a compound command: "{", "(", "while", "if"…
-	stmt       *syntax.Stmt
 }
 
 // Name is the command name when it is known ("" otherwise).
@@ -193,36 +186,37 @@ type Script struct {
 	Last         []*Command
 	LastComplete bool
 	LastPos      Pos
-	File         *syntax.File
+	Stmts        int // the number of top-level statements
 
-	walker *walker // kept for FuncEndings
+	funcs map[string]funcEndings // for FuncEndings
+}
+
+// funcEndings are the endings of a function's body; order is the place of
+// its definition among the script's definitions (the last one counts).
+type funcEndings struct {
+	cmds     []*Command
+	complete bool
+	order    int
 }
 
 // FuncEndings returns the commands that can end the function name (its last
 // statement, each branch of a final if or case), as Last does for the
 // script; ok is false when the script defines no such function.
 func (s *Script) FuncEndings(name string) (cmds []*Command, complete, ok bool) {
-	if s == nil || s.File == nil || s.walker == nil {
+	if s == nil {
 		return nil, false, false
 	}
-	var body *syntax.Stmt
-	syntax.Walk(s.File, func(n syntax.Node) bool {
-		if fd, isFunc := n.(*syntax.FuncDecl); isFunc && fd.Name != nil && fd.Name.Value == name {
-			body = fd.Body
-		}
-		return true
-	})
-	if body == nil {
-		return nil, false, false
-	}
-	cmds, complete = s.walker.endings(body)
-	return cmds, complete, true
+	f, ok := s.funcs[name]
+	return f.cmds, f.complete, ok
 }
 
 // Error is a syntax error at a position.
 type Error struct {
 	Pos Pos
 	Msg string
+	// TooLarge: the script parses, but has more commands and variable
+	// references than cpk keeps of one script (MaxRecords).
+	TooLarge bool
 }
 
 func (e *Error) Error() string {
@@ -239,46 +233,331 @@ type Options struct {
 	Vars map[string]string
 }
 
+// MaxRecords is how many commands and variable references cpk keeps of
+// one script (some 15 MB at most): the largest start scripts of the
+// catalog have a few hundred. A script with more still parses to its end,
+// so that a syntax error is found, but yields an Error with TooLarge.
+const MaxRecords = 20_000
+
 // Parse parses a bash script.
 func Parse(src []byte) (*Script, error) { return ParseWith(src, Options{}) }
 
+// piece is how much of a script is read with one run of the parser when
+// the script is longer: the syntax tree of one piece at a time is in
+// memory, never the whole script's (nor one statement's, when a chain of
+// && and || is long).
+const piece = 192 << 10 // under the parser's count of lines (2^18) even when every byte is a newline
+
 // ParseWith parses a bash script with options.
-func ParseWith(src []byte, opts Options) (s *Script, err error) {
+//
+// A long script is read in pieces of about 192 KiB, each converted to the
+// script's model and dropped before the next. A piece ends after a newline
+// or before a && or || of the top level, and mvdan's parser is the judge of
+// every cut: it is kept only when the text before it parses whole (a cut
+// inside quotes, a here-document, $(…), a compound command or a line
+// continuation does not) and nothing but blanks stands between the last
+// statement and a cut before && or ||, so no comment is cut. Where no cut
+// holds, the rest of the script is read statement by statement. A chain
+// cut into pieces is walked as one chain: each command's guard is all the
+// chain on its left.
+func ParseWith(src []byte, opts Options) (*Script, error) { return parse(src, opts, piece) }
+
+// parse parses with pieces of the given size (tests make them small).
+func parse(src []byte, opts Options, piece int) (*Script, error) {
+	return parseAt(src, 1, 1, opts, piece)
+}
+
+// parseAt parses a script that starts at a line and column of a file (a
+// RUN command of a Dockerfile): positions are the file's.
+func parseAt(src []byte, line, col int, opts Options, piece int) (s *Script, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s, err = nil, &Error{Msg: fmt.Sprintf("the shell parser failed: %v", r)}
 		}
 	}()
-	p := syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(false))
-	f, err := p.Parse(bytes.NewReader(src), "")
-	if err != nil {
-		var pe syntax.ParseError
-		if errors.As(err, &pe) {
-			return nil, &Error{Pos: pos(pe.Pos), Msg: pe.Text}
-		}
-		var le syntax.LangError
-		if errors.As(err, &le) {
-			return nil, &Error{Pos: pos(le.Pos), Msg: le.Error()}
-		}
-		return nil, &Error{Msg: err.Error()}
-	}
-	s = &Script{File: f}
-	if bytes.HasPrefix(src, []byte("#!")) {
+	s = &Script{}
+	if line == 1 && col == 1 && bytes.HasPrefix(src, []byte("#!")) {
 		line, _, _ := bytes.Cut(src, []byte("\n"))
 		s.Shebang = strings.TrimRight(string(line), "\r")
 	}
-	w := &walker{src: string(src), s: s, vars: map[string]varState{}, stmtCmd: map[*syntax.Stmt]*Command{}}
+	w := &walker{full: string(src), s: s, vars: map[string]varState{}, stmtCmd: map[*syntax.Stmt]*Command{},
+		funcs: map[string]funcEndings{}, line: max(line, 1), col: max(col, 1), piece: max(piece, 1),
+		parser: syntax.NewParser(syntax.Variant(syntax.LangBash), syntax.KeepComments(false))}
 	for k, v := range opts.Vars {
 		w.vars[k] = varState{v, true}
 	}
-	w.stmts(f.Stmts, true)
-	s.walker = w
-	if n := len(f.Stmts); n > 0 {
-		last := f.Stmts[n-1]
-		s.LastPos = pos(last.Pos())
-		s.Last, s.LastComplete = w.endings(last)
+	if err := w.script(); err != nil {
+		return nil, err
+	}
+	if w.over {
+		return nil, &Error{Pos: w.overPos, TooLarge: true,
+			Msg: fmt.Sprintf("the script has more than %d commands and variable references, more than cpk checks in one script: split it", MaxRecords)}
+	}
+	if len(w.funcs) > 0 {
+		s.funcs = w.funcs
 	}
 	return s, nil
+}
+
+// script walks the whole script, piece by piece.
+func (w *walker) script() error {
+	for {
+		if len(w.full)-w.off <= w.piece {
+			return w.rest() // (also when nothing is left: a chain cut before its end is an error)
+		}
+		stmts, next, cont, ok := w.cut()
+		if !ok {
+			return w.rest()
+		}
+		w.enter(w.off, next)
+		for i, st := range stmts {
+			if w.over {
+				break // parsed: the syntax is checked
+			}
+			if i == 0 && w.chain != nil {
+				w.chainOn(st)
+				if w.chain.broken {
+					break
+				}
+				if i < len(stmts)-1 || !cont {
+					w.chainEnd()
+				}
+				continue
+			}
+			if i == len(stmts)-1 && cont {
+				w.chainHead(st)
+				continue
+			}
+			w.topStmt(st)
+		}
+		w.advance(next)
+		if w.over {
+			w.chain = nil
+		}
+		if w.chain != nil && w.chain.broken {
+			return w.restart()
+		}
+	}
+}
+
+// cut parses the next piece: the statements before the cut, where the
+// text after it starts (next), and whether a chain goes on after the cut
+// (it was made before a && or ||, which then is w.op). ok is false when
+// no cut holds.
+func (w *walker) cut() (stmts []*syntax.Stmt, next int, cont, ok bool) {
+	end := w.off + w.piece
+	tries := 0
+	for i := end; i > w.off && tries < 8; i-- {
+		c := w.full[i]
+		var at, after int
+		switch {
+		case c == '\n' && w.full[i-1] != '\\' && i+1 < len(w.full) && !strings.ContainsRune(" \t\n", rune(w.full[i+1])):
+			// (an indented line is likely inside a compound command)
+			at, after = i+1, i+1
+		case (c == '&' || c == '|') && i+1 < len(w.full) && w.full[i+1] == c && !strings.ContainsRune("&|<>\\", rune(w.full[i-1])) &&
+			(i+2 >= len(w.full) || !strings.ContainsRune("&|", rune(w.full[i+2]))):
+			at, after = i, i+2
+		default:
+			continue
+		}
+		tries++
+		text := w.full[w.off:at]
+		f, err := w.parser.Parse(strings.NewReader(text), "")
+		if err != nil {
+			continue
+		}
+		if w.chain != nil && len(f.Stmts) == 0 {
+			continue // the chain's next operand is further on
+		}
+		if at == i { // before && or ||: the last statement ends the piece, but for blanks
+			if len(f.Stmts) == 0 {
+				continue
+			}
+			last := f.Stmts[len(f.Stmts)-1]
+			if !plainStmt(last) || last.Semicolon.IsValid() || strings.Trim(text[last.End().Offset():], " \t") != "" {
+				continue
+			}
+			w.nextOp = syntax.AndStmt
+			if c == '|' {
+				w.nextOp = syntax.OrStmt
+			}
+			return f.Stmts, after, true, true
+		}
+		return f.Stmts, after, false, true
+	}
+	return nil, 0, false, false
+}
+
+// rest walks the rest of the script statement by statement.
+func (w *walker) rest() error {
+	w.enter(w.off, len(w.full))
+	first := true
+	walk := func(st *syntax.Stmt) {
+		switch {
+		case w.over: // parsed: the syntax is checked
+		case first && w.chain != nil:
+			w.chainOn(st)
+			w.chainEnd()
+		default:
+			w.topStmt(st)
+		}
+		first = false
+	}
+	// A statement is walked when the next one is read: the parser fills
+	// the here-documents of a statement ended by ; or & (cat <<EOF; x)
+	// only at the end of its line.
+	var prev *syntax.Stmt
+	for st, err := range w.parser.StmtsSeq(strings.NewReader(w.src)) {
+		if err != nil {
+			return w.parseErr(err)
+		}
+		if prev != nil {
+			walk(prev)
+		}
+		prev = st
+		if w.chain != nil && w.chain.broken {
+			break
+		}
+	}
+	if prev != nil && (w.chain == nil || !w.chain.broken) {
+		walk(prev)
+	}
+	if w.chain != nil && w.chain.broken {
+		return w.restart()
+	}
+	if first && w.chain != nil && !w.over { // the text after a cut before && or || has no command
+		return &Error{Pos: w.chain.startPos, Msg: w.chain.op.String() + " must be followed by a statement"}
+	}
+	w.off = len(w.full)
+	return nil
+}
+
+// restart goes back to the start of a chain cut into pieces that turned
+// out to run in the background as a whole (a && b &): it forgets what the
+// walk of the chain recorded and reads the rest of the script, from the
+// chain on, statement by statement.
+func (w *walker) restart() error {
+	c := w.chain
+	w.chain = nil
+	w.nested--
+	s := w.s
+	s.Commands, s.Refs, s.Loops, s.Jobs = trim(s.Commands, c.snap.cmds), trim(s.Refs, c.snap.refs), trim(s.Loops, c.snap.loops), trim(s.Jobs, c.snap.jobs)
+	s.Stmts, s.Last, s.LastComplete, s.LastPos = c.snap.stmts, c.snap.last, c.snap.lastComplete, c.snap.lastPos
+	w.vars, w.funcs, w.funcOrder = c.snap.vars, c.snap.funcs, c.snap.funcOrder
+	w.off, w.line, w.col = c.snap.off, c.snap.line, c.snap.col
+	return w.rest()
+}
+
+// trim keeps the first n elements of a list, as it was when it had n.
+func trim[T any](list []T, n int) []T {
+	if n == 0 {
+		return nil
+	}
+	return list[:n]
+}
+
+func (w *walker) parseErr(err error) error {
+	var pe syntax.ParseError
+	if errors.As(err, &pe) {
+		return &Error{Pos: w.pos(pe.Pos), Msg: pe.Text}
+	}
+	var le syntax.LangError
+	if errors.As(err, &le) {
+		return &Error{Pos: w.pos(le.Pos), Msg: le.Error()}
+	}
+	return &Error{Msg: err.Error()}
+}
+
+// enter makes the text from off to end the piece being walked: positions
+// of the parser are relative to it.
+func (w *walker) enter(off, end int) {
+	w.src = w.full[off:end]
+}
+
+// forget drops the commands of statements already walked: the syntax trees
+// of the statements of the top level are not kept.
+func (w *walker) forget() {
+	if len(w.stmtCmd) > 64 { // clear would cost the map's size each time
+		w.stmtCmd = map[*syntax.Stmt]*Command{}
+	} else {
+		clear(w.stmtCmd)
+	}
+}
+
+// advance moves the start of the next piece to off, keeping the line and
+// column of it.
+func (w *walker) advance(off int) {
+	text := w.full[w.off:off]
+	if n := strings.Count(text, "\n"); n > 0 {
+		w.line += n
+		w.col = len(text) - strings.LastIndexByte(text, '\n')
+	} else {
+		w.col += len(text)
+	}
+	w.off = off
+}
+
+// topStmt walks one statement of the script's top level.
+func (w *walker) topStmt(st *syntax.Stmt) {
+	w.forget()
+	w.stmt(st, true)
+	w.s.Stmts++
+	w.s.LastPos = w.pos(st.Pos())
+	w.s.Last, w.s.LastComplete = w.endings(st)
+}
+
+// chainHead starts a chain of the top level that goes on after this piece.
+func (w *walker) chainHead(st *syntax.Stmt) {
+	w.forget()
+	s := w.s
+	snap := snapshot{cmds: len(s.Commands), refs: len(s.Refs), loops: len(s.Loops), jobs: len(s.Jobs),
+		stmts: s.Stmts, last: s.Last, lastComplete: s.LastComplete, lastPos: s.LastPos,
+		vars: maps.Clone(w.vars), funcs: maps.Clone(w.funcs), funcOrder: w.funcOrder,
+		off: w.off + int(st.Pos().Offset()), line: w.line, col: w.col}
+	// the line and column of the chain's start
+	head := w.full[w.off:snap.off]
+	if n := strings.Count(head, "\n"); n > 0 {
+		snap.line += n
+		snap.col = len(head) - strings.LastIndexByte(head, '\n')
+	} else {
+		snap.col += len(head)
+	}
+	s.Stmts++
+	s.LastPos = w.pos(st.Pos())
+	w.nested++
+	operands, ops := stmtOperands(st)
+	c := w.chainStart(operands[0], true)
+	for i, op := range ops {
+		w.chainNext(c, op, operands[i+1])
+	}
+	c.snap, c.op = snap, w.nextOp
+	w.chain = c
+}
+
+// chainOn walks the first statement of a piece as the operands that go on
+// the chain cut before it.
+func (w *walker) chainOn(st *syntax.Stmt) {
+	c := w.chain
+	if st.Background || st.Coprocess || st.Disown {
+		c.broken = true // a && b &: the whole chain is in the background
+		return
+	}
+	operands, ops := stmtOperands(st)
+	w.chainNext(c, c.op, operands[0])
+	for i, op := range ops {
+		w.chainNext(c, op, operands[i+1])
+	}
+	c.op = w.nextOp
+	w.s.Last, w.s.LastComplete = w.endings(st)
+}
+
+// chainEnd ends a chain cut into pieces.
+func (w *walker) chainEnd() {
+	if w.chain == nil || w.chain.broken {
+		return
+	}
+	w.chain = nil
+	w.nested--
 }
 
 type varState struct {
@@ -287,7 +566,13 @@ type varState struct {
 }
 
 type walker struct {
-	src     string // substrings share it: a node's text costs no copy
+	full    string // the script; substrings share it: a node's text costs no copy
+	src     string // the piece being walked (positions of the parser are relative to it)
+	off     int    // where the piece starts in full
+	line    int    // its line
+	col     int    // and column
+	parser  *syntax.Parser
+	piece   int // the size of a piece
 	s       *Script
 	vars    map[string]varState
 	guards  []Guard
@@ -301,7 +586,56 @@ type walker struct {
 	dry     int        // resolving again a word already walked: record nothing
 	cmds    []*Command // commands whose words are being walked
 	stmtCmd map[*syntax.Stmt]*Command
+	funcs   map[string]funcEndings
+	// funcOrder counts function definitions
+	funcOrder int
+	chain     *chainRun             // a chain of the top level cut into pieces
+	nextOp    syntax.BinCmdOperator // the operator a piece was cut before
+	over      bool                  // the model is full (MaxRecords)
+	overPos   Pos
 }
+
+// snapshot is what the walk had recorded before a chain cut into pieces.
+type snapshot struct {
+	cmds, refs, loops, jobs, stmts int
+	last                           []*Command
+	lastComplete                   bool
+	lastPos                        Pos
+	vars                           map[string]varState
+	funcs                          map[string]funcEndings
+	funcOrder                      int
+	off, line, col                 int
+}
+
+// recording reports whether the model has room for one more record; once
+// it has not, the walk records nothing more.
+func (w *walker) recording() bool {
+	if !w.over && len(w.s.Commands)+len(w.s.Refs) >= MaxRecords {
+		w.over = true
+		if n := len(w.s.Commands); n > 0 {
+			w.overPos = w.s.Commands[n-1].Pos
+		}
+	}
+	return !w.over
+}
+
+// pos converts a position of the parser in the piece being walked.
+func (w *walker) pos(p syntax.Pos) Pos {
+	if !p.IsValid() {
+		return Pos{}
+	}
+	line, col := int(p.Line()), int(p.Col())
+	if line == 0 { // past the parser's count of lines
+		return Pos{0, col}
+	}
+	if line == 1 && col > 0 {
+		col += w.col - 1
+	}
+	return Pos{line + w.line - 1, col}
+}
+
+// abs is the offset of a position of the piece in the script.
+func (w *walker) abs(p syntax.Pos) int { return w.off + int(p.Offset()) }
 
 func (w *walker) text(n syntax.Node) string {
 	if n == nil || !n.Pos().IsValid() || !n.End().IsValid() {
@@ -329,11 +663,13 @@ func (w *walker) stmt(st *syntax.Stmt, top bool) {
 		w.bg++
 		defer func() { w.bg-- }()
 		if w.job == nil {
-			job := &Job{Pos: pos(st.Pos()), Compound: compoundName(st.Cmd)}
+			job := &Job{Pos: w.pos(st.Pos()), Compound: compoundName(st.Cmd)}
 			if _, simple := st.Cmd.(*syntax.CallExpr); simple || st.Cmd == nil {
 				job.Compound = ""
 			}
-			w.s.Jobs = append(w.s.Jobs, job)
+			if w.recording() {
+				w.s.Jobs = append(w.s.Jobs, job)
+			}
 			w.job = job
 			defer func() { w.job = nil }()
 		}
@@ -383,7 +719,7 @@ func compoundName(c syntax.Command) string {
 
 func (w *walker) newCommand(st *syntax.Stmt, top bool) *Command {
 	c := &Command{
-		Pos:        pos(st.Pos()),
+		Pos:        w.pos(st.Pos()),
 		Guards:     append([]Guard(nil), w.guards...),
 		Loops:      append([]*Loop(nil), w.loops...),
 		Func:       w.fn,
@@ -391,14 +727,15 @@ func (w *walker) newCommand(st *syntax.Stmt, top bool) *Command {
 		Job:        w.job,
 		Subst:      w.subst > 0,
 		TopLevel:   top,
-		stmt:       st,
 	}
-	w.s.Commands = append(w.s.Commands, c)
-	if w.job != nil {
-		w.job.Commands = append(w.job.Commands, c)
-	}
-	for _, l := range w.loops {
-		l.Commands = append(l.Commands, c)
+	if w.recording() {
+		w.s.Commands = append(w.s.Commands, c)
+		if w.job != nil {
+			w.job.Commands = append(w.job.Commands, c)
+		}
+		for _, l := range w.loops {
+			l.Commands = append(l.Commands, c)
+		}
 	}
 	w.stmtCmd[st] = c
 	w.cmds = append(w.cmds, c)
@@ -411,10 +748,13 @@ func (w *walker) done(*Command) { w.cmds = w.cmds[:len(w.cmds)-1] }
 func (w *walker) call(st *syntax.Stmt, c *syntax.CallExpr, top bool) {
 	cmd := w.newCommand(st, top)
 	if len(c.Assigns) > 0 {
-		cmd.Pos = pos(c.Pos())
+		cmd.Pos = w.pos(c.Pos())
 	}
 	for _, a := range c.Assigns {
 		cmd.Assigns = append(cmd.Assigns, w.assign(a))
+	}
+	if len(c.Args) > 0 {
+		cmd.Args = make([]Word, 0, len(c.Args))
 	}
 	for _, arg := range c.Args {
 		cmd.Args = append(cmd.Args, w.word(arg))
@@ -451,7 +791,7 @@ func (w *walker) counted() {
 
 func (w *walker) decl(st *syntax.Stmt, d *syntax.DeclClause, top bool) {
 	cmd := w.newCommand(st, top)
-	cmd.Args = append(cmd.Args, Word{Pos: pos(d.Variant.Pos()), Text: d.Variant.Value, Value: d.Variant.Value, Known: true, Prefix: d.Variant.Value})
+	cmd.Args = append(cmd.Args, Word{Pos: w.pos(d.Variant.Pos()), Text: d.Variant.Value, Value: d.Variant.Value, Known: true, Prefix: d.Variant.Value})
 	var sets []Assign
 	for _, a := range d.Args {
 		if a.Name == nil {
@@ -461,7 +801,7 @@ func (w *walker) decl(st *syntax.Stmt, d *syntax.DeclClause, top bool) {
 			continue
 		}
 		if a.Naked {
-			cmd.Args = append(cmd.Args, Word{Pos: pos(a.Pos()), Text: a.Name.Value, Value: a.Name.Value, Known: true, Prefix: a.Name.Value})
+			cmd.Args = append(cmd.Args, Word{Pos: w.pos(a.Pos()), Text: a.Name.Value, Value: a.Name.Value, Known: true, Prefix: a.Name.Value})
 			continue
 		}
 		as := w.assign(a)
@@ -476,7 +816,7 @@ func (w *walker) decl(st *syntax.Stmt, d *syntax.DeclClause, top bool) {
 }
 
 func (w *walker) assign(a *syntax.Assign) Assign {
-	out := Assign{Pos: pos(a.Pos())}
+	out := Assign{Pos: w.pos(a.Pos())}
 	if a.Name != nil {
 		out.Name = a.Name.Value
 	}
@@ -495,7 +835,7 @@ func (w *walker) assign(a *syntax.Assign) Assign {
 				w.word(el.Value)
 			}
 		}
-		out.Value = Word{Pos: pos(a.Array.Pos()), Text: w.text(a.Array)}
+		out.Value = Word{Pos: w.pos(a.Array.Pos()), Text: w.text(a.Array)}
 	default:
 		out.Value = Word{Pos: out.Pos, Known: true}
 	}
@@ -514,7 +854,7 @@ func (w *walker) set(name string, v Word) {
 
 func (w *walker) redirs(cmd *Command, rs []*syntax.Redirect) {
 	for _, r := range rs {
-		out := Redirect{Pos: pos(r.Pos()), Op: r.Op.String()}
+		out := Redirect{Pos: w.pos(r.Pos()), Op: r.Op.String()}
 		if r.N != nil {
 			out.FD = r.N.Value
 		}
@@ -523,7 +863,7 @@ func (w *walker) redirs(cmd *Command, rs []*syntax.Redirect) {
 		}
 		if r.Hdoc != nil {
 			quoted := r.Word != nil && !isPlain(r.Word)
-			h := &Heredoc{Pos: pos(r.Hdoc.Pos()), Body: w.text(r.Hdoc), Quoted: quoted}
+			h := &Heredoc{Pos: w.pos(r.Hdoc.Pos()), Body: w.text(r.Hdoc), Quoted: quoted}
 			if len(r.Hdoc.Parts) == 0 {
 				h.Pos = Pos{}
 			}
@@ -553,7 +893,12 @@ func (w *walker) word(wd *syntax.Word) Word {
 	if wd == nil || len(wd.Parts) == 0 {
 		return Word{Known: true}
 	}
-	out := Word{Pos: pos(wd.Pos()), Text: w.text(wd), Known: true}
+	out := Word{Pos: w.pos(wd.Pos()), Text: w.text(wd), Known: true}
+	if l, ok := wd.Parts[0].(*syntax.Lit); ok && len(wd.Parts) == 1 && l.Value == out.Text &&
+		!strings.Contains(l.Value, `\`) && (w.heredoc > 0 || !strings.HasPrefix(l.Value, "~")) {
+		out.Value, out.Prefix = out.Text, out.Text // a plain word: its value is its text, no copy
+		return out
+	}
 	var b strings.Builder
 	w.parts(wd.Parts, false, &b, &out)
 	if out.Known {
@@ -646,7 +991,7 @@ func unescape(s string, quoted bool) string {
 
 // param records a parameter expansion and returns its value when known.
 func (w *walker) param(p *syntax.ParamExp) (string, bool) {
-	ref := VarRef{Pos: pos(p.Pos()), Heredoc: w.heredoc > 0, Guards: append([]Guard(nil), w.guards...)}
+	ref := VarRef{Pos: w.pos(p.Pos()), Heredoc: w.heredoc > 0, Guards: append([]Guard(nil), w.guards...)}
 	if p.Param != nil {
 		ref.Name = p.Param.Value
 	}
@@ -719,6 +1064,9 @@ func (w *walker) ref(r VarRef) {
 	if w.dry > 0 {
 		return
 	}
+	if !w.recording() {
+		return
+	}
 	w.s.Refs = append(w.s.Refs, r)
 	for _, c := range w.cmds {
 		c.Refs = append(c.Refs, r)
@@ -756,18 +1104,22 @@ func (w *walker) compound(c syntax.Command) {
 		if c.Until {
 			kind = "until"
 		}
-		l := &Loop{Pos: pos(c.Pos()), Kind: kind, Cond: w.stmtsText(c.Cond)}
-		w.s.Loops = append(w.s.Loops, l)
+		l := &Loop{Pos: w.pos(c.Pos()), Kind: kind, Cond: w.stmtsText(c.Cond)}
+		if w.recording() {
+			w.s.Loops = append(w.s.Loops, l)
+		}
 		w.loops = append(w.loops, l)
 		w.stmts(c.Cond, false)
 		w.stmts(c.Do, false)
 		w.loops = w.loops[:len(w.loops)-1]
 	case *syntax.ForClause:
-		l := &Loop{Pos: pos(c.Pos()), Kind: "for", Counted: true}
+		l := &Loop{Pos: w.pos(c.Pos()), Kind: "for", Counted: true}
 		if c.Loop != nil {
 			l.Cond = w.text(c.Loop)
 		}
-		w.s.Loops = append(w.s.Loops, l)
+		if w.recording() {
+			w.s.Loops = append(w.s.Loops, l)
+		}
 		switch lp := c.Loop.(type) {
 		case *syntax.WordIter:
 			for _, it := range lp.Items {
@@ -791,7 +1143,7 @@ func (w *walker) compound(c syntax.Command) {
 			for _, p := range it.Patterns {
 				pats = append(pats, w.text(p))
 			}
-			g := Guard{Pos: pos(it.Pos()), Kind: "case", Text: word.Text + " in " + strings.Join(pats, "|")}
+			g := Guard{Pos: w.pos(it.Pos()), Kind: "case", Text: word.Text + " in " + strings.Join(pats, "|")}
 			w.guards = append(w.guards, g)
 			w.stmts(it.Stmts, false)
 			w.guards = w.guards[:len(w.guards)-1]
@@ -803,10 +1155,16 @@ func (w *walker) compound(c syntax.Command) {
 		if c.Name != nil {
 			name = c.Name.Value
 		}
+		w.funcOrder++
+		order := w.funcOrder
 		saved := w.fn
 		w.fn = name
 		w.stmt(c.Body, false)
 		w.fn = saved
+		if old, ok := w.funcs[name]; !ok || order > old.order { // the last definition counts
+			cmds, complete := w.endings(c.Body)
+			w.funcs[name] = funcEndings{cmds, complete, order}
+		}
 	case *syntax.ArithmCmd:
 		w.arith(c.X)
 		w.counted()
@@ -868,7 +1226,7 @@ func (w *walker) test(x syntax.TestExpr) {
 func (w *walker) ifClause(c *syntax.IfClause) {
 	start := len(w.s.Refs)
 	w.stmts(c.Cond, false)
-	g := Guard{Pos: pos(c.Pos()), Kind: "if", Text: w.stmtsText(c.Cond), Tests: w.tests(c.Cond),
+	g := Guard{Pos: w.pos(c.Pos()), Kind: "if", Text: w.stmtsText(c.Cond), Tests: w.tests(c.Cond),
 		Refs: append([]VarRef(nil), w.s.Refs[start:]...)}
 	w.guards = append(w.guards, g)
 	w.stmts(c.Then, false)
@@ -889,7 +1247,7 @@ func (w *walker) ifClause(c *syntax.IfClause) {
 func (w *walker) binary(c *syntax.BinaryCmd) {
 	switch c.Op {
 	case syntax.AndStmt, syntax.OrStmt:
-		w.chain(c)
+		w.andOr(c)
 	default: // pipes
 		w.stmt(c.X, false)
 		w.stmt(c.Y, false)
@@ -899,14 +1257,37 @@ func (w *walker) binary(c *syntax.BinaryCmd) {
 	}
 }
 
-// chain walks a list of && and || in one pass: a && b || c parses as
+// chainRun is a chain of && and || being walked: a && b || c parses as
 // ((a && b) || c), and each operand runs under the guard of everything on
 // its left. The chain is flattened rather than recursed into, and each
 // guard shares its text, tests and references with the next, so a long
 // chain costs linear time and no stack.
-func (w *walker) chain(c *syntax.BinaryCmd) {
-	var operands []*syntax.Stmt
-	var ops []syntax.BinCmdOperator
+type chainRun struct {
+	top       bool // of the script's top level
+	startOff  int  // where the chain starts in the script
+	startPos  Pos
+	refs      int                   // the first reference of the chain in Script.Refs
+	tests     []Test                // of the operands on the left, as the condition of a chain tests them
+	leftEnd   int                   // where the last operand walked ends in the script
+	leftTests []Test                // its tests
+	oneTests  []Test                // the tests of the first operand alone (its own negation counts)
+	n         int                   // operands walked
+	op        syntax.BinCmdOperator // the operator the chain goes on with after a cut
+	broken    bool                  // the chain cut into pieces runs in the background as a whole
+	snap      snapshot
+}
+
+// andOr walks a chain of && and || that is not cut into pieces.
+func (w *walker) andOr(c *syntax.BinaryCmd) {
+	operands, ops := flatten(c)
+	run := w.chainStart(operands[0], false)
+	for i, op := range ops {
+		w.chainNext(run, op, operands[i+1])
+	}
+}
+
+// flatten lists the operands of a chain and the operators between them.
+func flatten(c *syntax.BinaryCmd) (operands []*syntax.Stmt, ops []syntax.BinCmdOperator) {
 	for {
 		operands = append(operands, c.Y)
 		ops = append(ops, c.Op)
@@ -920,41 +1301,60 @@ func (w *walker) chain(c *syntax.BinaryCmd) {
 	}
 	slices.Reverse(operands) // operands[0] op[0] operands[1] op[1] …
 	slices.Reverse(ops)
-	start := len(w.s.Refs)
-	w.stmt(operands[0], false)
-	var tests []Test // of operands[0…i-1], as the condition of a chain tests them
-	for i := 1; i < len(operands); i++ {
-		left := operands[i-1]
-		tests = append(tests, w.stmtTests(left, false)...)
-		condTests := tests[:len(tests):len(tests)]
-		if i == 1 {
-			condTests = w.tests([]*syntax.Stmt{left}) // one operand: its own negation counts
-		}
-		kind := "&&"
-		if ops[i-1] == syntax.OrStmt {
-			kind = "||"
-		}
-		refs := w.s.Refs[start:len(w.s.Refs):len(w.s.Refs)]
-		g := Guard{Pos: pos(operands[0].Pos()), Kind: kind, Text: w.span(operands[0].Pos(), left.End()), Else: ops[i-1] == syntax.OrStmt,
-			Tests: condTests, Refs: refs}
-		w.guards = append(w.guards, g)
-		w.stmt(operands[i], false)
-		w.guards = w.guards[:len(w.guards)-1]
+	return operands, ops
+}
+
+// stmtOperands lists the operands of a statement that may be a chain.
+func stmtOperands(st *syntax.Stmt) ([]*syntax.Stmt, []syntax.BinCmdOperator) {
+	if b, ok := st.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.AndStmt || b.Op == syntax.OrStmt) && plainStmt(st) {
+		return flatten(b)
 	}
+	return []*syntax.Stmt{st}, nil
+}
+
+// chainStart walks the first operand of a chain.
+func (w *walker) chainStart(first *syntax.Stmt, top bool) *chainRun {
+	c := &chainRun{top: top, startOff: w.abs(first.Pos()), startPos: w.pos(first.Pos()), refs: len(w.s.Refs)}
+	w.stmt(first, false)
+	c.oneTests = w.tests([]*syntax.Stmt{first})
+	w.operandDone(c, first)
+	return c
+}
+
+// operandDone notes what the next operands' guard needs of one just
+// walked (while its piece is the one being walked).
+func (w *walker) operandDone(c *chainRun, st *syntax.Stmt) {
+	c.leftEnd = w.abs(st.End())
+	c.leftTests = w.stmtTests(st, false)
+	c.n++
+}
+
+// chainNext walks the next operand of a chain, after op.
+func (w *walker) chainNext(c *chainRun, op syntax.BinCmdOperator, operand *syntax.Stmt) {
+	c.tests = append(c.tests, c.leftTests...)
+	condTests := c.tests[:len(c.tests):len(c.tests)]
+	if c.n == 1 {
+		condTests = c.oneTests
+	}
+	if c.top { // what was recorded for the operands on the left is no longer needed
+		w.forget()
+	}
+	kind := "&&"
+	if op == syntax.OrStmt {
+		kind = "||"
+	}
+	refs := w.s.Refs[c.refs:len(w.s.Refs):len(w.s.Refs)]
+	g := Guard{Pos: c.startPos, Kind: kind, Text: w.full[c.startOff:c.leftEnd], Else: op == syntax.OrStmt, Tests: condTests, Refs: refs}
+	w.guards = append(w.guards, g)
+	w.stmt(operand, false)
+	w.guards = w.guards[:len(w.guards)-1]
+	w.operandDone(c, operand)
 }
 
 // plainStmt reports whether a statement is only its command: not negated,
 // not in the background, without redirections.
 func plainStmt(st *syntax.Stmt) bool {
 	return !st.Negated && !st.Background && !st.Coprocess && !st.Disown && len(st.Redirs) == 0
-}
-
-// span is the source text between two positions.
-func (w *walker) span(a, b syntax.Pos) string {
-	if !a.IsValid() || !b.IsValid() || int(b.Offset()) > len(w.src) || a.Offset() > b.Offset() {
-		return ""
-	}
-	return w.src[a.Offset():b.Offset()]
 }
 
 func (w *walker) lastCall(st *syntax.Stmt) *Command {
