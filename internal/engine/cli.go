@@ -217,7 +217,14 @@ func (e *cliEngine) BuildImage(ctx context.Context, spec BuildSpec) (string, err
 			secrets = append(secrets, v)
 		}
 	}
-	_, err = e.run(ctx, Command{Args: e.buildArgs(spec, tmp.Name()), Env: e.buildEnv(), Output: out, Echo: true, Secrets: secrets})
+	cmd := Command{Args: e.buildArgs(spec, tmp.Name()), Env: e.buildEnv(), Output: out, Echo: true, Secrets: secrets}
+	_, err = e.run(ctx, cmd)
+	if err != nil && e.kind == Podman && ctx.Err() == nil && storeRace.MatchString(err.Error()) {
+		// An image another process removed while podman looked its cache
+		// up fails the build before any step runs; a second look no
+		// longer sees it.
+		_, err = e.run(ctx, cmd)
+	}
 	w.flush()
 	if err != nil {
 		if e.kind == Podman {
@@ -237,6 +244,10 @@ func (e *cliEngine) BuildImage(ctx context.Context, spec BuildSpec) (string, err
 	}
 	return normalizeID(string(id)), nil
 }
+
+// storeRace is podman's answer when an image or layer it was reading
+// was removed meanwhile by another process.
+var storeRace = regexp.MustCompile(`checking if cached image exists|layer not known`)
 
 // plainLabels says whether labels can be written on a LABEL line as they
 // are (no quotes, backslashes or line breaks to escape).

@@ -117,8 +117,8 @@ func (e *HealthError) Error() string {
 	return fmt.Sprintf("health check GET %s: %s after %s (the platform needs 2xx)", e.URL, e.Last, e.Waited.Round(time.Second))
 }
 
-// WaitHealthy asks the health check every second until it passes (2xx, or
-// 3xx with a warning), the container stops, or timeout passes. The platform
+// WaitHealthy asks the health check, often at first and then every second,
+// until it passes (2xx, or 3xx with a warning), the container stops, or timeout passes. The platform
 // asks every 10 s and waits 10 min before it calls an app unhealthy; a test
 // wants to know sooner.
 func (a *App) WaitHealthy(ctx context.Context, timeout time.Duration) (Probe, error) {
@@ -129,14 +129,18 @@ func (a *App) WaitHealthy(ctx context.Context, timeout time.Duration) (Probe, er
 	defer func() { a.HealthTook = time.Since(start) }()
 	deadline := start.Add(timeout)
 	var last Probe
-	for i := 0; ; i++ {
+	// The app is probed often while it starts (from 50 ms, doubling up
+	// to a second), so that the wait ends soon after it answers; whether
+	// its container still runs is asked of the engine at most every
+	// third second, or every second while nothing answers (Start has
+	// just seen it run).
+	wait, inspected := 50*time.Millisecond, start
+	for {
 		if err := ctx.Err(); err != nil {
 			return last, err
 		}
-		// Whether the container still runs: not before the first check
-		// (Start has just seen it run), then every third second, or every
-		// second while nothing answers.
-		if i > 0 && (i%3 == 0 || last.Status == 0) {
+		if since := time.Since(inspected); since >= 3*time.Second || (since >= time.Second && last.Status == 0) {
+			inspected = time.Now()
 			info, err := a.State(ctx)
 			if err != nil {
 				return last, err
@@ -164,7 +168,8 @@ func (a *App) WaitHealthy(ctx context.Context, timeout time.Duration) (Probe, er
 		select {
 		case <-ctx.Done():
 			return last, ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, time.Second)
 	}
 }

@@ -7,6 +7,8 @@ import (
 
 	"cpk/internal/dockerproxy"
 	"cpk/internal/engine"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // WriteMarker leaves a known value in every place that must keep data: a
@@ -14,23 +16,39 @@ import (
 // a key in its Redis. ReadMarkers finds them again after a restart,
 // restore, move or update.
 func (a *App) WriteMarker(ctx context.Context, value string) error {
+	var g errgroup.Group // each place is its own server: at once
 	for _, m := range a.markerKinds() {
-		if err := a.marker(ctx, m, value); err != nil {
-			return fmt.Errorf("write the %s marker: %w", m, err)
-		}
+		g.Go(func() error {
+			if err := a.marker(ctx, m, value); err != nil {
+				return fmt.Errorf("write the %s marker: %w", m, err)
+			}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
 }
 
 // ReadMarkers returns, for each place, the marker found ("" when missing).
 func (a *App) ReadMarkers(ctx context.Context) (map[string]string, error) {
+	kinds := a.markerKinds()
+	found := make([]string, len(kinds))
+	var g errgroup.Group
+	for i, m := range kinds {
+		g.Go(func() error {
+			v, err := a.readMarker(ctx, m)
+			if err != nil {
+				return fmt.Errorf("read the %s marker: %w", m, err)
+			}
+			found[i] = v
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	out := map[string]string{}
-	for _, m := range a.markerKinds() {
-		v, err := a.readMarker(ctx, m)
-		if err != nil {
-			return nil, fmt.Errorf("read the %s marker: %w", m, err)
-		}
-		out[m] = v
+	for i, m := range kinds {
+		out[m] = found[i]
 	}
 	return out, nil
 }

@@ -46,7 +46,7 @@ func rootProcesses(procs []Process, self int) []Process {
 	}
 	var out []Process
 	for _, p := range procs {
-		if p.UID != 0 || p.PID == self || p.PPID == self || managers[p.Comm] {
+		if p.UID != 0 || p.PID == self || p.PPID == self || managers[p.Comm] || fromOutside(p, byPID) {
 			continue
 		}
 		if strings.HasPrefix(p.Comm, "python") && strings.Contains(p.Cmd, "supervisord") {
@@ -63,6 +63,27 @@ func rootProcesses(procs []Process, self int) []Process {
 		out = append(out, p)
 	}
 	return out
+}
+
+// fromOutside says whether p belongs to an exec from outside the
+// container (this check's own, or a concurrent one's): the app's
+// processes all descend from its PID 1, while an exec's first process
+// has no parent in the container (PPID 0).
+func fromOutside(p Process, byPID map[int]Process) bool {
+	for range len(byPID) + 1 { // a parent loop in a torn listing ends too
+		switch {
+		case p.PID == 1:
+			return false
+		case p.PPID == 0:
+			return true
+		}
+		parent, ok := byPID[p.PPID]
+		if !ok {
+			return false // gone meanwhile: judge the process itself
+		}
+		p = parent
+	}
+	return false
 }
 
 func parsePS(out string) ([]Process, int) {

@@ -21,9 +21,13 @@ func TestRootProcesses(t *testing.T) {
 		"15\t1\t0\tbash\t/bin/bash /app/pkg/start.sh",
 		"99\t0\t0\tsh\t/bin/sh -c …",
 		"100\t99\t0\ttr\ttr \\0",
+		// Another exec at the same time (a check's), at two depths.
+		"120\t0\t0\truncinit\t/usr/bin/runc init",
+		"130\t0\t0\tstat\tstat -c %U /app/data/hooks.json",
+		"131\t130\t0\tcat\tcat /app/data/x",
 	}, "\n")
 	procs, self := parsePS(ps)
-	if self != 99 || len(procs) != 12 {
+	if self != 99 || len(procs) != 15 {
 		t.Fatalf("%d %d", self, len(procs))
 	}
 	var got []int

@@ -461,29 +461,30 @@ func (s *state) diagnose(ctx context.Context, app *runtime.App, failed bool) {
 func indent(s string) string { return "     " + strings.ReplaceAll(s, "\n", "\n     ") }
 
 // afterStep runs the checks every step ends with while the app runs:
-// root, logs, the markers, the package's own checks. After the process
-// list, they only read, so they run at once (each an exec or a request
-// the engine or the app answers on its own); the package's checks keep
-// their order among themselves, and the report keeps the order above.
+// root, logs, the markers, the package's own checks. They only read, so
+// they run at once (each an exec or a request the engine or the app
+// answers on its own; the process list leaves the others' execs out);
+// the package's checks keep their order among themselves, and the report
+// keeps the order above.
 func (s *state) afterStep(ctx context.Context) {
 	app := s.app
 	if app == nil || app.Container == "" {
 		return
 	}
-	// Alone first: it lists the processes, which the others' execs are.
-	s.add(checkNotRoot(ctx, app))
 	var (
 		wg                 sync.WaitGroup
-		logs, ro           Check
+		root, logs, ro     Check
 		hit                bool
 		markers, sso, pkgs []Check
 	)
+	wg.Go(func() { root = checkNotRoot(ctx, app) })
 	wg.Go(func() { logs, ro, hit = checkLogs(ctx, app) })
 	if s.cur.Name != StepInstall {
 		wg.Go(func() { markers = []Check{s.checkMarkers(ctx, app)} })
 	}
 	wg.Go(func() { sso = s.checkSSO(ctx, app); pkgs = s.packageChecks(ctx, app) })
 	wg.Wait()
+	s.add(root)
 	s.add(logs)
 	if hit {
 		if paths, err := diagnoseReadOnlyRunning(ctx, s, app); err == nil && len(paths) > 0 {
@@ -528,10 +529,11 @@ func diagnoseReadOnlyRunning(ctx context.Context, s *state, app *runtime.App) ([
 // writeData writes the markers and runs the package's data actions.
 func (s *state) writeData(ctx context.Context, app *runtime.App) {
 	c := Check{Name: "data written"}
-	if err := app.WriteMarker(ctx, s.marker); err != nil {
-		s.add(c.fail("%v", err))
-		return
-	}
+	// The markers and the package's actions touch different data: at once.
+	var wg sync.WaitGroup
+	var markerErr error
+	wg.Go(func() { markerErr = app.WriteMarker(ctx, s.marker) })
+	var failed *Check
 	for _, a := range s.pc.Data {
 		// steps: [install] leaves a data action out of the update step's
 		// previous version (which may not have what it needs yet).
@@ -539,9 +541,19 @@ func (s *state) writeData(ctx context.Context, app *runtime.App) {
 			continue
 		}
 		if err := a.run(ctx, app); err != nil {
-			s.add(Check{Name: "package data: " + a.title()}.fail("%v", err))
-			return
+			f := Check{Name: "package data: " + a.title()}.fail("%v", err)
+			failed = &f
+			break
 		}
+	}
+	wg.Wait()
+	switch {
+	case markerErr != nil:
+		s.add(c.fail("%v", markerErr))
+		return
+	case failed != nil:
+		s.add(*failed)
+		return
 	}
 	s.add(c.pass("markers in %s; %d package data action(s)", strings.Join(markerPlaces(app), ", "), len(s.pc.Data)))
 }
