@@ -35,12 +35,13 @@ var trickyScripts = []string{
 	"a &&",
 	"echo $(( 1 &&",
 	"cat <<EOF > /run/f; chmod 600 /run/f\n$X\nEOF\na <<A & b <<B && c\n$Y\nA\n$Z\nB\n",
+	"0() 0 && 0\ntime a && b\nx <<EOF & y & z\n$Q\nEOF\n",
 }
 
 // TestHeredocAfterSemicolon: the body of a here-document whose statement
 // ends with ; or & belongs to it, though the parser reads it later.
 func TestHeredocAfterSemicolon(t *testing.T) {
-	s, err := Parse([]byte(trickyScripts[len(trickyScripts)-1]))
+	s, err := Parse([]byte(trickyScripts[len(trickyScripts)-2]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,5 +119,25 @@ func TestTooLarge(t *testing.T) {
 	_, err = Parse([]byte(big + "if then\n"))
 	if e, ok := err.(*Error); !ok || e.TooLarge || e.Pos.Line != 2 {
 		t.Errorf("a syntax error after the limit: err = %#v", err)
+	}
+}
+
+// TestDeepNesting: statements nested a million deep (the parser recurses
+// into each level; a Go stack overflow is fatal, not a panic) are refused
+// as too large, quickly, and a long pipeline or deep if stays linear.
+func TestDeepNesting(t *testing.T) {
+	for name, f := range map[string][2]string{
+		"subst": {"$(", ")"}, "paren": {"(", ")"}, "arith": {"$((", "))"}, "brace": {"{ ", "; }"},
+		"param": {"${x:-", "}"}, "if": {"if true; then ", "; fi"}, "while": {"while true; do ", "; done"},
+		"for": {"for x do ", "; done"}, "time": {"time ", ""}, "pipe": {"a | ", ""},
+	} {
+		for _, size := range []int{100 << 10, 1 << 20} {
+			n := size / (len(f[0]) + len(f[1]))
+			src := strings.Repeat(f[0], n) + "x" + strings.Repeat(f[1], n) + "\n"
+			_, err := Parse([]byte(src))
+			if e, ok := err.(*Error); !ok || !e.TooLarge {
+				t.Errorf("%s nested %d deep: %v", name, n, err)
+			}
+		}
 	}
 }

@@ -289,6 +289,9 @@ func parseAt(src []byte, line, col int, opts Options, piece int) (s *Script, err
 	if err := w.script(); err != nil {
 		return nil, err
 	}
+	if w.deep {
+		return nil, &Error{Pos: w.deepPos, TooLarge: true, Msg: fmt.Sprintf("statements nested more than %d deep, more than cpk checks", maxDepth)}
+	}
 	if w.over {
 		return nil, &Error{Pos: w.overPos, TooLarge: true,
 			Msg: fmt.Sprintf("the script has more than %d commands and variable references, more than cpk checks in one script: split it", MaxRecords)}
@@ -299,14 +302,45 @@ func parseAt(src []byte, line, col int, opts Options, piece int) (s *Script, err
 	return s, nil
 }
 
+// maxOpeners bounds the ( { [ and ` in the text the parser reads at once:
+// the parser recurses into each, and a statement nested deep enough would
+// exhaust the stack (a fatal error, not a panic). maxAlone bounds the text
+// read at once when no cut holds (one long statement).
+const (
+	maxOpeners = 5000
+	maxAlone   = 256 << 10
+)
+
+// window is where the text the parser reads next ends: a piece, shorter
+// when it holds more than maxOpeners.
+func (w *walker) window() int {
+	end := min(w.off+w.piece, len(w.full))
+	n := 0
+	for i := w.off; i < end; i++ {
+		switch w.full[i] {
+		case '(', '{', '[', '`':
+			if n++; n > maxOpeners {
+				return i
+			}
+		}
+	}
+	return end
+}
+
 // script walks the whole script, piece by piece.
 func (w *walker) script() error {
 	for {
-		if len(w.full)-w.off <= w.piece {
+		end := w.window()
+		if end == len(w.full) {
 			return w.rest() // (also when nothing is left: a chain cut before its end is an error)
 		}
-		stmts, next, cont, ok := w.cut()
+		stmts, next, cont, ok := w.cut(end)
 		if !ok {
+			if len(w.full)-w.off > maxAlone || strings.Count(w.full[w.off:], "(")+strings.Count(w.full[w.off:], "{")+
+				strings.Count(w.full[w.off:], "[")+strings.Count(w.full[w.off:], "`") > maxOpeners {
+				return &Error{Pos: Pos{w.line, w.col}, TooLarge: true, Msg: fmt.Sprintf(
+					"no statement ends within %d bytes from line %d: a statement that long or nested that deep is more than cpk checks (or a syntax error is in it: check it with bash -n)", end-w.off, w.line)}
+			}
 			return w.rest()
 		}
 		w.enter(w.off, next)
@@ -344,8 +378,7 @@ func (w *walker) script() error {
 // text after it starts (next), and whether a chain goes on after the cut
 // (it was made before a && or ||, which then is w.op). ok is false when
 // no cut holds.
-func (w *walker) cut() (stmts []*syntax.Stmt, next int, cont, ok bool) {
-	end := w.off + w.piece
+func (w *walker) cut(end int) (stmts []*syntax.Stmt, next int, cont, ok bool) {
 	tries := 0
 	for i := end; i > w.off && tries < 8; i-- {
 		c := w.full[i]
@@ -374,7 +407,7 @@ func (w *walker) cut() (stmts []*syntax.Stmt, next int, cont, ok bool) {
 				continue
 			}
 			last := f.Stmts[len(f.Stmts)-1]
-			if !plainStmt(last) || last.Semicolon.IsValid() || strings.Trim(text[last.End().Offset():], " \t") != "" {
+			if !plainStmt(last) || last.Semicolon.IsValid() || strings.Trim(text[last.End().Offset():], " \t") != "" || absorbs(last) {
 				continue
 			}
 			w.nextOp = syntax.AndStmt
@@ -386,6 +419,23 @@ func (w *walker) cut() (stmts []*syntax.Stmt, next int, cont, ok bool) {
 		return f.Stmts, after, false, true
 	}
 	return nil, 0, false, false
+}
+
+// absorbs reports whether a statement ends in a command whose own
+// statement would take in a && or || that follows it (f() a && b is a
+// function of a && b), so that a cut there would change the script.
+func absorbs(st *syntax.Stmt) bool {
+	for st != nil {
+		switch c := st.Cmd.(type) {
+		case *syntax.BinaryCmd:
+			st = c.Y
+		case *syntax.FuncDecl, *syntax.TimeClause, *syntax.CoprocClause:
+			return true
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // rest walks the rest of the script statement by statement.
@@ -403,24 +453,33 @@ func (w *walker) rest() error {
 		}
 		first = false
 	}
-	// A statement is walked when the next one is read: the parser fills
-	// the here-documents of a statement ended by ; or & (cat <<EOF; x)
+	// Statements are walked once one starts on a later line: the parser
+	// fills the here-documents of a statement ended by ; or & (cat <<EOF; x)
 	// only at the end of its line.
-	var prev *syntax.Stmt
+	var pending []*syntax.Stmt
+	walkPending := func() {
+		for _, p := range pending {
+			if w.chain != nil && w.chain.broken {
+				break
+			}
+			walk(p)
+		}
+		pending = pending[:0]
+	}
 	for st, err := range w.parser.StmtsSeq(strings.NewReader(w.src)) {
 		if err != nil {
 			return w.parseErr(err)
 		}
-		if prev != nil {
-			walk(prev)
+		if n := len(pending); n > 0 && st.Pos().Line() > pending[n-1].End().Line() {
+			walkPending()
 		}
-		prev = st
+		pending = append(pending, st)
 		if w.chain != nil && w.chain.broken {
 			break
 		}
 	}
-	if prev != nil && (w.chain == nil || !w.chain.broken) {
-		walk(prev)
+	if w.chain == nil || !w.chain.broken {
+		walkPending()
 	}
 	if w.chain != nil && w.chain.broken {
 		return w.restart()
@@ -593,7 +652,14 @@ type walker struct {
 	nextOp    syntax.BinCmdOperator // the operator a piece was cut before
 	over      bool                  // the model is full (MaxRecords)
 	overPos   Pos
+	depth     int  // statements around the one walked
+	deep      bool // some are nested deeper than maxDepth
+	deepPos   Pos
 }
+
+// maxDepth bounds the nesting of statements the walk follows (each level
+// copies the conditions around it to its commands).
+const maxDepth = 1000
 
 // snapshot is what the walk had recorded before a chain cut into pieces.
 type snapshot struct {
@@ -658,6 +724,14 @@ func (w *walker) stmt(st *syntax.Stmt, top bool) {
 	if st == nil {
 		return
 	}
+	if w.depth >= maxDepth {
+		if !w.deep {
+			w.deep, w.deepPos = true, w.pos(st.Pos())
+		}
+		return
+	}
+	w.depth++
+	defer func() { w.depth-- }()
 	bg := st.Background || st.Coprocess || st.Disown
 	if bg {
 		w.bg++
