@@ -194,6 +194,11 @@ func Check(ctx context.Context, pkgs []Package, o Options) ([]*Planned, error) {
 	for i, p := range pkgs {
 		pl := &Planned{Package: p}
 		out[i] = pl
+		if len(p.EntryProblems) > 0 { // a folder whose cpk.yaml cannot be read
+			e := p.EntryProblems[0]
+			pl.Err = fmt.Errorf("its %s is not a valid catalog entry (CY001, line %d: %s): fix it first", e.File, e.Line, e.Message)
+			continue
+		}
 		if err := plan(ctx, r, o, pl); err != nil {
 			if ctx.Err() != nil {
 				<-listed
@@ -223,12 +228,18 @@ func Check(ctx context.Context, pkgs []Package, o Options) ([]*Planned, error) {
 // plan reads a package's Dockerfile, maps its FROM images and computes
 // its content hash.
 func plan(ctx context.Context, r *resolver, o Options, pl *Planned) error {
-	df, err := os.ReadFile(filepath.Join(pl.Dir, "Dockerfile"))
+	// The files first: a package that cannot be built as it is fails
+	// before the engine is asked anything.
+	files, err := filesDigest(pl.Dir)
+	if err != nil {
+		return err
+	}
+	df, err := fsx.ReadPackageFile(pl.Dir, filepath.Join(pl.Dir, "Dockerfile"), 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return errors.New("no Dockerfile in the package")
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("Dockerfile: %w", err)
 	}
 	froms, err := base.Froms(df, o.BuildArgs)
 	if err != nil {
@@ -251,10 +262,6 @@ func plan(ctx context.Context, r *resolver, o Options, pl *Planned) error {
 		}
 		pl.bases[f.Stage] = BaseUse{From: f.Ref, Image: target, Identity: id}
 		ids = append(ids, fmt.Sprintf("%d=%s", f.Stage, id))
-	}
-	files, err := filesDigest(pl.Dir)
-	if err != nil {
-		return err
 	}
 	pl.Content = ContentHash(files, ids, o.BuildArgs)
 	pl.Tag = Tag(pl.ID, pl.Content)
@@ -286,6 +293,14 @@ func ContentHash(filesDigest string, baseIdentities []string, buildArgs map[stri
 // executable bit, symlink targets and contents, in a fixed order. Hidden
 // files count (.dockerignore changes what is built); cpk.yaml (planning
 // data) and .git do not.
+//
+// A package is refused, with every such file named, when the context holds
+// what lint reports as PK010: a symbolic link that leaves the package,
+// dangles or points to anything but a regular file, a FIFO, socket or
+// device, or a file larger than fsx.MaxPackageFile. Those are never opened
+// (the shared package reader, fsx.Resolve, decides), so a hostile package
+// cannot hang the build, make it read without end or send files from
+// outside the package to the engine.
 func filesDigest(dir string) (string, error) {
 	type entry struct {
 		rel  string
@@ -315,6 +330,27 @@ func filesDigest(dir string) (string, error) {
 		return "", err
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].rel < entries[j].rel })
+	var problems []string
+	for _, e := range entries {
+		_, st, err := fsx.Resolve(dir, e.path)
+		switch {
+		case errors.Is(err, fsx.ErrOutside) || errors.Is(err, fsx.ErrNotRegular):
+			problems = append(problems, fmt.Sprintf("%s is %v", e.rel, err))
+		case err != nil:
+			return "", err
+		case st.Size() > fsx.MaxPackageFile:
+			problems = append(problems, fmt.Sprintf("%s has %d bytes, more than the %d cpk reads", e.rel, st.Size(), fsx.MaxPackageFile))
+		}
+	}
+	if len(problems) > 0 {
+		more := ""
+		if len(problems) > 10 {
+			more = fmt.Sprintf(" (and %d more)", len(problems)-10)
+			problems = problems[:10]
+		}
+		return "", fmt.Errorf("the package cannot be built as it is: %s%s; make each a regular file of the package or remove it (cpk lint reports them, PK010)",
+			strings.Join(problems, "; "), more)
+	}
 	h := sha256.New()
 	for _, e := range entries {
 		if e.d.Type()&fs.ModeSymlink != 0 {
@@ -329,15 +365,12 @@ func filesDigest(dir string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if !info.Mode().IsRegular() {
-			continue
-		}
 		f, err := os.Open(e.path)
 		if err != nil {
 			return "", err
 		}
 		fmt.Fprintf(h, "%s\x00%o\x00%d\x00", e.rel, info.Mode().Perm()&0o111, info.Size())
-		_, err = io.Copy(h, f)
+		_, err = io.Copy(h, io.LimitReader(f, fsx.MaxPackageFile+1))
 		f.Close()
 		if err != nil {
 			return "", err

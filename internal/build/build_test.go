@@ -10,10 +10,12 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"cpk/internal/base"
+	"cpk/internal/cpk"
 	"cpk/internal/engine"
 	"cpk/internal/engine/enginetest"
 )
@@ -99,6 +101,61 @@ func TestFilesDigest(t *testing.T) {
 	})
 	change("a symlink", func() { os.Symlink("start.sh", filepath.Join(p.Dir, "run")) })
 	change("a rename", func() { os.Rename(filepath.Join(p.Dir, "conf", "x"), filepath.Join(p.Dir, "conf", "y")) })
+}
+
+// TestHostilePackagesFailAlone: a package holding a FIFO, a link out of it
+// or to a device, a dangling link or a file over the read limit, or whose
+// cpk.yaml cannot be read, fails with each problem named, without the
+// engine building it or a read that hangs; the other packages are built.
+func TestHostilePackagesFailAlone(t *testing.T) {
+	root := t.TempDir()
+	f := enginetest.New()
+	f.AddImage(localBase, nil)
+	good := pkg(t, root, "good", pinnedFrom+"COPY start.sh /app/code/\n", "echo hi")
+	os.Symlink("start.sh", filepath.Join(good.Dir, "run")) // a link within the package is fine
+	bad := pkg(t, root, "bad", pinnedFrom, "echo hi")
+	if err := syscall.Mkfifo(filepath.Join(bad.Dir, "pipe"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	os.Symlink("/dev/zero", filepath.Join(bad.Dir, "zero"))
+	os.Symlink("/etc", filepath.Join(bad.Dir, "conf"))
+	os.Symlink("nowhere", filepath.Join(bad.Dir, "dangling"))
+	big, _ := os.Create(filepath.Join(bad.Dir, "big.bin"))
+	big.Truncate(1 << 30) // sparse
+	big.Close()
+	fifoDockerfile := pkg(t, root, "fifo", pinnedFrom, "echo hi")
+	os.Remove(filepath.Join(fifoDockerfile.Dir, "Dockerfile"))
+	syscall.Mkfifo(filepath.Join(fifoDockerfile.Dir, "Dockerfile"), 0o644)
+	broken := pkg(t, root, "broken", pinnedFrom, "echo hi")
+	broken.EntryProblems = []cpk.EntryProblem{{File: "cpk.yaml", Line: 1, Message: "did not find expected ']'"}}
+
+	res, err := Build(context.Background(), []Package{good, bad, fifoDockerfile, broken}, options(f, filepath.Join(root, ".cpk")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Status != Built {
+		t.Errorf("good: %s %v", res[0].Status, res[0].Err)
+	}
+	for i, want := range [][]string{
+		1: {"pipe is not a regular file", "zero is a symbolic link that leaves", "conf is a symbolic link that leaves", "dangling is a symbolic link", "big.bin has 1073741824 bytes", "PK010"},
+		2: {"Dockerfile is not a regular file"},
+		3: {"cpk.yaml is not a valid catalog entry (CY001, line 1: did not find expected ']')"},
+	} {
+		if i == 0 {
+			continue
+		}
+		if res[i].Status != Failed {
+			t.Errorf("%s: %s", res[i].App, res[i].Status)
+		}
+		for _, w := range want {
+			if !strings.Contains(res[i].Error, w) {
+				t.Errorf("%s: %q does not say %q", res[i].App, res[i].Error, w)
+			}
+		}
+	}
+	if f.Count("build") != 1 {
+		t.Errorf("%d builds, want the good package's only", f.Count("build"))
+	}
 }
 
 // The cheap check: one image listing for the whole catalog, no inspect

@@ -56,6 +56,13 @@ Packages keep their real FROM cloudron/base:<tag>@sha256:<digest>; with
 the Dockerfile whose Cloudron base images are the local base (cpk base
 build). cpk-build.yaml can also map other images, set jobs and build args.
 
+A package that cannot be built as it is fails on its own, before the
+engine is asked anything, with its problem named: a link that leaves the
+package or points to no regular file, a FIFO or device, a file larger than
+8 MiB (what lint reports as PK010), or a cpk.yaml that cannot be read
+(CY001; with --all and --changed such folders are selected too). The other
+packages are built.
+
 Each build's full log is kept under .cpk/build/<app>/; a failed build
 prints its path and last lines. Ctrl-C stops the builds and leaves no
 half-tagged image and no build container behind.`,
@@ -177,7 +184,9 @@ func mergeBuildArgs(configured map[string]string, flags []string) (map[string]st
 
 // buildTargets resolves ids, folders, --all and --changed to packages.
 func buildTargets(ctx context.Context, g *Globals, root string, opts buildOptions, args []string) ([]build.Package, error) {
-	dockerfile := catalog.Filter{Dockerfile: true}
+	// Folders whose cpk.yaml cannot be read are selected too: each is
+	// reported as a failed build that names its problem (CY001).
+	dockerfile := catalog.Filter{Dockerfile: true, Broken: true}
 	switch {
 	case opts.All:
 		sel, err := g.selectPackages(nil, dockerfile)

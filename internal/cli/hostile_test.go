@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"cpk/internal/base/basetest"
+	"cpk/internal/build"
+	"cpk/internal/engine"
 	"cpk/internal/testenv"
 )
 
@@ -19,9 +25,10 @@ import (
 // leaves it — dangling, looping and escaping links (of files and of
 // folders), a FIFO, a link to /dev/zero, a 1 GB sparse file, a 10 MB &&
 // chain, a broken cpk.yaml, a duplicate id, a manifest that cannot be read
-// — and status, lint, docs, upstream check and the dashboard still finish, reports each problem on its own
-// package, covers the intact package, and writes nothing from outside
-// the packages. The dashboard serves every page.
+// — and status, lint, docs, upstream check, build --changed and the
+// dashboard still finish, report each problem on its own package, cover the
+// intact package, and write nothing from outside the packages. The
+// dashboard serves every page.
 func TestHostileCatalog(t *testing.T) {
 	root := t.TempDir()
 	t.Setenv("CPK_DB", filepath.Join(t.TempDir(), "results.db"))
@@ -148,6 +155,83 @@ func TestHostileCatalog(t *testing.T) {
 	if _, errOut, code := finish("upstream", "check", "--format", "json"); code == ExitUsage {
 		t.Errorf("upstream check: a usage error: %s", errOut)
 	}
+
+	// build --changed, with every package but the hostile ones and one
+	// tiny package committed: each hostile package fails on its own, with
+	// its problem named and without the engine building it; the tiny one
+	// is built. (Needs the engine; the dashboard's part below does not.)
+	t.Run("build --changed", func(t *testing.T) {
+		e := basetest.Engine(t)
+		if _, err := exec.LookPath("git"); err != nil {
+			testenv.Unavailable(t, "git is not installed")
+		}
+		git := func(args ...string) {
+			t.Helper()
+			cmd := exec.Command("git", append([]string{"-C", root, "-c", "user.email=t@example.com", "-c", "user.name=t"}, args...)...)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("git %v: %v\n%s", args, err, out)
+			}
+		}
+		git("add", "apps/mediawiki")
+		git("commit", "-q", "-m", "the intact package")
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		tiny := "tiny-" + hex.EncodeToString(b[:])
+		dir := copyApp("webhook", tiny, tiny)
+		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY start.sh /start.sh\n"), 0o644)
+		t.Cleanup(func() {
+			ctx := context.Background()
+			imgs, _ := e.ListImages(ctx, engine.ImageFilter{Reference: build.Repo + "/" + tiny})
+			for _, img := range imgs {
+				for _, tag := range img.Tags {
+					_ = e.RemoveImage(ctx, tag)
+				}
+			}
+		})
+
+		out, errOut, code := finish("build", "--changed", "--format", "json")
+		secret("build --changed", out+errOut)
+		if code != ExitFindings {
+			t.Errorf("build --changed: exit %d, want %d (failed builds)\n%s", code, ExitFindings, errOut)
+		}
+		var results []build.Result
+		if err := json.Unmarshal([]byte(out), &results); err != nil {
+			t.Fatalf("build --changed: %v\n%s\n%s", err, out, errOut)
+		}
+		got := map[string]build.Result{}
+		for _, r := range results {
+			got[r.App] = r
+		}
+		for id, problem := range map[string]string{
+			"links":          "pipe is not a regular file",
+			"chain":          "start.sh has 10485",
+			"escape":         "conf is a symbolic link that leaves the package",
+			"unreadable":     "CloudronManifest.json is a symbolic link that leaves the package",
+			"broken":         "cpk.yaml is not a valid catalog entry (CY001",
+			"mediawiki-copy": "duplicate id",
+		} {
+			r, ok := got[id]
+			switch {
+			case !ok:
+				t.Errorf("build --changed leaves out %s: %s", id, out)
+			case r.Status != build.Failed || !strings.Contains(r.Error, problem):
+				t.Errorf("%s: %s %q, want failed with %q", id, r.Status, r.Error, problem)
+			case !strings.Contains(errOut, id+": "):
+				t.Errorf("%s: its problem is not on stderr:\n%s", id, errOut)
+			}
+		}
+		for _, want := range []string{"dangling", "loop", "self", "conf", "big.bin", "start.sh"} {
+			if !strings.Contains(got["links"].Error, want) {
+				t.Errorf("links: %s is not named: %s", want, got["links"].Error)
+			}
+		}
+		if r := got[tiny]; r.Status != build.Built {
+			t.Errorf("the intact changed package is not built: %+v\n%s", r, errOut)
+		}
+		if _, ok := got["mediawiki"]; ok {
+			t.Error("build --changed builds the unchanged package")
+		}
+	})
 
 	base, stop := startServe(t, root, filepath.Join(t.TempDir(), "serve.db"))
 	defer stop()

@@ -99,6 +99,22 @@ const maxDepth = 100
 type parser struct {
 	lx   lexer
 	name string
+	// the arguments of the directives being read, as a stack: a directive
+	// gets them in slices of its own, of their exact size, once complete
+	args   []string
+	quoted []bool
+	pos    []Pos
+}
+
+// endArgs gives d the arguments read since base and drops them from the
+// stack.
+func (p *parser) endArgs(d *Directive, base int) {
+	if len(p.args) > base {
+		d.Args = append([]string(nil), p.args[base:]...)
+		d.Quoted = append([]bool(nil), p.quoted[base:]...)
+		d.ArgPos = append([]Pos(nil), p.pos[base:]...)
+	}
+	p.args, p.quoted, p.pos = p.args[:base], p.quoted[:base], p.pos[:base]
 }
 
 // block reads directives up to the "}" that closes a block opened at open
@@ -126,10 +142,15 @@ func (p *parser) block(depth int, open Pos) ([]*Directive, error) {
 		}
 		d := &Directive{Name: t.text, Pos: t.pos, File: p.name}
 		dirs = append(dirs, d)
+		base := len(p.args)
 		for {
 			a, err := p.lx.next()
 			if err != nil {
+				p.endArgs(d, base)
 				return dirs, p.errorf(err.pos, "%s", err.msg)
+			}
+			if a.special != 0 || a.eof {
+				p.endArgs(d, base)
 			}
 			if a.eof {
 				return dirs, p.errorf(a.pos, "unexpected end of file: directive %q is not terminated by ; or {", d.Name)
@@ -152,9 +173,9 @@ func (p *parser) block(depth int, open Pos) ([]*Directive, error) {
 				}
 				break
 			}
-			d.Args = append(d.Args, a.text)
-			d.Quoted = append(d.Quoted, a.quoted)
-			d.ArgPos = append(d.ArgPos, a.pos)
+			p.args = append(p.args, a.text)
+			p.quoted = append(p.quoted, a.quoted)
+			p.pos = append(p.pos, a.pos)
 		}
 	}
 }
@@ -229,12 +250,16 @@ func (l *lexer) next() (token, *lexError) {
 	case '"', '\'':
 		return l.quoted(c, pos)
 	}
+	// The word is cut from the source as written; only one with an escape
+	// is built anew.
 	var b strings.Builder
-	variable := false
+	variable, escaped, first := false, false, l.off
 	for l.off < len(l.src) {
 		c := l.src[l.off]
 		if c == '{' && variable {
-			b.WriteByte(c)
+			if escaped {
+				b.WriteByte(c)
+			}
 			l.advance()
 			variable = false
 			continue
@@ -244,6 +269,10 @@ func (l *lexer) next() (token, *lexError) {
 			break
 		}
 		if c == '\\' && l.off+1 < len(l.src) {
+			if !escaped {
+				b.Write(l.src[first:l.off])
+				escaped = true
+			}
 			l.escape(&b)
 			continue
 		}
@@ -252,7 +281,12 @@ func (l *lexer) next() (token, *lexError) {
 		}
 		start := l.off
 		l.advance()
-		b.Write(l.src[start:l.off])
+		if escaped {
+			b.Write(l.src[start:l.off])
+		}
+	}
+	if !escaped {
+		return token{text: string(l.src[first:l.off]), pos: pos}, nil
 	}
 	return token{text: b.String(), pos: pos}, nil
 }

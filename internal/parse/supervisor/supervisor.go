@@ -68,11 +68,22 @@ func Parse(data []byte) (*File, error) {
 		sec          *Section
 		key          *Key
 		keyIndent    int
-		pendingBlank int // blank lines seen inside a value, kept if it continues
+		pendingBlank int             // blank lines seen inside a value, kept if it continues
+		cont         strings.Builder // key's value, once it continues
 	)
-	lines := strings.Split(string(data), "\n")
-	for i, raw := range lines {
-		n := i + 1
+	// Sections and keys are found by name through maps, and a continued
+	// value is built once: time stays linear in the file's size.
+	sections := map[string]*Section{}
+	keys := map[*Section]map[string]int{}
+	endValue := func() {
+		if key != nil && cont.Len() > 0 {
+			key.Value = cont.String()
+		}
+		cont = strings.Builder{}
+	}
+	for n, rest, more := 1, string(data), true; more; n++ {
+		var raw string
+		raw, rest, more = strings.Cut(rest, "\n")
 		line := strings.TrimSuffix(raw, "\r")
 		if n == 1 {
 			line = strings.TrimPrefix(line, "\uFEFF")
@@ -91,11 +102,18 @@ func Parse(data []byte) (*File, error) {
 			continue
 		}
 		if key != nil && indent > keyIndent {
-			key.Value += strings.Repeat("\n", pendingBlank+1) + content
+			if cont.Len() == 0 {
+				cont.WriteString(key.Value)
+			}
+			for range pendingBlank + 1 {
+				cont.WriteByte('\n')
+			}
+			cont.WriteString(content)
 			pendingBlank = 0
 			continue
 		}
 		pendingBlank = 0
+		endValue()
 		key = nil
 		if strings.HasPrefix(content, "[") {
 			end := strings.LastIndex(content, "]")
@@ -107,10 +125,12 @@ func Parse(data []byte) (*File, error) {
 				errs = append(errs, &Error{n, fmt.Sprintf("bad section header %q: write [name]", content)})
 				continue
 			}
-			sec = f.Section(name)
+			sec = sections[name]
 			if sec == nil {
 				sec = &Section{Name: name, Line: n}
 				f.Sections = append(f.Sections, sec)
+				sections[name] = sec
+				keys[sec] = map[string]int{}
 			}
 			continue
 		}
@@ -137,9 +157,15 @@ func Parse(data []byte) (*File, error) {
 			off++
 		}
 		k.ValueCol = utf8.RuneCountInString(line[:min(off, len(line))]) + 1
-		sec.set(k)
+		if i, ok := keys[sec][k.Name]; ok { // a repeated key: the last value wins
+			sec.Keys[i] = k
+		} else {
+			keys[sec][k.Name] = len(sec.Keys)
+			sec.Keys = append(sec.Keys, k)
+		}
 		key, keyIndent = k, indent
 	}
+	endValue()
 	if len(errs) > 0 {
 		return f, errs
 	}
@@ -155,16 +181,6 @@ func stripInline(line string) (string, int) {
 		}
 	}
 	return line, -1
-}
-
-func (s *Section) set(k *Key) {
-	for i, old := range s.Keys {
-		if old.Name == k.Name {
-			s.Keys[i] = k
-			return
-		}
-	}
-	s.Keys = append(s.Keys, k)
 }
 
 // Section returns the section with this name, or nil.
