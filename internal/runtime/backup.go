@@ -11,11 +11,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"cpk/internal/engine"
 	"cpk/internal/fsx"
 	"cpk/internal/manifest"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Backup is an app backup as the platform makes it (§3.4): /app/data, a
@@ -154,19 +157,33 @@ func (a *App) Snapshot(ctx context.Context) (*Snapshot, error) {
 	return s, nil
 }
 
+// listFiles is a shell function: list_files ROOT prints, below ROOT, each
+// path's type, mode, owner and link target, a line "--", then each
+// file's checksum (what readListing reads).
+const listFiles = `list_files() (
+  cd "$1"
+  find . -mindepth 1 -printf '%P\t%y %m %U:%G %l\n'
+  echo '--'
+  find . -type f -print0 | xargs -0r sha256sum
+)
+`
+
 // snapshotFiles identifies the files below root in the helper container:
 // each file's type, mode, owner and checksum (sqlite files listed by
 // localstorage by their SQL dump, since a consistent copy need not be
 // byte-identical).
 func (a *App) snapshotFiles(ctx context.Context, h *helper, root string) (map[string]string, error) {
-	files := map[string]string{}
-	out, err := h.sh(ctx, `cd "$1"
-find . -mindepth 1 -printf '%P\t%y %m %U:%G %l\n'
-echo '--'
-find . -type f -print0 | xargs -0r sha256sum`, root)
+	out, err := h.sh(ctx, listFiles+`list_files "$1"`, root)
 	if err != nil {
 		return nil, fmt.Errorf("checksum %s: %w", root, err)
 	}
+	return a.readListing(ctx, h, root, out)
+}
+
+// readListing reads list_files's output for root, and identifies the
+// sqlite files localstorage lists by their SQL dump.
+func (a *App) readListing(ctx context.Context, h *helper, root string, out []byte) (map[string]string, error) {
+	files := map[string]string{}
 	meta, sums, _ := strings.Cut(string(out), "--\n")
 	for _, l := range strings.Split(meta, "\n") {
 		if p, m, ok := strings.Cut(l, "\t"); ok {
@@ -195,18 +212,25 @@ find . -type f -print0 | xargs -0r sha256sum`, root)
 	return files, nil
 }
 
-// snapshotAddons adds each add-on's digest.
+// snapshotAddons adds each add-on's digest, asking every server at once.
 func (a *App) snapshotAddons(ctx context.Context, s *Snapshot) error {
+	var g errgroup.Group
+	var mu sync.Mutex
 	for _, n := range sortedAddons(a) {
 		if bk, ok := addons[n].(Backuper); ok {
-			d, err := bk.Digest(ctx, a)
-			if err != nil {
-				return fmt.Errorf("%s digest: %w", n, err)
-			}
-			s.Addons[n] = d
+			g.Go(func() error {
+				d, err := bk.Digest(ctx, a)
+				if err != nil {
+					return fmt.Errorf("%s digest: %w", n, err)
+				}
+				mu.Lock()
+				s.Addons[n] = d
+				mu.Unlock()
+				return nil
+			})
 		}
 	}
-	return nil
+	return g.Wait()
 }
 
 func sortedAddons(a *App) []string {
@@ -264,24 +288,32 @@ func (a *App) Backup(ctx context.Context) (*Backup, error) {
 		return nil, err
 	}
 	defer h.close(ctx)
+	// One exec: copy /app/data (consistent copies of the listed sqlite
+	// files), list the copy, archive it all.
+	script, args := `tar --numeric-owner -C "/backup/$1" -czf "/backup/$1.tar.gz" .`, []string{id}
 	if a.DataVolume != "" {
-		if _, err := h.sh(ctx, `mkdir -p "/backup/$1/data" && cp -a /app/data/. "/backup/$1/data/"`, id); err != nil {
-			return nil, fmt.Errorf("copy /app/data: %w", err)
-		}
+		script = listFiles + `id=$1; shift
+mkdir -p "/backup/$id/data" && cp -a /app/data/. "/backup/$id/data/"
+while [ $# -gt 1 ]; do
+  rel=$1 listed=$2; shift 2
+  test -f "/app/data/$rel" || { echo "$listed is listed in localstorage.sqlite.paths but does not exist" >&2; exit 1; }
+  sqlite3 "/app/data/$rel" ".backup '/backup/$id/data/$rel.cpk-copy'" && mv "/backup/$id/data/$rel.cpk-copy" "/backup/$id/data/$rel"
+  rm -f "/backup/$id/data/$rel-wal" "/backup/$id/data/$rel-shm" "/backup/$id/data/$rel-journal"
+done
+list_files "/backup/$id/data"
+tar --numeric-owner -C "/backup/$id" -czf "/backup/$id.tar.gz" .`
 		for _, p := range SQLitePaths(a.Manifest.Addons["localstorage"]) {
-			rel := strings.TrimPrefix(path.Clean(p), "/app/data/")
-			if _, err := h.sh(ctx, `test -f "/app/data/$2" || { echo "$3 is listed in localstorage.sqlite.paths but does not exist" >&2; exit 1; }
-sqlite3 "/app/data/$2" ".backup '/backup/$1/data/$2.cpk-copy'" && mv "/backup/$1/data/$2.cpk-copy" "/backup/$1/data/$2"
-rm -f "/backup/$1/data/$2-wal" "/backup/$1/data/$2-shm" "/backup/$1/data/$2-journal"`, id, rel, p); err != nil {
-				return nil, fmt.Errorf("sqlite backup: %w", err)
-			}
-		}
-		if snap.Files, err = a.snapshotFiles(ctx, h, "/backup/"+id+"/data"); err != nil {
-			return nil, err
+			args = append(args, strings.TrimPrefix(path.Clean(p), "/app/data/"), p)
 		}
 	}
-	if _, err := h.sh(ctx, `tar --numeric-owner -C "/backup/$1" -czf "/backup/$1.tar.gz" .`, id); err != nil {
-		return nil, fmt.Errorf("archive the backup: %w", err)
+	out, err := h.sh(ctx, script, args...)
+	if err != nil {
+		return nil, fmt.Errorf("back up /app/data and archive the backup: %w", err)
+	}
+	if a.DataVolume != "" {
+		if snap.Files, err = a.readListing(ctx, h, "/backup/"+id+"/data", out); err != nil {
+			return nil, err
+		}
 	}
 	bk.Archive = stage + ".tar.gz"
 	if st, err := os.Stat(bk.Archive); err == nil {
@@ -311,13 +343,16 @@ func (a *App) RestoreFrom(ctx context.Context, bk *Backup) error {
 	// Kept for the Snapshot that compares the restored data (it mounts
 	// the same data volume); Start or Uninstall closes it otherwise.
 	defer a.keepHelper(ctx, h)
-	if _, err := h.sh(ctx, `tar --numeric-owner -xzf "/backup/$1.tar.gz" -C "/backup/$2"`, bk.ID, filepath.Base(out)); err != nil {
-		return fmt.Errorf("unpack the backup: %w", err)
-	}
+	// One exec: unpack, and put /app/data back when the app has one.
+	data := ""
 	if a.DataVolume != "" {
-		if _, err := h.sh(ctx, `find /app/data -mindepth 1 -delete; if [ -d "/backup/$1/data" ]; then cp -a "/backup/$1/data/." /app/data/; fi`, filepath.Base(out)); err != nil {
-			return fmt.Errorf("restore /app/data: %w", err)
-		}
+		data = "data"
+	}
+	if _, err := h.sh(ctx, `tar --numeric-owner -xzf "/backup/$1.tar.gz" -C "/backup/$2"
+[ -n "$3" ] || exit 0
+find /app/data -mindepth 1 -delete
+if [ -d "/backup/$2/data" ]; then cp -a "/backup/$2/data/." /app/data/; fi`, bk.ID, filepath.Base(out), data); err != nil {
+		return fmt.Errorf("unpack the backup and restore /app/data: %w", err)
 	}
 	for _, n := range sortedAddons(a) {
 		if b, ok := addons[n].(Backuper); ok {
