@@ -13,6 +13,7 @@ import (
 // comments, here-documents, substitutions, tests and arithmetic, line
 // continuations, and chains that run in the background as a whole.
 var trickyScripts = []string{
+	"a && b && c <<EOF &\n$X && y\nEOF\nd && e\n",
 	"#!/bin/bash\nset -eu\nA=1 && B=$A && echo \"$B && x\" || echo 'y || z' && echo $A\n",
 	"a && b # c && d\ne && f\n",
 	"cat <<EOF && echo after\nbody && more || less\nEOF\necho x && echo y\n",

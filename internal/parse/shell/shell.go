@@ -336,8 +336,7 @@ func (w *walker) script() error {
 		}
 		stmts, next, cont, ok := w.cut(end)
 		if !ok {
-			if len(w.full)-w.off > maxAlone || strings.Count(w.full[w.off:], "(")+strings.Count(w.full[w.off:], "{")+
-				strings.Count(w.full[w.off:], "[")+strings.Count(w.full[w.off:], "`") > maxOpeners {
+			if len(w.full)-w.off > maxAlone || openers(w.full[w.off:]) > maxOpeners {
 				return &Error{Pos: Pos{w.line, w.col}, TooLarge: true, Msg: fmt.Sprintf(
 					"no statement ends within %d bytes from line %d: a statement that long or nested that deep is more than cpk checks (or a syntax error is in it: check it with bash -n)", end-w.off, w.line)}
 			}
@@ -504,7 +503,33 @@ func (w *walker) restart() error {
 	s.Stmts, s.Last, s.LastComplete, s.LastPos = c.snap.stmts, c.snap.last, c.snap.lastComplete, c.snap.lastPos
 	w.vars, w.funcs, w.funcOrder = c.snap.vars, c.snap.funcs, c.snap.funcOrder
 	w.off, w.line, w.col = c.snap.off, c.snap.line, c.snap.col
-	return w.rest()
+	// The chain alone is read again, whole, then the script goes on after
+	// it; where it does not parse alone (a here-document of its last line
+	// follows it), the rest is read statement by statement.
+	text := w.full[w.off:c.tailEnd]
+	if len(text) > maxAlone || openers(text) > maxOpeners {
+		return &Error{Pos: c.startPos, TooLarge: true, Msg: fmt.Sprintf(
+			"a chain of && or || that runs in the background as a whole is %d bytes long, more than cpk reads at once", len(text))}
+	}
+	f, err := w.parser.Parse(strings.NewReader(text), "")
+	if err != nil {
+		if len(w.full)-w.off > maxAlone || openers(w.full[w.off:]) > maxOpeners {
+			return &Error{Pos: c.startPos, TooLarge: true, Msg: fmt.Sprintf(
+				"a chain of && or || that runs in the background as a whole, and what follows it, are more than cpk reads at once (%d bytes)", len(w.full)-w.off)}
+		}
+		return w.rest()
+	}
+	w.enter(w.off, c.tailEnd)
+	for _, st := range f.Stmts {
+		w.topStmt(st)
+	}
+	w.advance(c.tailEnd)
+	return w.script()
+}
+
+// openers counts what the parser recurses into: ( { [ and `.
+func openers(text string) int {
+	return strings.Count(text, "(") + strings.Count(text, "{") + strings.Count(text, "[") + strings.Count(text, "`")
 }
 
 // trim keeps the first n elements of a list, as it was when it had n.
@@ -599,6 +624,7 @@ func (w *walker) chainOn(st *syntax.Stmt) {
 	c := w.chain
 	if st.Background || st.Coprocess || st.Disown {
 		c.broken = true // a && b &: the whole chain is in the background
+		c.tailEnd = w.abs(st.End())
 		return
 	}
 	operands, ops := stmtOperands(st)
@@ -1348,6 +1374,7 @@ type chainRun struct {
 	n         int                   // operands walked
 	op        syntax.BinCmdOperator // the operator the chain goes on with after a cut
 	broken    bool                  // the chain cut into pieces runs in the background as a whole
+	tailEnd   int                   // where it ends then
 	snap      snapshot
 }
 
