@@ -256,10 +256,13 @@ const piece = 192 << 10 // under the parser's count of lines (2^18) even when ev
 // every cut: it is kept only when the text before it parses whole (a cut
 // inside quotes, a here-document, $(…), a compound command or a line
 // continuation does not) and nothing but blanks stands between the last
-// statement and a cut before && or ||, so no comment is cut. Where no cut
-// holds, the rest of the script is read statement by statement. A chain
-// cut into pieces is walked as one chain: each command's guard is all the
-// chain on its left.
+// statement and a cut before && or ||, so no comment is cut. A piece is
+// shorter when it holds more than 5,000 ( { [ and ` (the parser recurses
+// into each). Where no cut holds, the rest of the script is read statement
+// by statement, if it is at most 256 KiB long and holds at most 5,000 of
+// them; else, and for statements nested more than 1,000 deep, Parse gives
+// an Error with TooLarge. A chain cut into pieces is walked as one chain:
+// each command's guard is all the chain on its left.
 func ParseWith(src []byte, opts Options) (*Script, error) { return parse(src, opts, piece) }
 
 // parse parses with pieces of the given size (tests make them small).
