@@ -395,6 +395,25 @@ func (e *apiEngine) Exec(ctx context.Context, ctr string, spec ExecSpec) (*ExecR
 	}
 }
 
+func (e *apiEngine) Top(ctx context.Context, ctr string) (*Processes, error) {
+	// podman reads psgo descriptors and numbers the processes in the
+	// container (its first is 1); docker hands its arguments to ps on its
+	// host, whose numbers are the host's.
+	args, init := []string{topColumns}, 1
+	if e.cli.kind == Docker {
+		info, err := e.InspectContainer(ctx, ctr)
+		if err != nil {
+			return nil, err
+		}
+		args, init = []string{"-o", topColumns}, info.Pid
+	}
+	res, err := e.c.ContainerTop(ctx, ctr, client.ContainerTopOptions{Arguments: args})
+	if err != nil {
+		return nil, e.fail(ctx, "top", ctr, err)
+	}
+	return parseTop(res.Processes, init), nil
+}
+
 func isBrokenPipe(err error) bool {
 	return err != nil && (strings.Contains(err.Error(), "broken pipe") || strings.Contains(err.Error(), "connection reset"))
 }
@@ -516,7 +535,7 @@ func (e *apiEngine) InspectContainer(ctx context.Context, ctr string) (*Containe
 		info.Image, info.Labels = c.Config.Image, c.Config.Labels
 	}
 	if s := c.State; s != nil {
-		info.State, info.Running, info.ExitCode, info.OOMKilled = strings.ToLower(string(s.Status)), s.Running, s.ExitCode, s.OOMKilled
+		info.State, info.Running, info.ExitCode, info.OOMKilled, info.Pid = strings.ToLower(string(s.Status)), s.Running, s.ExitCode, s.OOMKilled, s.Pid
 		info.Started, info.Finished = parseTime(s.StartedAt), parseTime(s.FinishedAt)
 	}
 	if c.NetworkSettings != nil {

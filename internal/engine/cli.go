@@ -1012,6 +1012,7 @@ func parseContainerInspect(out []byte, ref string) (*ContainerInfo, error) {
 			Running    bool
 			ExitCode   int
 			OOMKilled  bool
+			Pid        int
 			StartedAt  string
 			FinishedAt string
 		}
@@ -1038,7 +1039,7 @@ func parseContainerInspect(out []byte, ref string) (*ContainerInfo, error) {
 	c := cs[0]
 	info := &ContainerInfo{ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Image: c.Config.Image,
 		State: strings.ToLower(c.State.Status), Running: c.State.Running, ExitCode: c.State.ExitCode,
-		OOMKilled: c.State.OOMKilled, Labels: c.Config.Labels, Ports: map[string]int{}, Networks: map[string]string{}}
+		OOMKilled: c.State.OOMKilled, Pid: c.State.Pid, Labels: c.Config.Labels, Ports: map[string]int{}, Networks: map[string]string{}}
 	for name, n := range c.NetworkSettings.Networks {
 		info.Networks[name] = n.IPAddress
 	}
@@ -1064,6 +1065,30 @@ func parseTime(s string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+func (e *cliEngine) Top(ctx context.Context, container string) (*Processes, error) {
+	// As the API (apiEngine.Top): podman numbers in the container, docker
+	// on its host.
+	args, init := []string{"top", container, "pid", "ppid", "user", "comm", "args"}, 1
+	if e.kind == Docker {
+		info, err := e.InspectContainer(ctx, container)
+		if err != nil {
+			return nil, err
+		}
+		args, init = []string{"top", container, "-o", topColumns}, info.Pid
+	}
+	out, err := e.lookup(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]string
+	for i, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		if f := strings.Fields(line); i > 0 && len(f) >= 5 { // the first line is the titles
+			rows = append(rows, f)
+		}
+	}
+	return parseTop(rows, init), nil
 }
 
 func (e *cliEngine) Diff(ctx context.Context, container string) ([]Change, error) {

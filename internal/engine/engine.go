@@ -15,6 +15,8 @@ package engine
 import (
 	"context"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -64,6 +66,9 @@ type Engine interface {
 	ListContainers(ctx context.Context, labels map[string]string) ([]Container, error)
 	// InspectContainer returns a container's state; ErrNotFound when it does not exist.
 	InspectContainer(ctx context.Context, container string) (*ContainerInfo, error)
+	// Top lists a running container's processes without running anything
+	// in it (podman reads them itself, docker runs ps on its host).
+	Top(ctx context.Context, container string) (*Processes, error)
 	// Diff lists the paths a container changed in its own filesystem
 	// (volumes and tmpfs mounts are not part of it).
 	Diff(ctx context.Context, container string) ([]Change, error)
@@ -91,21 +96,61 @@ type Engine interface {
 
 // ContainerInfo is a container's state as inspected.
 type ContainerInfo struct {
-	ID        string            `json:"id"`
-	Name      string            `json:"name"`
-	Image     string            `json:"image"`
-	State     string            `json:"state"` // running, exited, created…
-	Running   bool              `json:"running"`
-	ExitCode  int               `json:"exitCode"`
-	OOMKilled bool              `json:"oomKilled"`
-	Started   time.Time         `json:"started"`
-	Finished  time.Time         `json:"finished"`
-	Labels    map[string]string `json:"labels,omitempty"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Image     string `json:"image"`
+	State     string `json:"state"` // running, exited, created…
+	Running   bool   `json:"running"`
+	ExitCode  int    `json:"exitCode"`
+	OOMKilled bool   `json:"oomKilled"`
+	// Pid is the host's number of the container's first process (0 when
+	// it does not run).
+	Pid      int               `json:"pid,omitempty"`
+	Started  time.Time         `json:"started"`
+	Finished time.Time         `json:"finished"`
+	Labels   map[string]string `json:"labels,omitempty"`
 	// Ports maps "8000/tcp" to the host port it is published on.
 	Ports map[string]int `json:"ports,omitempty"`
 	// Networks maps each network the container is attached to to its
 	// IPv4 address there ("" while it is not running).
 	Networks map[string]string `json:"networks,omitempty"`
+}
+
+// Processes are a container's processes, numbered as the engine numbers
+// them (podman: in the container, docker: on its host).
+type Processes struct {
+	// Init is the container's first process in that numbering.
+	Init int       `json:"init"`
+	List []Process `json:"list"`
+}
+
+// Process is one process of a container.
+type Process struct {
+	PID  int    `json:"pid"`
+	PPID int    `json:"ppid"`
+	User string `json:"user"` // its effective user's name
+	Comm string `json:"comm"`
+	Args string `json:"args"`
+}
+
+// topColumns are the columns Top asks for, in this order.
+const topColumns = "pid,ppid,user,comm,args"
+
+// parseTop reads rows of topColumns (the last one holds the rest).
+func parseTop(rows [][]string, init int) *Processes {
+	ps := &Processes{Init: init}
+	for _, r := range rows {
+		if len(r) < 5 {
+			continue
+		}
+		pid, err1 := strconv.Atoi(strings.TrimSpace(r[0]))
+		ppid, err2 := strconv.Atoi(strings.TrimSpace(r[1]))
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		ps.List = append(ps.List, Process{PID: pid, PPID: ppid, User: strings.TrimSpace(r[2]), Comm: strings.TrimSpace(r[3]), Args: strings.TrimSpace(strings.Join(r[4:], " "))})
+	}
+	return ps
 }
 
 // Change is one path a container changed: kind A (added), C (changed) or D (deleted).

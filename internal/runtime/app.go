@@ -52,11 +52,11 @@ type App struct {
 	volumes    []string
 	seq        int
 	creds      *credentials
-	setUp      map[string]bool // add-ons set up
-	spare      *helper         // the restore's helper, kept for the Snapshot after it
-	Started    time.Time       // when the current container was started
-	HealthTook time.Duration   // how long the last WaitHealthy waited
-	StartTook  time.Duration   // how long the engine took to start the current container
+	setUp      map[string]bool   // add-ons set up
+	restored   map[string]string // /app/data as the restore left it, for the Snapshot after it
+	Started    time.Time         // when the current container was started
+	HealthTook time.Duration     // how long the last WaitHealthy waited
+	StartTook  time.Duration     // how long the engine took to start the current container
 }
 
 // NewAppID returns a platform-style app id (a random UUID).
@@ -226,7 +226,7 @@ func (a *App) Start(ctx context.Context) error {
 	if a.Container != "" {
 		return fmt.Errorf("app %s is already running", a.ID)
 	}
-	a.dropHelper(ctx)
+	a.restored = nil
 	if err := a.allocatePorts(); err != nil {
 		return err
 	}
@@ -454,7 +454,7 @@ func (a *App) Reconfigure(ctx context.Context, image string, m manifest.Manifest
 // Uninstall stops the app, tears its add-ons down (databases dropped,
 // /app/data removed) and forgets its credentials.
 func (a *App) Uninstall(ctx context.Context) (StopResult, error) {
-	a.dropHelper(ctx)
+	a.restored = nil
 	res, err := a.Stop(ctx)
 	var errs []error
 	if err != nil {
@@ -477,6 +477,14 @@ func (a *App) Uninstall(ctx context.Context) (StopResult, error) {
 		errs = append(errs, a.creds.remove())
 	}
 	return res, errors.Join(errs...)
+}
+
+// Top lists the processes of the running container.
+func (a *App) Top(ctx context.Context) (*engine.Processes, error) {
+	if a.Container == "" {
+		return nil, fmt.Errorf("app %s is not running", a.ID)
+	}
+	return a.box.Engine.Top(ctx, a.Container)
 }
 
 // Exec runs a command in the running container.

@@ -118,37 +118,24 @@ func (h *helper) close(ctx context.Context) {
 	h.b.removing.Go(func() { _ = h.b.Engine.Remove(context.WithoutCancel(ctx), h.name) })
 }
 
-// keepHelper keeps h for the app's next Snapshot (the restore's
-// comparison), closing any helper kept before.
-func (a *App) keepHelper(ctx context.Context, h *helper) {
-	a.dropHelper(ctx)
-	a.spare = h
-}
-
-// dropHelper closes the kept helper, if any.
-func (a *App) dropHelper(ctx context.Context) {
-	if a.spare != nil {
-		a.spare.close(ctx)
-		a.spare = nil
-	}
-}
-
 // Snapshot takes the identity of the app's data now: /app/data (sqlite
 // files listed by localstorage by their SQL dump, since a consistent copy
 // need not be byte-identical) and each add-on's digest.
 func (a *App) Snapshot(ctx context.Context) (*Snapshot, error) {
 	s := &Snapshot{Files: map[string]string{}, Addons: map[string]string{}}
 	if a.DataVolume != "" {
-		h, err := a.spare, error(nil)
-		a.spare = nil
-		if h == nil {
-			if h, err = a.helper(ctx, ""); err != nil {
+		if a.restored != nil {
+			// Listed by the restore, and nothing ran since.
+			s.Files, a.restored = a.restored, nil
+		} else {
+			h, err := a.helper(ctx, "")
+			if err != nil {
 				return nil, err
 			}
-		}
-		defer h.close(ctx)
-		if s.Files, err = a.snapshotFiles(ctx, h, "/app/data"); err != nil {
-			return nil, err
+			defer h.close(ctx)
+			if s.Files, err = a.snapshotFiles(ctx, h, "/app/data"); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := a.snapshotAddons(ctx, s); err != nil {
@@ -340,19 +327,25 @@ func (a *App) RestoreFrom(ctx context.Context, bk *Backup) error {
 	if err != nil {
 		return err
 	}
-	// Kept for the Snapshot that compares the restored data (it mounts
-	// the same data volume); Start or Uninstall closes it otherwise.
-	defer a.keepHelper(ctx, h)
-	// One exec: unpack, and put /app/data back when the app has one.
+	defer h.close(ctx)
+	// One exec: unpack, put /app/data back when the app has one, and list
+	// it for the Snapshot that compares it with the backup.
 	data := ""
 	if a.DataVolume != "" {
 		data = "data"
 	}
-	if _, err := h.sh(ctx, `tar --numeric-owner -xzf "/backup/$1.tar.gz" -C "/backup/$2"
+	listing, err := h.sh(ctx, listFiles+`tar --numeric-owner -xzf "/backup/$1.tar.gz" -C "/backup/$2"
 [ -n "$3" ] || exit 0
 find /app/data -mindepth 1 -delete
-if [ -d "/backup/$2/data" ]; then cp -a "/backup/$2/data/." /app/data/; fi`, bk.ID, filepath.Base(out), data); err != nil {
+if [ -d "/backup/$2/data" ]; then cp -a "/backup/$2/data/." /app/data/; fi
+list_files /app/data`, bk.ID, filepath.Base(out), data)
+	if err != nil {
 		return fmt.Errorf("unpack the backup and restore /app/data: %w", err)
+	}
+	if data != "" {
+		if a.restored, err = a.readListing(ctx, h, "/app/data", listing); err != nil {
+			return err
+		}
 	}
 	for _, n := range sortedAddons(a) {
 		if b, ok := addons[n].(Backuper); ok {

@@ -7,29 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"cpk/internal/engine"
 	"cpk/internal/runtime"
 )
-
-// psScript lists the container's processes from /proc with nothing but
-// the shell: "pid ppid uid comm cmdline", its own pid first.
-const psScript = `echo "self $$"
-for d in /proc/[0-9]*; do
-  pid=${d#/proc/}; uid=; ppid=
-  while read -r k v rest; do
-    case $k in Uid:) uid=$v;; PPid:) ppid=$v;; esac
-  done < "$d/status" 2>/dev/null || continue
-  [ -n "$uid" ] || continue
-  comm=$(cat "$d/comm" 2>/dev/null)
-  cmd=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null)
-  printf '%s\t%s\t%s\t%s\t%s\n' "$pid" "$ppid" "$uid" "$comm" "$cmd"
-done`
-
-// Process is one process of the app container.
-type Process struct {
-	PID, PPID int
-	UID       int
-	Comm, Cmd string
-}
 
 // managers may run as root by design (reference §4.2): process managers,
 // shells waiting for their children, the masters of nginx, php-fpm and
@@ -38,22 +18,23 @@ var managers = map[string]bool{"supervisord": true, "tini": true, "dumb-init": t
 	"runsvdir": true, "runsv": true, "cron": true, "sh": true, "bash": true, "dash": true}
 
 // rootProcesses returns the processes that run as root and serve requests
-// or run application code.
-func rootProcesses(procs []Process, self int) []Process {
-	byPID := map[int]Process{}
-	for _, p := range procs {
+// or run application code. Processes of an exec from outside (a check's
+// running at the same time) are not the app's.
+func rootProcesses(ps *engine.Processes) []engine.Process {
+	byPID := map[int]engine.Process{}
+	for _, p := range ps.List {
 		byPID[p.PID] = p
 	}
-	var out []Process
-	for _, p := range procs {
-		if p.UID != 0 || p.PID == self || p.PPID == self || managers[p.Comm] || fromOutside(p, byPID) {
+	var out []engine.Process
+	for _, p := range ps.List {
+		if p.User != "root" || managers[p.Comm] || fromOutside(p, byPID, ps.Init) {
 			continue
 		}
-		if strings.HasPrefix(p.Comm, "python") && strings.Contains(p.Cmd, "supervisord") {
+		if strings.HasPrefix(p.Comm, "python") && strings.Contains(p.Args, "supervisord") {
 			continue
 		}
 		switch {
-		case strings.HasPrefix(p.Cmd, "nginx: master process"), strings.HasPrefix(p.Cmd, "php-fpm: master process"):
+		case strings.HasPrefix(p.Args, "nginx: master process"), strings.HasPrefix(p.Args, "php-fpm: master process"):
 			continue
 		case p.Comm == "apache2" || p.Comm == "httpd":
 			if parent := byPID[p.PPID]; parent.Comm != p.Comm {
@@ -66,67 +47,40 @@ func rootProcesses(procs []Process, self int) []Process {
 }
 
 // fromOutside says whether p belongs to an exec from outside the
-// container (this check's own, or a concurrent one's): the app's
-// processes all descend from its PID 1, while an exec's first process
-// has no parent in the container (PPID 0).
-func fromOutside(p Process, byPID map[int]Process) bool {
+// container: the app's processes all descend from its first one (init),
+// while an exec's first process has its parent outside the container.
+func fromOutside(p engine.Process, byPID map[int]engine.Process, init int) bool {
 	for range len(byPID) + 1 { // a parent loop in a torn listing ends too
-		switch {
-		case p.PID == 1:
+		if p.PID == init {
 			return false
-		case p.PPID == 0:
-			return true
 		}
 		parent, ok := byPID[p.PPID]
 		if !ok {
-			return false // gone meanwhile: judge the process itself
+			return true
 		}
 		p = parent
 	}
 	return false
 }
 
-func parsePS(out string) ([]Process, int) {
-	var procs []Process
-	self := 0
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "self ") {
-			fmt.Sscanf(l, "self %d", &self)
-			continue
-		}
-		f := strings.SplitN(l, "\t", 5)
-		if len(f) != 5 {
-			continue
-		}
-		var p Process
-		fmt.Sscanf(f[0], "%d", &p.PID)
-		fmt.Sscanf(f[1], "%d", &p.PPID)
-		fmt.Sscanf(f[2], "%d", &p.UID)
-		p.Comm, p.Cmd = f[3], strings.TrimSpace(f[4])
-		procs = append(procs, p)
-	}
-	return procs, self
-}
-
 // checkNotRoot: the processes that serve requests or run application code
 // do not run as root (§4.2).
 func checkNotRoot(ctx context.Context, app *runtime.App) Check {
 	c := Check{Name: "not root"}
-	res, err := app.Exec(ctx, "", "/bin/sh", "-c", psScript)
+	ps, err := app.Top(ctx)
 	if err != nil {
 		return c.fail("cannot list the processes: %v", err)
 	}
-	procs, self := parsePS(string(res.Stdout))
-	if len(procs) == 0 {
-		return c.warn("cannot list the processes (no /bin/sh or /proc in the container?)")
+	if len(ps.List) == 0 {
+		return c.warn("cannot list the processes (the engine lists none)")
 	}
-	root := rootProcesses(procs, self)
+	root := rootProcesses(ps)
 	if len(root) == 0 {
 		return c.pass("no process that serves requests runs as root")
 	}
 	var names []string
 	for _, p := range root {
-		names = append(names, fmt.Sprintf("pid %d %s", p.PID, firstWords(p.Cmd, 6)))
+		names = append(names, fmt.Sprintf("pid %d %s", p.PID, firstWords(p.Args, 6)))
 	}
 	return c.fail("the app runs as root: %s; run it as cloudron (exec gosu cloudron:cloudron …), only process managers and the nginx, php-fpm or Apache masters may stay root (reference §4.2)", strings.Join(names, "; "))
 }

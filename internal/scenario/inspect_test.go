@@ -1,41 +1,53 @@
 package scenario
 
 import (
+	"cpk/internal/engine"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
 func TestRootProcesses(t *testing.T) {
-	ps := "self 99\n" + strings.Join([]string{
-		"1\t0\t0\tsupervisord\t/usr/bin/python3 /usr/bin/supervisord --nodaemon",
-		"7\t1\t0\tnginx\tnginx: master process /usr/sbin/nginx -g daemon off;",
-		"8\t7\t33\tnginx\tnginx: worker process",
-		"9\t1\t0\tphp-fpm8.2\tphp-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)",
-		"10\t9\t1000\tphp-fpm8.2\tphp-fpm: pool www",
-		"11\t1\t0\tapache2\t/usr/sbin/apache2 -DFOREGROUND",
-		"12\t11\t33\tapache2\t/usr/sbin/apache2 -DFOREGROUND",
-		"13\t11\t0\tapache2\t/usr/sbin/apache2 -DFOREGROUND",
-		"14\t1\t0\tnode\tnode /app/code/server.js",
-		"15\t1\t0\tbash\t/bin/bash /app/pkg/start.sh",
-		"99\t0\t0\tsh\t/bin/sh -c …",
-		"100\t99\t0\ttr\ttr \\0",
-		// Another exec at the same time (a check's), at two depths.
-		"120\t0\t0\truncinit\t/usr/bin/runc init",
-		"130\t0\t0\tstat\tstat -c %U /app/data/hooks.json",
-		"131\t130\t0\tcat\tcat /app/data/x",
-	}, "\n")
-	procs, self := parsePS(ps)
-	if self != 99 || len(procs) != 15 {
-		t.Fatalf("%d %d", self, len(procs))
+	row := func(pid, ppid int, user, comm, args string) engine.Process {
+		return engine.Process{PID: pid, PPID: ppid, User: user, Comm: comm, Args: args}
 	}
-	var got []int
-	for _, p := range rootProcesses(procs, self) {
-		got = append(got, p.PID)
-	}
-	if len(got) != 2 || got[0] != 13 || got[1] != 14 {
-		t.Errorf("root offenders %v, want the apache child 13 and node 14", got)
+	for _, tc := range []struct {
+		name string
+		init int
+		off  int // how the numbers are shifted: podman's in the container, docker's on the host
+	}{{"in the container", 1, 0}, {"on the host", 4001, 4000}} {
+		n := func(pid int) int { return pid + tc.off }
+		ps := &engine.Processes{Init: tc.init, List: []engine.Process{
+			row(n(1), 0, "root", "supervisord", "/usr/bin/python3 /usr/bin/supervisord --nodaemon"),
+			row(n(7), n(1), "root", "nginx", "nginx: master process /usr/sbin/nginx -g daemon off;"),
+			row(n(8), n(7), "www-data", "nginx", "nginx: worker process"),
+			row(n(9), n(1), "root", "php-fpm8.2", "php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)"),
+			row(n(10), n(9), "cloudron", "php-fpm8.2", "php-fpm: pool www"),
+			row(n(11), n(1), "root", "apache2", "/usr/sbin/apache2 -DFOREGROUND"),
+			row(n(12), n(11), "www-data", "apache2", "/usr/sbin/apache2 -DFOREGROUND"),
+			row(n(13), n(11), "root", "apache2", "/usr/sbin/apache2 -DFOREGROUND"),
+			row(n(14), n(1), "root", "node", "node /app/code/server.js"),
+			row(n(15), n(1), "root", "bash", "/bin/bash /app/pkg/start.sh"),
+			// Execs from outside at the same time (checks'), at two depths:
+			// their first process's parent is not in the container.
+			row(n(120), 0, "root", "runc:[2:INIT]", "runc init"),
+			row(n(130), 0, "root", "stat", "stat -c %U /app/data/hooks.json"),
+			row(n(131), n(130), "root", "cat", "cat /app/data/x"),
+		}}
+		if tc.off > 0 {
+			for i := range ps.List {
+				if ps.List[i].PPID == 0 {
+					ps.List[i].PPID = 900 // the engine's shim, on the host
+				}
+			}
+		}
+		var got []int
+		for _, p := range rootProcesses(ps) {
+			got = append(got, p.PID-tc.off)
+		}
+		if len(got) != 2 || got[0] != 13 || got[1] != 14 {
+			t.Errorf("%s: root offenders %v, want the apache child 13 and node 14", tc.name, got)
+		}
 	}
 }
 

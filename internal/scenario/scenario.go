@@ -720,15 +720,22 @@ func move(ctx context.Context, s *state) error {
 	if s.cur.Outcome == cpk.OutcomeFailed {
 		return errChecks
 	}
-	c := Check{Name: "new domain"}
-	out, err := app.Exec(ctx, "", "/bin/sh", "-c", "echo $CLOUDRON_APP_DOMAIN $CLOUDRON_APP_ORIGIN")
-	want := app.FQDN() + " https://" + app.FQDN()
-	if err != nil || strings.TrimSpace(string(out.Stdout)) != want {
-		s.add(c.fail("the app does not see its new domain %s", app.FQDN()))
-	} else {
-		s.add(c.pass("CLOUDRON_APP_DOMAIN=%s", app.FQDN()))
-	}
+	// Beside the checks every step ends with (they only read too).
+	var domain Check
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		c := Check{Name: "new domain"}
+		out, err := app.Exec(ctx, "", "/bin/sh", "-c", "echo $CLOUDRON_APP_DOMAIN $CLOUDRON_APP_ORIGIN")
+		want := app.FQDN() + " https://" + app.FQDN()
+		if err != nil || strings.TrimSpace(string(out.Stdout)) != want {
+			domain = c.fail("the app does not see its new domain %s", app.FQDN())
+		} else {
+			domain = c.pass("CLOUDRON_APP_DOMAIN=%s", app.FQDN())
+		}
+	})
 	s.afterStep(ctx)
+	wg.Wait()
+	s.add(domain)
 	return s.verdict()
 }
 

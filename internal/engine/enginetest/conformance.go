@@ -134,6 +134,41 @@ func Conformance(t *testing.T, e engine.Engine, img string) {
 	if res := sh(web, "grep ^CapEff /proc/1/status"); res.ExitCode != 0 || capSet(string(res.Stdout), 13) {
 		t.Errorf("NET_RAW (13) was not dropped: %q", res.Stdout)
 	}
+	// Top: the first process, and an exec's process beside it whose
+	// parent is outside the container (what the not-root check leaves out).
+	execDone := make(chan struct{})
+	go func() {
+		defer close(execDone)
+		_, _ = e.Exec(ctx, web, engine.ExecSpec{Cmd: []string{"sleep", "3"}, User: "cloudron"})
+	}()
+	var top *engine.Processes
+	for try := 0; try < 50; try++ {
+		if top, err = e.Top(ctx, web); err != nil {
+			t.Fatalf("top: %v", err)
+		}
+		if slices.ContainsFunc(top.List, func(p engine.Process) bool { return p.Comm == "sleep" }) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	pids := map[int]engine.Process{}
+	for _, p := range top.List {
+		pids[p.PID] = p
+	}
+	if first, ok := pids[top.Init]; !ok || first.User != "root" || !strings.HasPrefix(first.Comm, "python3") || !strings.Contains(first.Args, "http.server 8000") {
+		t.Errorf("top: the first process %d is not python3's http.server as root: %+v", top.Init, top)
+	}
+	if i := slices.IndexFunc(top.List, func(p engine.Process) bool { return p.Comm == "sleep" }); i < 0 {
+		t.Errorf("top: no exec'd sleep: %+v", top)
+	} else if p := top.List[i]; p.User != "cloudron" || p.Args != "sleep 3" {
+		t.Errorf("top: the exec'd sleep: %+v", p)
+	} else if _, ok := pids[p.PPID]; ok {
+		t.Errorf("top: the exec'd sleep's parent %d is in the container: %+v", p.PPID, top)
+	}
+	<-execDone
+	if _, err := e.Top(ctx, "cpk-test-no-such-container"); !errors.Is(err, engine.ErrNotFound) {
+		t.Errorf("top of a missing container: %v, want ErrNotFound", err)
+	}
 	if res, err := e.Exec(ctx, web, engine.ExecSpec{Cmd: []string{"id", "-u"}, User: "cloudron"}); err != nil || strings.TrimSpace(string(res.Stdout)) != "1000" {
 		t.Errorf("exec as cloudron: %v %v", res, err)
 	}

@@ -36,6 +36,8 @@ type Fake struct {
 	Specs map[string]engine.RunSpec
 	// ExecFunc, when set, answers Exec (default: exit 0, no output).
 	ExecFunc func(container string, spec engine.ExecSpec) *engine.ExecResult
+	// TopFunc answers Top (default: no process).
+	TopFunc func(container string) *engine.Processes
 	// Changes is what Diff reports for every container.
 	Changes []engine.Change
 	n       int
@@ -302,6 +304,20 @@ func (f *Fake) Exec(_ context.Context, container string, spec engine.ExecSpec) (
 		return f.ExecFunc(container, spec), nil
 	}
 	return &engine.ExecResult{}, nil
+}
+
+// Top answers TopFunc, else no process.
+func (f *Fake) Top(_ context.Context, container string) (*engine.Processes, error) {
+	f.call("top " + container)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.container(container) == nil {
+		return nil, notFound("container " + container)
+	}
+	if f.TopFunc != nil {
+		return f.TopFunc(container), nil
+	}
+	return &engine.Processes{Init: 1}, nil
 }
 
 func (f *Fake) Logs(_ context.Context, container string, _ engine.LogsSpec, w io.Writer) error {
