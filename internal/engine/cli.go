@@ -523,13 +523,19 @@ func (e *cliEngine) ListImages(ctx context.Context, f ImageFilter) ([]Image, err
 			args = append(args, "--filter", "reference="+f.Reference)
 		}
 		// An image removed while buildah walks the store fails the whole
-		// listing (ErrNotFound: "image not known"); the next walk no
+		// listing (ErrNotFound: "image not known"); a later walk no
 		// longer sees it.
 		var out []byte
 		var err error
-		for try := 0; try < 3; try++ {
-			if out, err = e.runner.Run(ctx, Command{Name: e.lister, Args: args}); !errors.Is(err, ErrNotFound) {
+		for try := 1; ; try++ {
+			if out, err = e.runner.Run(ctx, Command{Name: e.lister, Args: args}); !errors.Is(err, ErrNotFound) || try == 5 {
 				break
+			}
+			// A removal of many images takes a moment: let it end.
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(try) * 200 * time.Millisecond):
 			}
 		}
 		if err != nil {
