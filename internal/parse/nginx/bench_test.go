@@ -6,16 +6,13 @@ import (
 	"runtime"
 	"testing"
 
+	"cpk/internal/parse/parsetest"
 	"cpk/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
 	testenv.BenchChildren(map[string]func() error{
-		"config": func() error {
-			f, err := Parse("nginx.conf", bigConfig())
-			runtime.KeepAlive(f)
-			return err
-		},
+		"config": func() error { return parseOnce(bigConfig()) },
 	})
 	os.Exit(m.Run())
 }
@@ -46,14 +43,10 @@ func bigConfig() []byte {
 
 // BenchmarkParseConfig parses a 10 MB nginx configuration; peak-RSS-MB is
 // the peak memory of a process that parses it once (testenv.ReportPeak).
-func BenchmarkParseConfig(b *testing.B) {
-	src := bigConfig()
-	b.SetBytes(int64(len(src)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Parse("nginx.conf", src); err != nil {
-			b.Fatal(err)
-		}
-	}
-	testenv.ReportPeak(b, "config")
+func BenchmarkParseConfig(b *testing.B) { parsetest.Bench(b, "config", bigConfig(), parseOnce) }
+
+func parseOnce(src []byte) error {
+	f, err := Parse("nginx.conf", src)
+	runtime.KeepAlive(f)
+	return err
 }

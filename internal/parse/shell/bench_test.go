@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"cpk/internal/parse/dockerfile"
+	"cpk/internal/parse/parsetest"
 	"cpk/internal/testenv"
 )
 
@@ -15,7 +16,7 @@ func TestMain(m *testing.M) {
 	testenv.BenchChildren(map[string]func() error{
 		"chain": func() error { return parseOnce(chainScript()) },
 		"lines": func() error { return parseOnce(linesScript()) },
-		"runs":  func() error { return runsOnce(bigDockerfile()) },
+		"runs":  func() error { return runsOnce(parsetest.BigDockerfile()) },
 	})
 	os.Exit(m.Run())
 }
@@ -77,24 +78,13 @@ setup /run/app
 	return b.Bytes()
 }
 
-func benchParse(b *testing.B, job string, src []byte) {
-	b.SetBytes(int64(len(src)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Parse(src); tooLargeOK(err) != nil {
-			b.Fatal(err)
-		}
-	}
-	testenv.ReportPeak(b, job)
-}
-
 // BenchmarkParseChain parses a 10 MB script of one && chain; besides time
 // and allocations it reports the peak memory of a process that parses it
 // once (peak-RSS-MB, see testenv.ReportPeak).
-func BenchmarkParseChain(b *testing.B) { benchParse(b, "chain", chainScript()) }
+func BenchmarkParseChain(b *testing.B) { parsetest.Bench(b, "chain", chainScript(), parseOnce) }
 
 // BenchmarkParseLines parses a 10 MB script of ordinary statements.
-func BenchmarkParseLines(b *testing.B) { benchParse(b, "lines", linesScript()) }
+func BenchmarkParseLines(b *testing.B) { parsetest.Bench(b, "lines", linesScript(), parseOnce) }
 
 func runsOnce(src []byte) error {
 	f, err := dockerfile.Parse(src)
@@ -114,36 +104,4 @@ func runsOnce(src []byte) error {
 // BenchmarkRuns parses a 10 MB Dockerfile and each of its RUN commands as
 // a shell script, as lint does: the many separate RUN lines that were
 // quadratic.
-func BenchmarkRuns(b *testing.B) {
-	src := bigDockerfile()
-	b.SetBytes(int64(len(src)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := runsOnce(src); err != nil {
-			b.Fatal(err)
-		}
-	}
-	testenv.ReportPeak(b, "runs")
-}
-
-// bigDockerfile is a 10 MB Dockerfile: ARG, ENV, COPY and RUN lines, some
-// RUN continued over several lines.
-func bigDockerfile() []byte {
-	const step = `ARG VERSION=1.2.3
-ENV DATA=/app/data NODE_ENV=production
-RUN curl -fsSL -o /tmp/x.tgz https://example.com/x-${VERSION}.tgz \
-    && tar -xzf /tmp/x.tgz -C /app/code --strip-components 1 \
-    && rm /tmp/x.tgz
-COPY start.sh /app/pkg/
-RUN mkdir -p $DATA/uploads && chown -R cloudron:cloudron /app/data
-RUN ["touch", "/app/data/.ready"]
-`
-	var b bytes.Buffer
-	b.Grow(10<<20 + len(step))
-	b.WriteString("FROM cloudron/base:5.0.0\n")
-	for b.Len() < 10<<20 {
-		b.WriteString(step)
-	}
-	b.WriteString("CMD [\"/app/pkg/start.sh\"]\n")
-	return b.Bytes()
-}
+func BenchmarkRuns(b *testing.B) { parsetest.Bench(b, "runs", parsetest.BigDockerfile(), runsOnce) }

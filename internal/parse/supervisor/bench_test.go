@@ -7,21 +7,14 @@ import (
 	"runtime"
 	"testing"
 
+	"cpk/internal/parse/parsetest"
 	"cpk/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
 	testenv.BenchChildren(map[string]func() error{
-		"config": func() error {
-			f, err := Parse(bigConfig())
-			runtime.KeepAlive(f)
-			return err
-		},
-		"continued": func() error {
-			f, err := Parse(continuedValue())
-			runtime.KeepAlive(f)
-			return err
-		},
+		"config":    func() error { return parseOnce(bigConfig()) },
+		"continued": func() error { return parseOnce(continuedValue()) },
 	})
 	os.Exit(m.Run())
 }
@@ -49,17 +42,7 @@ environment=HOME="/app/data",NODE_ENV="production"
 
 // BenchmarkParseConfig parses a 10 MB supervisor configuration; peak-RSS-MB
 // is the peak memory of a process that parses it once (testenv.ReportPeak).
-func BenchmarkParseConfig(b *testing.B) {
-	src := bigConfig()
-	b.SetBytes(int64(len(src)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Parse(src); err != nil {
-			b.Fatal(err)
-		}
-	}
-	testenv.ReportPeak(b, "config")
-}
+func BenchmarkParseConfig(b *testing.B) { parsetest.Bench(b, "config", bigConfig(), parseOnce) }
 
 // continuedValue is a 10 MB configuration of one key whose value goes on
 // over every line (the value was built by repeated concatenation).
@@ -75,13 +58,11 @@ func continuedValue() []byte {
 
 // BenchmarkParseContinued parses a 10 MB value continued over 700,000 lines.
 func BenchmarkParseContinued(b *testing.B) {
-	src := continuedValue()
-	b.SetBytes(int64(len(src)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Parse(src); err != nil {
-			b.Fatal(err)
-		}
-	}
-	testenv.ReportPeak(b, "continued")
+	parsetest.Bench(b, "continued", continuedValue(), parseOnce)
+}
+
+func parseOnce(src []byte) error {
+	f, err := Parse(src)
+	runtime.KeepAlive(f)
+	return err
 }
