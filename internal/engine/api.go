@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 )
@@ -294,6 +296,18 @@ func mounted(spec RunSpec, path string) bool {
 }
 
 func (e *apiEngine) Run(ctx context.Context, spec RunSpec) (string, error) {
+	if spec.ReadOnly && e.cli.kind == Podman && len(spec.VolumesFrom) > 0 {
+		// podman mounts its writable tmpfs on /tmp, /run and /var/tmp of a
+		// read-only container even where VolumesFrom provides them, which
+		// hides what the other container shares there (the app's /run, with
+		// the configuration its start wrote, from its scheduler tasks):
+		// those volumes are mounted again by name.
+		shared, err := e.sharedTmp(ctx, spec)
+		if err != nil {
+			return "", err
+		}
+		spec.Volumes = append(slices.Clone(spec.Volumes), shared...)
+	}
 	opts, err := e.createOptions(spec)
 	if err != nil {
 		return "", err
@@ -412,6 +426,31 @@ func (e *apiEngine) Top(ctx context.Context, ctr string) (*Processes, error) {
 		return nil, e.fail(ctx, "top", ctr, err)
 	}
 	return parseTop(res.Processes, init), nil
+}
+
+// sharedTmp returns the volumes that spec's VolumesFrom containers have
+// on /tmp, /run and /var/tmp (where spec mounts nothing itself).
+func (e *apiEngine) sharedTmp(ctx context.Context, spec RunSpec) ([]Mount, error) {
+	var out []Mount
+	for _, from := range spec.VolumesFrom {
+		name, mode, _ := strings.Cut(from, ":")
+		res, err := e.c.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+		if err != nil {
+			return nil, e.fail(ctx, "inspect", name, err)
+		}
+		for _, m := range res.Container.Mounts {
+			switch m.Destination {
+			case "/tmp", "/run", "/var/tmp":
+			default:
+				continue
+			}
+			if m.Type != mount.TypeVolume || m.Name == "" || mounted(RunSpec{Volumes: append(spec.Volumes, out...)}, m.Destination) {
+				continue
+			}
+			out = append(out, Mount{Source: m.Name, Target: m.Destination, ReadOnly: mode == "ro" || !m.RW})
+		}
+	}
+	return out, nil
 }
 
 func isBrokenPipe(err error) bool {

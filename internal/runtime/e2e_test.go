@@ -18,13 +18,19 @@ import (
 // up, restores it into a fresh app with fresh add-ons, compares the data,
 // runs a scheduler task, and leaves nothing labelled behind.
 func TestAddonsEndToEnd(t *testing.T) {
-	ctx, e, b, baseRef := testBox(t, "runtime-e2e")
+	for _, api := range []bool{false, true} {
+		t.Run(map[bool]string{false: "cli", true: "api"}[api], func(t *testing.T) { addonsEndToEnd(t, api) })
+	}
+}
+
+func addonsEndToEnd(t *testing.T, api bool) {
+	ctx, e, b, baseRef := testBoxAPI(t, "runtime-e2e", api)
 	doc, errs := manifest.Decode([]byte(`{"manifestVersion": 2, "version": "1.0.0", "httpPort": 8000, "healthCheckPath": "/",
 	  "title": "Probe", "memoryLimit": "300MB",
 	  "tcpPorts": {"SSH_PORT": {"title": "ssh", "description": "ssh", "defaultValue": 2222, "containerPort": 22}},
 	  "addons": {"localstorage": {"sqlite": {"paths": ["/app/data/db.sqlite"]}}, "postgresql": {}, "mysql": {}, "redis": {},
 	    "sendmail": {"supportsDisplayName": true}, "ldap": {}, "tls": {},
-	    "scheduler": {"tick": {"schedule": "*/5 * * * *", "command": "date > /app/data/tick"}}}}`))
+	    "scheduler": {"tick": {"schedule": "*/5 * * * *", "command": "test -f /run/x && test -f /tmp/x && date > /app/data/tick"}}}}`))
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -67,6 +73,7 @@ python3 -c "import socket; socket.create_connection(('ldap', 3002), 2)"
 	if err != nil || len(mails) != 1 || mails[0].Subject != "hello from cpk" {
 		t.Errorf("mails: %+v %v", mails, err)
 	}
+	// The task sees what the app wrote in its /run and /tmp (VolumesFrom).
 	tr, err := app.RunTask(ctx, app.Tasks()[0], time.Minute)
 	if err != nil || tr.ExitCode != 0 {
 		t.Errorf("task: %+v %v", tr, err)
