@@ -130,6 +130,11 @@ func (c *Counter) Run(ctx context.Context, spec RunSpec) (string, error) {
 	return c.Engine.Run(ctx, spec)
 }
 
+func (c *Counter) Top(ctx context.Context, container string) (*Processes, error) {
+	defer c.count("top")()
+	return c.Engine.Top(ctx, container)
+}
+
 func (c *Counter) Exec(ctx context.Context, container string, spec ExecSpec) (*ExecResult, error) {
 	defer c.count("exec")()
 	return c.Engine.Exec(ctx, container, spec)
