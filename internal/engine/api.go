@@ -444,7 +444,8 @@ func (e *apiEngine) sharedTmp(ctx context.Context, spec RunSpec) ([]Mount, error
 			default:
 				continue
 			}
-			if m.Type != mount.TypeVolume || m.Name == "" || mounted(RunSpec{Volumes: append(spec.Volumes, out...)}, m.Destination) {
+			taken := slices.ContainsFunc(out, func(o Mount) bool { return o.Target == m.Destination })
+			if m.Type != mount.TypeVolume || m.Name == "" || taken || mounted(spec, m.Destination) {
 				continue
 			}
 			out = append(out, Mount{Source: m.Name, Target: m.Destination, ReadOnly: mode == "ro" || !m.RW})
