@@ -39,7 +39,10 @@ func (localstorage) Teardown(ctx context.Context, a *App) error {
 	if a.DataVolume == "" {
 		return nil
 	}
-	a.box.settle()
+	// The data helper mounts the volume: it goes first.
+	if err := a.helperGone(a.dropHelper(ctx)); err != nil {
+		return err
+	}
 	err := a.box.Engine.RemoveVolume(ctx, a.DataVolume)
 	a.DataVolume = ""
 	return err

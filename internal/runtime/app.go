@@ -54,6 +54,8 @@ type App struct {
 	creds      *credentials
 	setUp      map[string]bool   // add-ons set up
 	restored   map[string]string // /app/data as the restore left it, for the Snapshot after it
+	data       *dataHelper       // shared by Clone
+	adopted    bool              // taken over from an earlier process (Adopt): it may have a data helper
 	Started    time.Time         // when the current container was started
 	HealthTook time.Duration     // how long the last WaitHealthy waited
 	StartTook  time.Duration     // how long the engine took to start the current container
@@ -71,7 +73,7 @@ func NewAppID() string {
 
 // NewApp prepares an app (nothing is created yet): Install sets it up.
 func (b *Box) NewApp(image string, m manifest.Manifest, location string) *App {
-	return &App{box: b, ID: NewAppID(), Location: location, Image: image, Manifest: m, setUp: map[string]bool{}}
+	return &App{box: b, ID: NewAppID(), Location: location, Image: image, Manifest: m, setUp: map[string]bool{}, data: &dataHelper{}}
 }
 
 // Box is the box the app lives in.
@@ -85,6 +87,10 @@ func (a *App) FQDN() string { return a.Location + "." + a.box.Domain }
 func (a *App) Install(ctx context.Context) error {
 	if err := a.setupAddons(ctx); err != nil {
 		return err
+	}
+	if a.DataVolume != "" {
+		// Ready by the time the app is healthy and its data is written.
+		a.warmHelper(ctx)
 	}
 	return a.Start(ctx)
 }
@@ -373,6 +379,8 @@ type StopResult struct {
 	ExitCode int           `json:"exitCode"`
 	// Killed: the app did not end on SIGTERM within the grace period.
 	Killed bool `json:"killed"`
+	// Err is the stop's own error (Uninstall's includes it).
+	Err error `json:"-"`
 }
 
 // StopGrace is the platform's grace period between SIGTERM and SIGKILL.
@@ -455,9 +463,14 @@ func (a *App) Reconfigure(ctx context.Context, image string, m manifest.Manifest
 // /app/data removed) and forgets its credentials.
 func (a *App) Uninstall(ctx context.Context) (StopResult, error) {
 	a.restored = nil
+	gone := a.dropHelper(ctx) // beside the stop
 	res, err := a.Stop(ctx)
+	res.Err = err
 	var errs []error
 	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := a.helperGone(gone); err != nil {
 		errs = append(errs, err)
 	}
 	names := make([]string, 0, len(a.setUp))
@@ -554,7 +567,7 @@ func (a *App) Record() AppRecord {
 func (b *Box) Adopt(r AppRecord, m manifest.Manifest) *App {
 	a := &App{box: b, ID: r.ID, Location: r.Location, Image: r.Image, Manifest: m, Raw: r.Raw, Container: r.Container,
 		volumes: r.Volumes, HostPort: r.HostPort, PinPort: r.PinPort, DataVolume: r.DataVolume, seq: r.Seq,
-		portEnv: r.PortEnv, ports: r.Ports, setUp: map[string]bool{}}
+		portEnv: r.PortEnv, ports: r.Ports, setUp: map[string]bool{}, data: &dataHelper{}, adopted: true}
 	for _, n := range r.SetUp {
 		a.setUp[n] = true
 	}

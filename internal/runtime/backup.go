@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"cpk/internal/engine"
 	"cpk/internal/fsx"
 	"cpk/internal/manifest"
 
@@ -80,44 +79,6 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// helper runs a short-lived container of the base image with the app's
-// data volume at /app/data and a host folder at /backup.
-type helper struct {
-	b    *Box
-	name string
-}
-
-func (a *App) helper(ctx context.Context, hostDir string) (*helper, error) {
-	b := a.box
-	if b.BaseImage == "" {
-		return nil, fmt.Errorf("no base image for the backup helper")
-	}
-	name := fmt.Sprintf("cpk-%s-helper-%s", b.RunID, NewRunID())
-	spec := engine.RunSpec{Name: name, Image: b.BaseImage, Cmd: []string{"sleep", "infinity"}, Labels: b.Labels("helper"), Network: "none"}
-	if a.DataVolume != "" {
-		spec.Volumes = append(spec.Volumes, engine.Mount{Source: a.DataVolume, Target: "/app/data"})
-	}
-	if hostDir != "" {
-		spec.Volumes = append(spec.Volumes, engine.Mount{Source: hostDir, Target: "/backup"})
-	}
-	b.own("container "+name, func(ctx context.Context) error { return b.Engine.Remove(ctx, name) })
-	if _, err := b.Engine.Run(ctx, spec); err != nil {
-		return nil, fmt.Errorf("start a helper container: %w", err)
-	}
-	return &helper{b: b, name: name}, nil
-}
-
-func (h *helper) sh(ctx context.Context, script string, args ...string) ([]byte, error) {
-	return h.b.execIn(ctx, h.name, engine.ExecSpec{Cmd: append([]string{"/bin/sh", "-ec", script, "sh"}, args...)})
-}
-
-// close removes the helper in the background: nothing waits for a
-// container that only sleeps (Box.settle waits before a volume it mounts
-// goes, and at Close).
-func (h *helper) close(ctx context.Context) {
-	h.b.removing.Go(func() { _ = h.b.Engine.Remove(context.WithoutCancel(ctx), h.name) })
-}
-
 // Snapshot takes the identity of the app's data now: /app/data (sqlite
 // files listed by localstorage by their SQL dump, since a consistent copy
 // need not be byte-identical) and each add-on's digest.
@@ -128,12 +89,8 @@ func (a *App) Snapshot(ctx context.Context) (*Snapshot, error) {
 			// Listed by the restore, and nothing ran since.
 			s.Files, a.restored = a.restored, nil
 		} else {
-			h, err := a.helper(ctx, "")
-			if err != nil {
-				return nil, err
-			}
-			defer h.close(ctx)
-			if s.Files, err = a.snapshotFiles(ctx, h, "/app/data"); err != nil {
+			var err error
+			if s.Files, err = a.snapshotFiles(ctx, "/app/data"); err != nil {
 				return nil, err
 			}
 		}
@@ -155,21 +112,21 @@ const listFiles = `list_files() (
 )
 `
 
-// snapshotFiles identifies the files below root in the helper container:
+// snapshotFiles identifies the files below root in the data helper:
 // each file's type, mode, owner and checksum (sqlite files listed by
 // localstorage by their SQL dump, since a consistent copy need not be
 // byte-identical).
-func (a *App) snapshotFiles(ctx context.Context, h *helper, root string) (map[string]string, error) {
-	out, err := h.sh(ctx, listFiles+`list_files "$1"`, root)
+func (a *App) snapshotFiles(ctx context.Context, root string) (map[string]string, error) {
+	out, err := a.sh(ctx, listFiles+`list_files "$1"`, root)
 	if err != nil {
 		return nil, fmt.Errorf("checksum %s: %w", root, err)
 	}
-	return a.readListing(ctx, h, root, out)
+	return a.readListing(ctx, root, out)
 }
 
 // readListing reads list_files's output for root, and identifies the
 // sqlite files localstorage lists by their SQL dump.
-func (a *App) readListing(ctx context.Context, h *helper, root string, out []byte) (map[string]string, error) {
+func (a *App) readListing(ctx context.Context, root string, out []byte) (map[string]string, error) {
 	files := map[string]string{}
 	meta, sums, _ := strings.Cut(string(out), "--\n")
 	for _, l := range strings.Split(meta, "\n") {
@@ -188,7 +145,7 @@ func (a *App) readListing(ctx context.Context, h *helper, root string, out []byt
 		if _, ok := files[rel]; !ok {
 			continue
 		}
-		dump, err := h.sh(ctx, `sqlite3 "$1" .dump`, root+"/"+rel)
+		dump, err := a.sh(ctx, `sqlite3 "$1" .dump`, root+"/"+rel)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite dump of %s: %w", p, err)
 		}
@@ -270,13 +227,8 @@ func (a *App) Backup(ctx context.Context) (*Backup, error) {
 			bk.Files = append(bk.Files, b.DumpFile())
 		}
 	}
-	h, err := a.helper(ctx, dir)
-	if err != nil {
-		return nil, err
-	}
-	defer h.close(ctx)
-	// One exec: copy /app/data (consistent copies of the listed sqlite
-	// files), list the copy, archive it all.
+	// One exec in the data helper: copy /app/data (consistent copies of
+	// the listed sqlite files), list the copy, archive it all.
 	script, args := `tar --numeric-owner -C "/backup/$1" -czf "/backup/$1.tar.gz" .`, []string{id}
 	if a.DataVolume != "" {
 		script = listFiles + `id=$1; shift
@@ -293,12 +245,12 @@ tar --numeric-owner -C "/backup/$id" -czf "/backup/$id.tar.gz" .`
 			args = append(args, strings.TrimPrefix(path.Clean(p), "/app/data/"), p)
 		}
 	}
-	out, err := h.sh(ctx, script, args...)
+	out, err := a.sh(ctx, script, args...)
 	if err != nil {
 		return nil, fmt.Errorf("back up /app/data and archive the backup: %w", err)
 	}
 	if a.DataVolume != "" {
-		if snap.Files, err = a.readListing(ctx, h, "/backup/"+id+"/data", out); err != nil {
+		if snap.Files, err = a.readListing(ctx, "/backup/"+id+"/data", out); err != nil {
 			return nil, err
 		}
 	}
@@ -317,24 +269,26 @@ func (a *App) RestoreFrom(ctx context.Context, bk *Backup) error {
 	if err := a.setupAddons(ctx); err != nil {
 		return err
 	}
-	dir := filepath.Dir(bk.Archive)
+	dir, err := a.box.dir("backups")
+	if err != nil {
+		return err
+	}
+	if filepath.Dir(bk.Archive) != dir {
+		return fmt.Errorf("the backup %s is not in this box's backups folder %s", bk.Archive, dir)
+	}
 	out := filepath.Join(dir, bk.ID+".restore-"+a.ID[:8])
 	if err := os.MkdirAll(out, 0o700); err != nil {
 		return err
 	}
 	defer os.RemoveAll(out)
-	h, err := a.helper(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer h.close(ctx)
-	// One exec: unpack, put /app/data back when the app has one, and list
-	// it for the Snapshot that compares it with the backup.
+	// One exec in the data helper: unpack, put /app/data back when the
+	// app has one, and list it for the Snapshot that compares it with the
+	// backup.
 	data := ""
 	if a.DataVolume != "" {
 		data = "data"
 	}
-	listing, err := h.sh(ctx, listFiles+`tar --numeric-owner -xzf "/backup/$1.tar.gz" -C "/backup/$2"
+	listing, err := a.sh(ctx, listFiles+`tar --numeric-owner -xzf "/backup/$1.tar.gz" -C "/backup/$2"
 [ -n "$3" ] || exit 0
 find /app/data -mindepth 1 -delete
 if [ -d "/backup/$2/data" ]; then cp -a "/backup/$2/data/." /app/data/; fi
@@ -343,7 +297,7 @@ list_files /app/data`, bk.ID, filepath.Base(out), data)
 		return fmt.Errorf("unpack the backup and restore /app/data: %w", err)
 	}
 	if data != "" {
-		if a.restored, err = a.readListing(ctx, h, "/app/data", listing); err != nil {
+		if a.restored, err = a.readListing(ctx, "/app/data", listing); err != nil {
 			return err
 		}
 	}

@@ -87,9 +87,9 @@ type Box struct {
 	Gateway string // the network's gateway: CLOUDRON_PROXY_IP
 	labels  map[string]string
 	cleanup Cleanup
-	// removing are removals left to run in the background (helper
-	// containers); settle waits for them.
-	removing sync.WaitGroup
+	// bg is the work left to run in the background (the apps' data
+	// helpers starting and going); Close waits for it.
+	bg sync.WaitGroup
 	// unwatch ends the watch that removes the run's resources if cpk dies
 	// before Close (engine.Reap); nil with Keep.
 	unwatch func()
@@ -207,7 +207,7 @@ func (b *Box) own(what string, f func(context.Context) error) { b.cleanup.add(wh
 // caller's may be cancelled: Ctrl-C), unless Keep is set; then it says
 // what it leaves. What carries the run's label goes in one batch.
 func (b *Box) Close(ctx context.Context) error {
-	b.settle()
+	b.bg.Wait()
 	if b.Keep {
 		b.logf("--keep: leaving %d resources of run %s (cpk gc removes them once this process is gone)", b.cleanup.Len(), b.RunID)
 		return nil
@@ -222,10 +222,6 @@ func (b *Box) Close(ctx context.Context) error {
 		return err
 	})
 }
-
-// settle waits for the removals left to run in the background: before a
-// volume they may still mount is removed, and before the box closes.
-func (b *Box) settle() { b.removing.Wait() }
 
 // Cleanup is a stack of idempotent removals.
 type Cleanup struct {

@@ -68,7 +68,7 @@ const markerFile = "/app/data/.cpk-marker"
 func (a *App) marker(ctx context.Context, kind, v string) error {
 	switch kind {
 	case "localstorage":
-		_, err := a.dataSh(ctx, `printf %s "$1" > `+markerFile, v)
+		_, err := a.sh(ctx, `printf %s "$1" > `+markerFile, v)
 		return err
 	case "postgresql":
 		_, err := a.pgAsApp(ctx, fmt.Sprintf("CREATE TABLE IF NOT EXISTS cpk_marker (v text);\nDELETE FROM cpk_marker;\nINSERT INTO cpk_marker VALUES (%s);\n", sqlString(v)))
@@ -88,7 +88,7 @@ func (a *App) readMarker(ctx context.Context, kind string) (string, error) {
 	var err error
 	switch kind {
 	case "localstorage":
-		out, err = a.dataSh(ctx, `cat `+markerFile+` 2>/dev/null || true`)
+		out, err = a.sh(ctx, `cat `+markerFile+` 2>/dev/null || true`)
 	case "postgresql":
 		out, err = a.pgAsApp(ctx, "SELECT v FROM cpk_marker;\n")
 	case "mysql":
@@ -100,20 +100,6 @@ func (a *App) readMarker(ctx context.Context, kind string) (string, error) {
 		return "", nil // the table is gone
 	}
 	return strings.TrimSpace(string(out)), err
-}
-
-// dataSh runs a shell script as root where /app/data is: in the running
-// app container (one exec), else in a helper container.
-func (a *App) dataSh(ctx context.Context, script string, args ...string) ([]byte, error) {
-	if a.Container == "" {
-		h, err := a.helper(ctx, "")
-		if err != nil {
-			return nil, err
-		}
-		defer h.close(ctx)
-		return h.sh(ctx, script, args...)
-	}
-	return a.box.execIn(ctx, a.Container, engine.ExecSpec{Cmd: append([]string{"/bin/sh", "-ec", script, "sh"}, args...), User: "root"})
 }
 
 // pgAsApp runs SQL in the app's database as the app's user.

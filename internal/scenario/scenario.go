@@ -607,6 +607,17 @@ func (s *state) stopApp(ctx context.Context, app *runtime.App) {
 	s.add(stopCheck(res, err))
 }
 
+// uninstallApp uninstalls app, whose stop is checked as stopApp checks it.
+func (s *state) uninstallApp(ctx context.Context, app *runtime.App) error {
+	running := app.Container != ""
+	res, err := app.Uninstall(ctx)
+	if running {
+		s.cur.AppSeconds += res.Took.Seconds()
+		s.add(stopCheck(res, res.Err))
+	}
+	return err
+}
+
 func stopCheck(res runtime.StopResult, err error) Check {
 	c := Check{Name: "stops on SIGTERM"}
 	switch {
@@ -644,17 +655,23 @@ func backupStep(ctx context.Context, s *state) error {
 }
 
 func restore(ctx context.Context, s *state) error {
-	old := s.app
-	s.stop(ctx)
-	if _, err := old.Uninstall(ctx); err != nil {
-		return fmt.Errorf("uninstall before the restore: %w", err)
-	}
-	bk := s.backup
+	old, bk := s.app, s.backup
 	app := s.box.NewApp(bk.Image, bk.Manifest, old.Location)
 	app.Raw = bk.Raw
+	// The fresh app (its own id, add-ons and volume) is filled from the
+	// archive while the old one stops and goes: they share nothing, and
+	// the fresh one starts only once the old one is gone.
+	var restoreErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { restoreErr = app.RestoreFrom(ctx, bk) })
+	uninstallErr := s.uninstallApp(ctx, old)
+	wg.Wait()
 	s.app = app
-	if err := app.RestoreFrom(ctx, bk); err != nil {
-		return fmt.Errorf("restore: %w", err)
+	if uninstallErr != nil {
+		return fmt.Errorf("uninstall before the restore: %w", uninstallErr)
+	}
+	if restoreErr != nil {
+		return fmt.Errorf("restore: %w", restoreErr)
 	}
 	snap, err := app.Snapshot(ctx)
 	if err != nil {
@@ -749,8 +766,7 @@ func update(ctx context.Context, s *state) error {
 		return errors.New(why + " (a previous version is required)")
 	}
 	if s.app != nil {
-		s.stop(ctx)
-		if _, err := s.app.Uninstall(ctx); err != nil {
+		if err := s.uninstallApp(ctx, s.app); err != nil {
 			return fmt.Errorf("uninstall before installing the previous version: %w", err)
 		}
 	}
@@ -792,8 +808,7 @@ func update(ctx context.Context, s *state) error {
 
 func uninstall(ctx context.Context, s *state) error {
 	app := s.app
-	s.stop(ctx)
-	if _, err := app.Uninstall(ctx); err != nil {
+	if err := s.uninstallApp(ctx, app); err != nil {
 		return err
 	}
 	left, err := app.Leftovers(ctx)
