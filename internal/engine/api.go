@@ -572,7 +572,7 @@ func (e *apiEngine) InspectContainer(ctx context.Context, ctr string) (*Containe
 	c := res.Container
 	info := &ContainerInfo{ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Ports: map[string]int{}, Networks: map[string]string{}}
 	if c.Config != nil {
-		info.Image, info.Labels = c.Config.Image, c.Config.Labels
+		info.Image, info.Labels, info.Env = c.Config.Image, c.Config.Labels, c.Config.Env
 	}
 	if s := c.State; s != nil {
 		info.State, info.Running, info.ExitCode, info.OOMKilled, info.Pid = strings.ToLower(string(s.Status)), s.Running, s.ExitCode, s.OOMKilled, s.Pid

@@ -1025,6 +1025,7 @@ func parseContainerInspect(out []byte, ref string) (*ContainerInfo, error) {
 		Config struct {
 			Image  string
 			Labels map[string]string
+			Env    []string
 		}
 		NetworkSettings struct {
 			Ports map[string][]struct {
@@ -1045,7 +1046,7 @@ func parseContainerInspect(out []byte, ref string) (*ContainerInfo, error) {
 	c := cs[0]
 	info := &ContainerInfo{ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Image: c.Config.Image,
 		State: strings.ToLower(c.State.Status), Running: c.State.Running, ExitCode: c.State.ExitCode,
-		OOMKilled: c.State.OOMKilled, Pid: c.State.Pid, Labels: c.Config.Labels, Ports: map[string]int{}, Networks: map[string]string{}}
+		OOMKilled: c.State.OOMKilled, Pid: c.State.Pid, Labels: c.Config.Labels, Env: c.Config.Env, Ports: map[string]int{}, Networks: map[string]string{}}
 	for name, n := range c.NetworkSettings.Networks {
 		info.Networks[name] = n.IPAddress
 	}

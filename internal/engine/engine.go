@@ -109,6 +109,9 @@ type ContainerInfo struct {
 	Started  time.Time         `json:"started"`
 	Finished time.Time         `json:"finished"`
 	Labels   map[string]string `json:"labels,omitempty"`
+	// Env is the environment the container was created with, KEY=value
+	// (what its processes start with). Never printed: it holds secrets.
+	Env []string `json:"-"`
 	// Ports maps "8000/tcp" to the host port it is published on.
 	Ports map[string]int `json:"ports,omitempty"`
 	// Networks maps each network the container is attached to to its

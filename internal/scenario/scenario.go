@@ -740,20 +740,32 @@ func move(ctx context.Context, s *state) error {
 	// Beside the checks every step ends with (they only read too).
 	var domain Check
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		c := Check{Name: "new domain"}
-		out, err := app.Exec(ctx, "", "/bin/sh", "-c", "echo $CLOUDRON_APP_DOMAIN $CLOUDRON_APP_ORIGIN")
-		want := app.FQDN() + " https://" + app.FQDN()
-		if err != nil || strings.TrimSpace(string(out.Stdout)) != want {
-			domain = c.fail("the app does not see its new domain %s", app.FQDN())
-		} else {
-			domain = c.pass("CLOUDRON_APP_DOMAIN=%s", app.FQDN())
-		}
-	})
+	wg.Go(func() { domain = checkDomain(ctx, app) })
 	s.afterStep(ctx)
 	wg.Wait()
 	s.add(domain)
 	return s.verdict()
+}
+
+// checkDomain checks that the moved app's container was created with
+// its new domain: the environment its processes start with, as the
+// engine reports it (no exec: the image needs no shell).
+func checkDomain(ctx context.Context, app *runtime.App) Check {
+	c := Check{Name: "new domain"}
+	info, err := app.State(ctx)
+	if err != nil {
+		return c.fail("inspect the app's container: %v", err)
+	}
+	p := "CLOUDRON_"
+	if app.Manifest.ManifestVersion <= 1 {
+		p = ""
+	}
+	for _, kv := range []string{p + "APP_DOMAIN=" + app.FQDN(), p + "APP_ORIGIN=https://" + app.FQDN()} {
+		if !slices.Contains(info.Env, kv) {
+			return c.fail("the app does not see its new domain %s: its container has no %s", app.FQDN(), kv)
+		}
+	}
+	return c.pass("%sAPP_DOMAIN=%s", p, app.FQDN())
 }
 
 func update(ctx context.Context, s *state) error {

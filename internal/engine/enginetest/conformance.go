@@ -86,6 +86,9 @@ func Conformance(t *testing.T, e engine.Engine, img string) {
 	if info.Name != web || !info.Running || info.State != "running" || info.Labels["io.cpk.test"] != id || info.Started.IsZero() {
 		t.Errorf("inspect: %+v", info)
 	}
+	if !slices.Contains(info.Env, "GREETING=hi") {
+		t.Errorf("inspect: the environment %q has no GREETING=hi", info.Env)
+	}
 	if info.Ports["8000/tcp"] != port || info.Ports["9000/tcp"] == 0 {
 		t.Errorf("published ports: %v, want 8000/tcp on %d and 9000/tcp on a free port", info.Ports, port)
 	}

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -389,6 +391,9 @@ func (f *Fake) InspectContainer(_ context.Context, container string) (*engine.Co
 	spec := f.Specs[c.Name]
 	info := &engine.ContainerInfo{ID: c.ID, Name: c.Name, Image: c.Image, State: c.State, Running: c.State == "running",
 		Labels: spec.Labels, Ports: map[string]int{}}
+	for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
+		info.Env = append(info.Env, k+"="+spec.Env[k])
+	}
 	if c.State == "exited" {
 		info.ExitCode = 143
 	}
