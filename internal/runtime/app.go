@@ -88,15 +88,7 @@ func (a *App) Install(ctx context.Context) error {
 	if err := a.setupAddons(ctx); err != nil {
 		return err
 	}
-	if err := a.Start(ctx); err != nil {
-		return err
-	}
-	if a.DataVolume != "" {
-		// While the app comes up (not beside its start, which the engine
-		// would slow down: the app's time, measured).
-		a.warmHelper(ctx)
-	}
-	return nil
+	return a.Start(ctx)
 }
 
 // setupAddons provisions every add-on of the manifest that is not set up

@@ -14,8 +14,7 @@ import (
 // execs, not in the app's container: the app's image may have no shell
 // or tools, and podman runs one container's execs one after the other
 // (a check exec'd into the app waited for a marker read in it). It is
-// started when first needed (Install starts it in the background while
-// the app comes up, when the app has a data volume) and removed with the
+// started when first needed (or ahead: WarmHelper) and removed with the
 // app's data (Uninstall, or localstorage's teardown).
 type dataHelper struct {
 	mu     sync.Mutex
@@ -29,6 +28,16 @@ type dataHelper struct {
 // helperName is the data helper's container name: one per app, the same
 // from one process to the next (a long-lived box adopts its apps).
 func (a *App) helperName() string { return a.ID + "-data" }
+
+// WarmHelper starts the data helper in the background when the app has a
+// data volume, so that it is ready when the markers need it: the
+// lifecycle test calls it once the app's container runs (not beside its
+// start, which the engine would slow down: the app's time, measured).
+func (a *App) WarmHelper(ctx context.Context) {
+	if a.DataVolume != "" {
+		a.warmHelper(ctx)
+	}
+}
 
 // warmHelper starts the data helper in the background unless it runs or
 // starts already, and returns what to wait on.

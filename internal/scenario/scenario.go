@@ -398,6 +398,7 @@ func (s *state) startFresh(ctx context.Context, app *runtime.App) error {
 	if err := app.Install(ctx); err != nil {
 		return fmt.Errorf("install: %w", err)
 	}
+	app.WarmHelper(ctx) // the markers are written once the app is healthy
 	return s.waitHealthy(ctx, app)
 }
 
