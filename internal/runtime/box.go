@@ -89,7 +89,7 @@ type Box struct {
 	cleanup Cleanup
 	// bg is the work left to run in the background (the apps' data
 	// helpers starting and going); Close waits for it.
-	bg sync.WaitGroup
+	bg background
 	// unwatch ends the watch that removes the run's resources if cpk dies
 	// before Close (engine.Reap); nil with Keep.
 	unwatch func()
@@ -221,6 +221,31 @@ func (b *Box) Close(ctx context.Context) error {
 		_, err := b.Engine.RemoveLabelled(ctx, map[string]string{LabelRun: b.RunID})
 		return err
 	})
+}
+
+// background is work left to run behind the caller's back. Unlike a bare
+// WaitGroup, work may be added while Wait runs (a long-lived box's task
+// still under way when it closes): it then starts once Wait returns. The
+// work itself must not call Go (Wait would wait for it forever).
+type background struct {
+	mu sync.Mutex
+	wg sync.WaitGroup
+}
+
+func (g *background) Go(f func()) {
+	g.mu.Lock()
+	g.wg.Add(1)
+	g.mu.Unlock()
+	go func() {
+		defer g.wg.Done()
+		f()
+	}()
+}
+
+func (g *background) Wait() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.wg.Wait()
 }
 
 // Cleanup is a stack of idempotent removals.
