@@ -421,7 +421,9 @@ func (e *apiEngine) Top(ctx context.Context, ctr string) (*Processes, error) {
 		}
 		args, init = []string{"-o", topColumns}, info.Pid
 	}
-	res, err := e.c.ContainerTop(ctx, ctr, client.ContainerTopOptions{Arguments: args})
+	res, err := retryTop(ctx, func() (client.ContainerTopResult, error) {
+		return e.c.ContainerTop(ctx, ctr, client.ContainerTopOptions{Arguments: args})
+	})
 	if err != nil {
 		return nil, e.fail(ctx, "top", ctr, err)
 	}
@@ -740,3 +742,7 @@ func (e *apiEngine) RemoveLabelled(ctx context.Context, labels map[string]string
 	}
 	return all, errors.Join(errs...)
 }
+
+// isNotFound says whether err is the engine's "no such object", from its
+// API or its command line.
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) || cerrdefs.IsNotFound(err) }

@@ -1085,7 +1085,7 @@ func (e *cliEngine) Top(ctx context.Context, container string) (*Processes, erro
 		}
 		args, init = []string{"top", container, "-o", topColumns}, info.Pid
 	}
-	out, err := e.lookup(ctx, args...)
+	out, err := retryTop(ctx, func() ([]byte, error) { return e.lookup(ctx, args...) })
 	if err != nil {
 		return nil, err
 	}

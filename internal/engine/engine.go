@@ -136,6 +136,22 @@ type Process struct {
 	Args string `json:"args"`
 }
 
+// retryTop asks for a listing up to three times, 0.1 s apart: podman reads
+// each process's /proc entries, and a process that ends meanwhile (an
+// exec's, beside the lifecycle test's other checks) fails the whole
+// listing (EOF). A missing container is not asked again.
+func retryTop[T any](ctx context.Context, list func() (T, error)) (T, error) {
+	res, err := list()
+	for try := 1; err != nil && try < 3 && !isNotFound(err) && ctx.Err() == nil; try++ {
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+		res, err = list()
+	}
+	return res, err
+}
+
 // topColumns are the columns Top asks for, in this order.
 const topColumns = "pid,ppid,user,comm,args"
 

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -8,13 +11,13 @@ import (
 func TestParseContainerInspect(t *testing.T) {
 	podman := `[{"Id":"abc","Name":"app","State":{"Status":"exited","Running":false,"ExitCode":137,"OOMKilled":false,
 		"StartedAt":"2026-11-25T21:43:33.367509637Z","FinishedAt":"2026-11-25T21:43:43.1Z"},
-		"Config":{"Image":"localhost/cpk/x:1","Labels":{"io.cpk.run":"r1"}},
+		"Config":{"Image":"localhost/cpk/x:1","Labels":{"io.cpk.run":"r1"},"Env":["A=1","B=2"]},
 		"NetworkSettings":{"Ports":{"8000/tcp":[{"HostIp":"127.0.0.1","HostPort":"37503"}],"9/udp":null}}}]`
 	c, err := parseContainerInspect([]byte(podman), "app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Name != "app" || c.State != "exited" || c.ExitCode != 137 || c.Ports["8000/tcp"] != 37503 || c.Labels["io.cpk.run"] != "r1" || c.Started.IsZero() || c.Finished.Sub(c.Started) <= 0 {
+	if c.Name != "app" || c.State != "exited" || c.ExitCode != 137 || c.Ports["8000/tcp"] != 37503 || c.Labels["io.cpk.run"] != "r1" || len(c.Env) != 2 || c.Env[1] != "B=2" || c.Started.IsZero() || c.Finished.Sub(c.Started) <= 0 {
 		t.Errorf("%+v", c)
 	}
 	docker := `[{"Id":"abc","Name":"/app","State":{"Status":"running","Running":true},"Config":{"Image":"img"},"NetworkSettings":{"Ports":{}}}]`
@@ -54,5 +57,32 @@ func TestCarrying(t *testing.T) {
 	got := carrying(rs, map[string]string{"run": "1", "owner": ""})
 	if len(got) != 1 || got[0].Name != "made" {
 		t.Errorf("carrying: %+v", got)
+	}
+}
+
+// TestRetryTop: a listing that fails (podman's EOF while a process ends)
+// is asked again, up to three times; a missing container only once.
+func TestRetryTop(t *testing.T) {
+	ctx := context.Background()
+	calls := 0
+	got, err := retryTop(ctx, func() (int, error) {
+		calls++
+		if calls < 3 {
+			return 0, errors.New("EOF")
+		}
+		return 7, nil
+	})
+	if got != 7 || err != nil || calls != 3 {
+		t.Errorf("got %d, %v after %d calls; want 7 after 3", got, err, calls)
+	}
+	calls = 0
+	_, err = retryTop(ctx, func() (int, error) { calls++; return 0, errors.New("EOF") })
+	if err == nil || calls != 3 {
+		t.Errorf("a listing that always fails: %v after %d calls, want an error after 3", err, calls)
+	}
+	calls = 0
+	_, err = retryTop(ctx, func() (int, error) { calls++; return 0, fmt.Errorf("container x: %w", ErrNotFound) })
+	if !errors.Is(err, ErrNotFound) || calls != 1 {
+		t.Errorf("a missing container: %v after %d calls, want ErrNotFound after 1", err, calls)
 	}
 }

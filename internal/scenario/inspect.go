@@ -67,13 +67,7 @@ func fromOutside(p engine.Process, byPID map[int]engine.Process, init int) bool 
 // do not run as root (§4.2).
 func checkNotRoot(ctx context.Context, app *runtime.App) Check {
 	c := Check{Name: "not root"}
-	// The engine reads the processes while the other checks' execs come
-	// and go, and podman's listing then sometimes fails (EOF): try again.
 	ps, err := app.Top(ctx)
-	for try := 1; err != nil && try < 3 && ctx.Err() == nil; try++ {
-		time.Sleep(100 * time.Millisecond)
-		ps, err = app.Top(ctx)
-	}
 	if err != nil {
 		return c.fail("cannot list the processes: %v", err)
 	}
