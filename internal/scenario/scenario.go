@@ -667,10 +667,10 @@ func restore(ctx context.Context, s *state) error {
 	wg.Go(func() { restoreErr = app.RestoreFrom(ctx, bk) })
 	uninstallErr := s.uninstallApp(ctx, old)
 	wg.Wait()
-	s.app = app
 	if uninstallErr != nil {
 		return fmt.Errorf("uninstall before the restore: %w", uninstallErr)
 	}
+	s.app = app
 	if restoreErr != nil {
 		return fmt.Errorf("restore: %w", restoreErr)
 	}
