@@ -524,20 +524,11 @@ func (e *cliEngine) ListImages(ctx context.Context, f ImageFilter) ([]Image, err
 		}
 		// An image removed while buildah walks the store fails the whole
 		// listing (ErrNotFound: "image not known"); a later walk no
-		// longer sees it.
-		var out []byte
-		var err error
-		for try := 1; ; try++ {
-			if out, err = e.runner.Run(ctx, Command{Name: e.lister, Args: args}); !errors.Is(err, ErrNotFound) || try == 5 {
-				break
-			}
-			// A removal of many images takes a moment: let it end.
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(time.Duration(try) * 200 * time.Millisecond):
-			}
-		}
+		// longer sees it. A removal of many images takes a moment: five
+		// walks, further and further apart.
+		out, err := again(ctx, 5, func(n int) time.Duration { return time.Duration(n) * 200 * time.Millisecond },
+			func(err error) bool { return errors.Is(err, ErrNotFound) },
+			func() ([]byte, error) { return e.runner.Run(ctx, Command{Name: e.lister, Args: args}) })
 		if err != nil {
 			return nil, err
 		}
@@ -1077,7 +1068,7 @@ func parseTime(s string) time.Time {
 func (e *cliEngine) Top(ctx context.Context, container string) (*Processes, error) {
 	// As the API (apiEngine.Top): podman numbers in the container, docker
 	// on its host.
-	args, init := []string{"top", container, "pid", "ppid", "user", "comm", "args"}, 1
+	args, init := append([]string{"top", container}, strings.Split(topColumns, ",")...), 1
 	if e.kind == Docker {
 		info, err := e.InspectContainer(ctx, container)
 		if err != nil {

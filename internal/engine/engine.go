@@ -136,20 +136,30 @@ type Process struct {
 	Args string `json:"args"`
 }
 
+// again calls list up to tries times while it fails with an error that
+// passing says will pass, pausing pause(n) after the nth call: a listing
+// that the engine walks while something else changes what it walks.
+func again[T any](ctx context.Context, tries int, pause func(n int) time.Duration, passing func(error) bool, list func() (T, error)) (T, error) {
+	res, err := list()
+	for n := 1; err != nil && n < tries && passing(err); n++ {
+		select {
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		case <-time.After(pause(n)):
+		}
+		res, err = list()
+	}
+	return res, err
+}
+
 // retryTop asks for a listing up to three times, 0.1 s apart: podman reads
 // each process's /proc entries, and a process that ends meanwhile (an
 // exec's, beside the lifecycle test's other checks) fails the whole
 // listing (EOF). A missing container is not asked again.
 func retryTop[T any](ctx context.Context, list func() (T, error)) (T, error) {
-	res, err := list()
-	for try := 1; err != nil && try < 3 && !isNotFound(err) && ctx.Err() == nil; try++ {
-		select {
-		case <-ctx.Done():
-		case <-time.After(100 * time.Millisecond):
-		}
-		res, err = list()
-	}
-	return res, err
+	return again(ctx, 3, func(int) time.Duration { return 100 * time.Millisecond },
+		func(err error) bool { return !isNotFound(err) }, list)
 }
 
 // topColumns are the columns Top asks for, in this order.

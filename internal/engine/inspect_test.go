@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestParseContainerInspect(t *testing.T) {
@@ -84,5 +85,18 @@ func TestRetryTop(t *testing.T) {
 	_, err = retryTop(ctx, func() (int, error) { calls++; return 0, fmt.Errorf("container x: %w", ErrNotFound) })
 	if !errors.Is(err, ErrNotFound) || calls != 1 {
 		t.Errorf("a missing container: %v after %d calls, want ErrNotFound after 1", err, calls)
+	}
+}
+
+// TestAgainStopsOnCancel: a cancelled context ends the retries with its
+// own error, not the listing's.
+func TestAgainStopsOnCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	calls := 0
+	_, err := again(ctx, 5, func(int) time.Duration { return time.Hour }, func(error) bool { return true },
+		func() (int, error) { calls++; return 0, errors.New("EOF") })
+	if !errors.Is(err, context.Canceled) || calls != 1 {
+		t.Errorf("%v after %d calls, want context.Canceled after 1", err, calls)
 	}
 }

@@ -1,10 +1,11 @@
 package scenario
 
 import (
-	"cpk/internal/engine"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"cpk/internal/engine"
 )
 
 func TestRootProcesses(t *testing.T) {
