@@ -90,6 +90,16 @@ type Package struct {
 	// EntryProblems are the problems of its catalog entry (cpk.yaml) found
 	// when the catalog loaded; lint reports them as CY001.
 	EntryProblems []EntryProblem
+	// Contents, when not nil, holds files of Dir read earlier (the content
+	// hash's reads): lint takes them from there rather than read them again.
+	Contents Contents
+}
+
+// Contents are a package's files read earlier. Read returns a file's bytes
+// (a slash-separated path relative to the package), and false for a file
+// it does not hold.
+type Contents interface {
+	Read(rel string) (data []byte, ok bool)
 }
 
 // EntryProblem is one problem of a cpk.yaml, at a position of the file

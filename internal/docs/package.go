@@ -41,9 +41,11 @@ func PackageReadme(a *catalog.App) (content []byte, ok bool, err error) {
 }
 
 func packageReadme(a *catalog.App, src source) (content []byte, ok bool, err error) {
-	files, err := a.PackageFiles()
-	if err != nil {
-		return nil, false, err
+	files := src.files
+	if files == nil {
+		if files, err = a.PackageFiles(); err != nil {
+			return nil, false, err
+		}
 	}
 	if len(withoutReadme(files)) == 0 {
 		return nil, false, nil
@@ -69,10 +71,12 @@ func packageReadme(a *catalog.App, src source) (content []byte, ok bool, err err
 func PackageCurrent(a *catalog.App) (bool, error) { return packageCurrent(a, disk(a)) }
 
 // PackageCurrentPass is PackageCurrent reading through a lint pass over the
-// same package: the files and the Dockerfile its rules read and parsed are
-// not read or parsed again.
-func PackageCurrentPass(a *catalog.App, p *lint.Pass) (bool, error) {
-	return packageCurrent(a, passSource(p))
+// same package, whose files (PackageFiles) are known: the files and the
+// Dockerfile its rules read and parsed are not read or parsed again.
+func PackageCurrentPass(a *catalog.App, p *lint.Pass, files []string) (bool, error) {
+	src := passSource(p)
+	src.files = files
+	return packageCurrent(a, src)
 }
 
 // source is where the generator reads a package's files from.
@@ -81,6 +85,7 @@ type source struct {
 	// dockerfile is the package's parsed Dockerfile (nil when there is
 	// none or it does not parse: it pins nothing then).
 	dockerfile func() (*dockerfile.File, error)
+	files      []string // the package's files; nil: list them (PackageFiles)
 }
 
 // disk reads the package's files from its folder.

@@ -292,49 +292,83 @@ const SpecFile = "cpk.yaml"
 // executable bits and bytes of its files (PackageFiles). A result recorded
 // under one hash no longer counts once any file changes.
 func ContentHash(dir string) (string, error) {
-	files, err := PackageFiles(dir)
+	c, err := readContents(dir, 0)
 	if err != nil {
 		return "", err
 	}
-	h := sha256.New()
-	for _, rel := range files {
-		if err := hashFile(h, dir, rel); err != nil {
-			return "", err
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return c.Hash, nil
 }
 
-// hashFile hashes one package file. Only regular files (or links to one
-// inside the package) up to fsx.MaxPackageFile are read; a link that
-// leaves the package or dangles counts by its target's name, a special file
-// (a FIFO, a device) by its type, a larger file by its size and time: none
-// of them is opened, so nothing here can hang or read without end (lint
-// reports them, PK010).
-func hashFile(h io.Writer, dir, rel string) error {
+// Contents is a package folder's own files read once: their list, their
+// content hash, and their bytes for whoever reads the package next (lint),
+// so that no file is read twice.
+type Contents struct {
+	Files []string // PackageFiles
+	Hash  string   // ContentHash
+	kept  map[string][]byte
+}
+
+// maxKept bounds the bytes a Contents keeps: the files past it are hashed
+// but not kept, and are read again by whoever needs them.
+const maxKept = 64 << 20
+
+// ReadContents lists, reads and hashes a package folder's own files.
+func ReadContents(dir string) (*Contents, error) { return readContents(dir, maxKept) }
+
+// Read returns a file's bytes, and false when they were not kept: the file
+// did not read (a link out of the package, a special or too large file) or
+// came past maxKept (cpk.Package.Contents).
+func (c *Contents) Read(rel string) ([]byte, bool) {
+	data, ok := c.kept[rel]
+	return data, ok
+}
+
+func readContents(dir string, keep int64) (*Contents, error) {
+	files, err := PackageFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	c := &Contents{Files: files, kept: map[string][]byte{}}
+	h := sha256.New()
+	for _, rel := range files {
+		data, err := hashFile(h, dir, rel)
+		if err != nil {
+			return nil, err
+		}
+		if data != nil && int64(len(data)) <= keep {
+			keep -= int64(len(data))
+			c.kept[rel] = data
+		}
+	}
+	c.Hash = hex.EncodeToString(h.Sum(nil))
+	return c, nil
+}
+
+// hashFile hashes one package file and returns its bytes. Only regular
+// files (or links to one inside the package) up to fsx.MaxPackageFile are
+// read; a link that leaves the package or dangles counts by its target's
+// name, a special file (a FIFO, a device) by its type, a larger file by its
+// size and time: none of them is opened, so nothing here can hang or read
+// without end (lint reports them, PK010).
+func hashFile(h io.Writer, dir, rel string) ([]byte, error) {
 	path := filepath.Join(dir, filepath.FromSlash(rel))
-	real, st, err := fsx.Resolve(dir, path)
+	data, st, err := fsx.ReadPackageFileInfo(dir, path, 0)
 	switch {
 	case errors.Is(err, fsx.ErrOutside):
 		target, _ := os.Readlink(path)
 		fmt.Fprintf(h, "%s\x00link\x00%s\x00", rel, target)
-		return nil
+		return nil, nil
 	case errors.Is(err, fsx.ErrNotRegular):
 		lst, _ := os.Lstat(path)
 		fmt.Fprintf(h, "%s\x00special\x00%v\x00", rel, lst.Mode().Type())
-		return nil
-	case err != nil:
-		return err
-	case st.Size() > fsx.MaxPackageFile:
+		return nil, nil
+	case errors.Is(err, fsx.ErrTooLarge) && st != nil:
 		fmt.Fprintf(h, "%s\x00large\x00%d\x00%d\x00", rel, st.Size(), st.ModTime().UnixNano())
-		return nil
+		return nil, nil
+	case err != nil:
+		return nil, err
 	}
-	f, err := os.Open(real)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	fmt.Fprintf(h, "%s\x00%o\x00%d\x00", rel, st.Mode().Perm()&0o111, st.Size())
-	_, err = io.Copy(h, io.LimitReader(f, fsx.MaxPackageFile))
-	return err
+	h.Write(data)
+	return data, nil
 }

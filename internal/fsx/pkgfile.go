@@ -74,24 +74,46 @@ func linkedFolder(dir, path string) bool {
 // ReadPackageFile reads a package file through Resolve, refusing files
 // larger than limit (MaxPackageFile when 0) without reading them.
 func ReadPackageFile(dir, path string, limit int64) ([]byte, error) {
+	data, _, err := ReadPackageFileInfo(dir, path, limit)
+	return data, err
+}
+
+// ReadPackageFileInfo is ReadPackageFile that also returns the information
+// of the file read (a link's target), which is nil only when the path did
+// not resolve to a regular file (Resolve's error).
+func ReadPackageFileInfo(dir, path string, limit int64) ([]byte, os.FileInfo, error) {
 	if limit <= 0 {
 		limit = MaxPackageFile
 	}
 	real, st, err := Resolve(dir, path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if st.Size() > limit {
-		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, st.Size(), limit)
+		return nil, st, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, st.Size(), limit)
 	}
 	f, err := os.Open(real)
 	if err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err == nil && int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: grew past %d bytes while read", ErrTooLarge, limit)
+	// One allocation of the size the file had, and one byte more to see
+	// its end (or that it grew) in the same read.
+	data := make([]byte, 0, st.Size()+1)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if int64(len(data)) > limit {
+			return nil, st, fmt.Errorf("%w: grew past %d bytes while read", ErrTooLarge, limit)
+		}
+		if err == io.EOF {
+			return data, st, nil
+		}
+		if err != nil {
+			return nil, st, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
 	}
-	return data, err
 }

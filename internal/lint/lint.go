@@ -139,6 +139,14 @@ func (r *Registry) Rule(code string) *Rule { return r.byCode[strings.ToUpper(cod
 // silence, and returns the findings sorted by file, line, column and rule.
 func (r *Registry) Run(pkg Package) []cpk.Finding { return r.run(pkg).findings }
 
+// Lint lints one package and returns the finished pass: its Findings, and
+// the files it read and parsed for a caller that reads them too (cpk docs'
+// README currency).
+func (r *Registry) Lint(pkg Package) *Pass { return r.run(pkg) }
+
+// Findings are the pass's findings, sorted by file and position.
+func (p *Pass) Findings() []cpk.Finding { return p.findings }
+
 // run lints one package and returns the finished pass, findings sorted.
 func (r *Registry) run(pkg Package) *Pass {
 	p := &Pass{Package: pkg, files: map[string]fileResult{}}
@@ -221,7 +229,11 @@ func (p *Pass) ReadFile(rel string) ([]byte, error) {
 	}
 	path, err := p.Path(rel)
 	var data []byte
-	if err == nil {
+	kept := false
+	if err == nil && p.Contents != nil {
+		data, kept = p.Contents.Read(filepath.ToSlash(filepath.Clean(filepath.FromSlash(rel))))
+	}
+	if err == nil && !kept {
 		// Only regular files (or links to one inside the package) of a sane
 		// size: a FIFO or /dev/zero is never opened (PK010 reports them).
 		data, err = fsx.ReadPackageFile(p.Dir, path, 0)
@@ -365,14 +377,6 @@ func (r *Registry) RunTimed(pkgs []Package, workers int) []Result {
 // (Ctrl-C): it returns the context's error, and the results of the
 // packages linted by then.
 func (r *Registry) RunContext(ctx context.Context, pkgs []Package, workers int) ([]Result, error) {
-	return r.RunEach(ctx, pkgs, workers, nil)
-}
-
-// RunEach is RunContext that hands each package's finished pass to after
-// (when not nil), on the worker that linted it: a caller that reads the
-// same files again (cpk docs' README currency) reuses what the rules read
-// and parsed. i is the package's index in pkgs.
-func (r *Registry) RunEach(ctx context.Context, pkgs []Package, workers int, after func(i int, p *Pass)) ([]Result, error) {
 	out := make([]Result, len(pkgs))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -382,11 +386,7 @@ func (r *Registry) RunEach(ctx context.Context, pkgs []Package, workers int, aft
 			defer wg.Done()
 			for i := range jobs {
 				out[i].Started = time.Now()
-				p := r.run(pkgs[i])
-				out[i].Findings, out[i].Finished = p.findings, time.Now()
-				if after != nil {
-					after(i, p)
-				}
+				out[i].Findings, out[i].Finished = r.run(pkgs[i]).findings, time.Now()
 			}
 		}()
 	}

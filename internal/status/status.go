@@ -203,37 +203,33 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 		checks[c.App] = c
 	}
 	apps := make([]App, len(cat.Apps))
-	var pkgs []lint.Package
-	var packaged []int // indexes into apps of the entries in pkgs
 	for i, a := range cat.Apps {
 		apps[i] = App{ID: a.ID, Name: a.Name, Tier: a.Tier, Phase: a.Phase, Category: a.Category, Reason: a.Reason, NeedsNetwork: a.NeedsNetwork,
 			Complexity: a.Complexity, Estimate: a.Estimate, Upstream: a.Upstream.Link(), Tracker: a.Tracker}
-		files, err := a.PackageFiles()
-		if err != nil {
-			return nil, err
-		}
-		if len(files) > 0 {
-			pkgs = append(pkgs, lint.Package{ID: a.ID, Dir: a.Dir})
-			packaged = append(packaged, i)
-		} else {
-			apps[i].State = catalog.DeriveState(a, catalog.Evidence{})
-		}
 	}
-	results, current, hashes, proofs, err := lintAndDocs(cat, packaged, pkgs, opts)
+	pkgs, err := inspect(cat, opts)
 	if err != nil {
 		return nil, err
 	}
+	var packaged []int // indexes into apps of the packages
+	for i, a := range cat.Apps {
+		if pkgs[i].hash == "" {
+			apps[i].State = catalog.DeriveState(a, catalog.Evidence{})
+		} else {
+			packaged = append(packaged, i)
+		}
+	}
 	proofOf := map[int]*evidence.Evidence{} // app index → its evidence
-	for k, findings := range results {
-		i, a := packaged[k], cat.Apps[packaged[k]]
-		tally := opts.Rules.Tally(findings)
+	for _, i := range packaged {
+		a, pkg := cat.Apps[i], pkgs[i]
+		tally := opts.Rules.Tally(pkg.findings)
 		apps[i].Errors, apps[i].Warnings, apps[i].HasNotes = tally.Errors, tally.Warnings, !tally.NotesMissing
 		manifestValid := tally.ManifestValid()
-		hash := hashes[k]
-		apps[i].DocsCurrent = current[k]
-		apps[i].Notes = apps[i].HasNotes && current[k]
+		hash := pkg.hash
+		apps[i].DocsCurrent = pkg.docsCurrent
+		apps[i].Notes = apps[i].HasNotes && pkg.docsCurrent
 		apps[i].Hash = hash
-		proof := proofs[k]
+		proof := pkg.proof
 		proofOf[i] = proof.Evidence
 		apps[i].TestEvidence = proof.State
 		if !proof.Current() {
@@ -294,59 +290,56 @@ func Build(cat *catalog.Catalog, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// lintAndDocs lints the packages and checks their READMEs, or takes both
-// from the cache; it also hashes each package and checks its evidence.
-func lintAndDocs(cat *catalog.Catalog, packaged []int, pkgs []lint.Package, opts Options) (results [][]cpk.Finding, current []bool, hashes []string, proofs []evidence.Status, err error) {
-	n := len(pkgs)
-	results, current, hashes, proofs = make([][]cpk.Finding, n), make([]bool, n), make([]string, n), make([]evidence.Status, n)
-	keys, hit := make([]string, n), make([]bool, n)
-	errs := make([]error, n)
-	parallel(n, opts.Workers, func(k int) {
-		a := cat.Apps[packaged[k]]
-		if hashes[k], errs[k] = a.ContentHash(); errs[k] != nil {
-			return
-		}
-		proofs[k] = evidence.Check(a.Dir, hashes[k])
-		if opts.Cache != nil {
-			keys[k] = opts.Cache.key(opts.Rules, a, hashes[k])
-			var e cacheEntry
-			if e, hit[k] = opts.Cache.get(keys[k]); hit[k] {
-				results[k], current[k] = e.Findings, e.DocsCurrent
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		return nil, nil, nil, nil, err
-	}
-	var miss []int
-	var missPkgs []lint.Package
-	for k := range pkgs {
-		if !hit[k] {
-			miss = append(miss, k)
-			missPkgs = append(missPkgs, pkgs[k])
-		}
-	}
+// inspected is what Build learns from one application's package folder.
+type inspected struct {
+	hash        string // its content hash; "" when it has no package files
+	proof       evidence.Status
+	findings    []cpk.Finding
+	docsCurrent bool
+}
+
+// inspect reads every application's package once (its files, their hash),
+// checks its evidence, and lints it and checks its README, or takes both
+// from the cache. Each package is read, linted and let go on one worker:
+// lint takes the files the hash read, and the README's currency comes from
+// what the lint pass read and parsed, so nothing is read or parsed twice.
+func inspect(cat *catalog.Catalog, opts Options) ([]inspected, error) {
 	ctx := opts.Context
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	// The README's currency is decided from the files and the Dockerfile
-	// the lint pass has read and parsed: nothing is read or parsed twice.
-	timed, err := opts.Rules.RunEach(ctx, missPkgs, opts.Workers, func(j int, p *lint.Pass) {
-		k := miss[j]
-		current[k], errs[k] = docs.PackageCurrentPass(cat.Apps[packaged[k]], p)
-	})
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	for j, t := range timed {
-		k := miss[j]
-		results[k] = t.Findings
-		if errs[k] == nil && opts.Cache != nil {
-			opts.Cache.put(keys[k], cacheEntry{Findings: results[k], DocsCurrent: current[k]})
+	out := make([]inspected, len(cat.Apps))
+	errs := make([]error, len(cat.Apps))
+	parallel(len(cat.Apps), opts.Workers, func(i int) {
+		if errs[i] = ctx.Err(); errs[i] != nil {
+			return
 		}
+		a, r := cat.Apps[i], &out[i]
+		c, err := evidence.ReadContents(a.Dir)
+		if err != nil || len(c.Files) == 0 {
+			errs[i] = err
+			return
+		}
+		r.hash = c.Hash
+		r.proof = evidence.Check(a.Dir, r.hash)
+		var key string
+		if opts.Cache != nil {
+			key = opts.Cache.key(opts.Rules, a, r.hash)
+			if e, hit := opts.Cache.get(key); hit {
+				r.findings, r.docsCurrent = e.Findings, e.DocsCurrent
+				return
+			}
+		}
+		p := opts.Rules.Lint(lint.Package{ID: a.ID, Dir: a.Dir, Contents: c})
+		r.findings = p.Findings()
+		if r.docsCurrent, errs[i] = docs.PackageCurrentPass(a, p, c.Files); errs[i] == nil && opts.Cache != nil {
+			opts.Cache.put(key, cacheEntry{Findings: r.findings, DocsCurrent: r.docsCurrent})
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	return results, current, hashes, proofs, errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
 
 // parallel runs f(0…n-1) on workers goroutines.

@@ -1,10 +1,10 @@
 package status
 
 import (
-	"cpk/internal/testenv"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +12,10 @@ import (
 	"cpk/internal/catalog"
 	"cpk/internal/cpk"
 	"cpk/internal/docs"
+	"cpk/internal/evidence"
+	"cpk/internal/lint"
 	"cpk/internal/lint/rules"
+	"cpk/internal/testenv"
 )
 
 const fixtures = "../lint/rules/testdata"
@@ -181,5 +184,40 @@ func TestUpstreamFreshness(t *testing.T) {
 	rep, _ = Build(cat, Options{Rules: reg, Upstream: []cpk.UpstreamCheck{}, Now: now})
 	if f := rep.Metrics.UpstreamFreshness; !f.Known || f.Value != nil {
 		t.Errorf("checks without pins: %+v", f)
+	}
+}
+
+// TestLintFromContents lints every lint fixture twice, from the disk and
+// from the files the content hash read (what Build does): the findings
+// must be the same.
+func TestLintFromContents(t *testing.T) {
+	reg, err := rules.Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(fixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for _, e := range entries {
+		dir := filepath.Join(fixtures, e.Name())
+		c, err := evidence.ReadContents(dir)
+		if err != nil {
+			t.Fatalf("%s: %v", e.Name(), err)
+		}
+		for _, f := range c.Files {
+			if _, ok := c.Read(f); ok {
+				kept++
+			}
+		}
+		disk := reg.Run(lint.Package{ID: e.Name(), Dir: dir})
+		read := reg.Run(lint.Package{ID: e.Name(), Dir: dir, Contents: c})
+		if !reflect.DeepEqual(disk, read) {
+			t.Errorf("%s: findings from the disk\n%v\nfrom the hash's reads\n%v", e.Name(), disk, read)
+		}
+	}
+	if kept == 0 {
+		t.Fatal("the hash kept no file for lint")
 	}
 }
