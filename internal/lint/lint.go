@@ -276,30 +276,63 @@ func (p *Pass) Files() []string {
 // Walk calls fn with every entry of the package folder that is not a
 // folder (slash-separated path, the entry), leaving out version-control
 // folders and installed dependencies (.git, .hg, .svn, node_modules, vendor,
-// __pycache__); it stops when fn returns false.
+// __pycache__); it stops when fn returns false. The folder is read once per
+// pass, up to maxEntries entries.
 func (p *Pass) Walk(fn func(rel string, d fs.DirEntry) bool) {
-	_ = filepath.WalkDir(p.Dir, func(file string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
+	for _, e := range p.entries() {
+		if !fn(e.rel, e.d) {
+			return
 		}
-		if d.IsDir() {
-			switch d.Name() {
-			case ".git", ".hg", ".svn", "node_modules", "vendor", "__pycache__":
-				if file != p.Dir {
-					return filepath.SkipDir
+	}
+}
+
+// maxEntries bounds the entries Walk reads per package.
+const maxEntries = 4 * maxFiles
+
+type entry struct {
+	rel string
+	d   fs.DirEntry
+}
+
+func (p *Pass) entries() []entry {
+	return p.Memo("lint:entries", func() any {
+		var out []entry
+		_ = filepath.WalkDir(p.Dir, func(file string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() {
+				switch d.Name() {
+				case ".git", ".hg", ".svn", "node_modules", "vendor", "__pycache__":
+					if file != p.Dir {
+						return filepath.SkipDir
+					}
 				}
+				return nil
+			}
+			rel, err := filepath.Rel(p.Dir, file)
+			if err != nil {
+				return nil
+			}
+			out = append(out, entry{filepath.ToSlash(rel), d})
+			if len(out) == maxEntries {
+				return filepath.SkipAll
 			}
 			return nil
-		}
-		rel, err := filepath.Rel(p.Dir, file)
-		if err != nil {
-			return nil
-		}
-		if !fn(filepath.ToSlash(rel), d) {
-			return filepath.SkipAll
-		}
-		return nil
-	})
+		})
+		return out
+	}).([]entry)
+}
+
+// Known reports whether a package file (a slash-separated path) is known
+// to be a regular file of a size cpk reads without asking the disk: the
+// content hash read it (Contents).
+func (p *Pass) Known(rel string) bool {
+	if p.Contents == nil {
+		return false
+	}
+	_, ok := p.Contents.Read(rel)
+	return ok
 }
 
 // Exists reports whether a regular file is at rel.

@@ -608,9 +608,22 @@ type dockerIgnore struct {
 	rules []ignoreRule
 }
 
+// ignoreRule is one pattern: a path (lit) when it has no wildcard, which
+// excludes itself and what is under it, or else its regular expression.
 type ignoreRule struct {
+	lit    string
 	re     *regexp.Regexp
 	negate bool
+}
+
+// match reports whether the rule's pattern matches a package path.
+func (r ignoreRule) match(rel string) bool {
+	if r.re != nil {
+		return r.re.MatchString(rel)
+	}
+	// What ^lit(/.*)?$ matches: . does not match a newline.
+	rest, ok := strings.CutPrefix(rel, r.lit)
+	return ok && (rest == "" || rest[0] == '/' && !strings.Contains(rest, "\n"))
 }
 
 func loadDockerIgnore(p *lint.Pass) *dockerIgnore {
@@ -635,8 +648,10 @@ func parseDockerIgnore(data []byte) *dockerIgnore {
 		neg := strings.HasPrefix(l, "!")
 		l = strings.TrimPrefix(l, "!")
 		l = strings.TrimPrefix(path.Clean("/"+strings.TrimSpace(l)), "/")
-		if re, err := regexp.Compile("^" + globRegexp(l) + "(/.*)?$"); err == nil {
-			di.rules = append(di.rules, ignoreRule{re, neg})
+		if !strings.ContainsAny(l, "*?[\\") {
+			di.rules = append(di.rules, ignoreRule{lit: l, negate: neg})
+		} else if re, err := regexp.Compile("^" + globRegexp(l) + "(/.*)?$"); err == nil {
+			di.rules = append(di.rules, ignoreRule{re: re, negate: neg})
 		}
 	}
 	return di
@@ -685,7 +700,7 @@ func (d *dockerIgnore) Excluded(rel string) bool {
 	}
 	out := false
 	for _, r := range d.rules {
-		if r.re.MatchString(rel) {
+		if r.match(rel) {
 			out = !r.negate
 		}
 	}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"regexp"
 	"testing"
 
 	"cpk/internal/parse/shell"
@@ -14,6 +15,24 @@ func TestDockerIgnorePatterns(t *testing.T) {
 	} {
 		if got := di.Excluded(path); got != want {
 			t.Errorf("Excluded(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// TestDockerIgnoreLiterals checks that a pattern without wildcards, matched
+// as a path, matches what its regular expression matches.
+func TestDockerIgnoreLiterals(t *testing.T) {
+	paths := []string{"", "test", "test/", "test/a", "tests", "atest", "test/a\nb", "sub/test", "node_modules/x", "NOTES.md", "NOTES.mdx", "a.b/c"}
+	for _, pattern := range []string{"test", "/test/", "node_modules", "NOTES.md", "a.b", "/", "sub/test"} {
+		di := parseDockerIgnore([]byte(pattern + "\n"))
+		if len(di.rules) != 1 || di.rules[0].re != nil {
+			t.Fatalf("%q: not taken as a path: %+v", pattern, di.rules)
+		}
+		re := regexp.MustCompile("^" + globRegexp(di.rules[0].lit) + "(/.*)?$")
+		for _, path := range paths {
+			if got, want := di.Excluded(path), re.MatchString(path); got != want {
+				t.Errorf("pattern %q, path %q: excluded %v, the regular expression says %v", pattern, path, got, want)
+			}
 		}
 	}
 }

@@ -306,12 +306,27 @@ func checkNotesPorts(p *lint.Pass) {
 
 var loginWords = regexp.MustCompile(`(?i)\b(log[- ]?in|logging in|sign[- ]?(in|up)|first[- ](user|account|login|run|start)|admin\w*|credentials?|passwords?|setup wizard|onboarding)\b`)
 
+// loginHints are in every match of loginWords.
+var loginHints = []string{"log", "sign", "first", "admin", "credential", "password", "setup", "onboarding"}
+
+// mentionsLogin reports whether loginWords matches the text. No match
+// spans lines, so each line is matched on its own, and only when it has
+// one of the hints.
+func mentionsLogin(text string) bool {
+	for line := range strings.Lines(text) {
+		if mayContainFold(line, loginHints) && loginWords.MatchString(line) {
+			return true
+		}
+	}
+	return false
+}
+
 func checkNotesLogin(p *lint.Pass) {
 	if m, _ := manifestDoc(p); m == nil {
 		return
 	}
 	text, ok := notes(p)
-	if !ok || loginWords.MatchString(text) {
+	if !ok || mentionsLogin(text) {
 		return
 	}
 	p.Reportf(notesFile(p), 1, 1, "the notes do not say how the first user logs in: add a \"First login\" section (Cloudron login, generated admin account, or sign-up)")

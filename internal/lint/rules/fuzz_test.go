@@ -3,6 +3,7 @@ package rules
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"cpk/internal/cpk"
@@ -37,6 +38,30 @@ func FuzzLint(f *testing.F) {
 			if fd.Rule == "" || fd.Message == "" || fd.File == "" || fd.Line < 0 || fd.Column < 0 || fd.Severity > cpk.Error {
 				t.Errorf("malformed finding %+v", fd)
 			}
+		}
+	})
+}
+
+// FuzzPrefilters checks that the cheap filters before regular expressions
+// never change an answer: each one lets through every text its expression
+// matches.
+func FuzzPrefilters(f *testing.F) {
+	for _, s := range []string{
+		"First login\n\nUse the Cloudron login.", "## Setup\nRun the setup wizard", "ſign in", "no words here\n", "LOG IN with\nadmin",
+		"API_KEY=abc", "\u212aey: 1", "paſſword = x", "Pass", "nothing",
+		"TODO: write", "Lorem Ipsum", "your-domain", "insert_name_here", "chmod 777 /app", "ChAnGe_Me",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := mentionsLogin(s), loginWords.MatchString(s); got != want {
+			t.Errorf("mentionsLogin(%q) = %v, loginWords says %v", s, got, want)
+		}
+		if got, want := hasSecretWord(s), containsAny(strings.ToLower(s), secretWords); got != want {
+			t.Errorf("hasSecretWord(%q) = %v, want %v", s, got, want)
+		}
+		if placeholderWords.MatchString(s) && !mayContainFold(s, placeholderHints) {
+			t.Errorf("%q: placeholderWords matches, the hints filter it out", s)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 
@@ -251,6 +252,43 @@ var tokenPatterns = []struct {
 	{"an OpenAI key", []string{"sk-"}, regexp.MustCompile(`\bsk-(?:proj-)?[A-Za-z0-9_-]{40,}`)},
 }
 
+// mayContainFold reports whether s may contain one of the words (lower-case
+// ASCII) in any case: a cheap, exact filter before a case-insensitive
+// regular expression that needs one of them. Text with a byte beyond ASCII
+// may: Unicode folds K (the Kelvin sign) to k and ſ to s.
+func mayContainFold(s string, words []string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	for _, w := range words {
+		for i := 0; i+len(w) <= len(s); i++ {
+			if lowerASCII(s[i]) == w[0] && equalFoldASCII(s[i+1:i+len(w)], w[1:]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// equalFoldASCII reports whether ASCII s is lower-case ASCII w in any case.
+func equalFoldASCII(s, w string) bool {
+	for i := 0; i < len(w); i++ {
+		if lowerASCII(s[i]) != w[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // containsAny reports whether s contains one of the substrings.
 func containsAny(s string, subs []string) bool {
 	for _, sub := range subs {
@@ -424,10 +462,21 @@ func literalOf(v string, code bool) (string, bool) {
 	return strings.TrimRight(strings.TrimSpace(v), ",;"), true
 }
 
+// secretWords are in every line checkConfigPasswords reads further.
+var secretWords = []string{"pass", "secret", "token", "key"}
+
+// hasSecretWord reports whether the lower-cased line has a secret word.
+func hasSecretWord(line string) bool {
+	if !mayContainFold(line, secretWords) {
+		return false // the same answer as below, without the copy
+	}
+	return containsAny(strings.ToLower(line), secretWords)
+}
+
 func checkConfigPasswords(p *lint.Pass) {
 	keep := func(rel string) bool { return !docFile(rel) && rel != lint.ManifestFile && inImage(p, rel) }
 	textLines(p, keep, func(rel string, n int, line string) {
-		if lower := strings.ToLower(line); !containsAny(lower, []string{"pass", "secret", "token", "key"}) {
+		if !hasSecretWord(line) {
 			return
 		}
 		if sessionSecretFile(rel) {
@@ -553,6 +602,9 @@ func commandAt(text string, start, end int) bool {
 func checkChmod777(p *lint.Pass) {
 	for _, src := range packageCommands(p) {
 		for _, l := range src.lines {
+			if !strings.Contains(l.text, "chmod") {
+				continue // chmodWord needs it: a cheap filter
+			}
 			for _, loc := range chmodWord.FindAllStringIndex(l.text, -1) {
 				if !commandAt(l.text, loc[0], loc[1]) {
 					continue // a word inside a quoted string or an expression (sed 's,^chmod=…,')

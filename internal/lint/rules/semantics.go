@@ -533,6 +533,8 @@ func sortedKeys[V any](m map[string]V) []string {
 
 var (
 	placeholderWords = regexp.MustCompile(`\b(TODO|FIXME|XXX|TBD)\b|(?i)\b(change[-_ ]?me|lorem ipsum|replace[-_ ]?me|your[-_ ](?:app|name|e-?mail|domain|company)|insert[-_ ]\w+[-_ ]here)\b`)
+	// placeholderHints are in every match of placeholderWords.
+	placeholderHints = []string{"todo", "fixme", "xxx", "tbd", "change", "lorem", "replace", "your", "insert"}
 	markerWords      = regexp.MustCompile(`^(TODO|FIXME|XXX|TBD)$`)
 	emailAddress     = regexp.MustCompile(`[A-Za-z0-9._%+-]+@([A-Za-z0-9.-]+\.[A-Za-z]{2,}|localhost)`)
 	placeholderHost  = regexp.MustCompile(`(?i)(^|\.)(example\.(com|org|net)|[a-z0-9-]+\.(example|test|invalid|localhost)|localhost|your-?domain\.[a-z]+|domain\.(com|tld))$`)
@@ -558,7 +560,10 @@ func checkPlaceholders(p *lint.Pass) {
 			if strings.HasPrefix(v.Str, "file://") {
 				return
 			}
-			w := placeholderWords.FindString(v.Str)
+			var w string
+			if mayContainFold(v.Str, placeholderHints) {
+				w = placeholderWords.FindString(v.Str)
+			}
 			if ptr == "/postInstallMessage" && !markerWords.MatchString(w) {
 				w = "" // a password such as "changeme" there is MF018's
 			}
