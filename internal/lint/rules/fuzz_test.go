@@ -3,6 +3,7 @@ package rules
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -64,4 +65,82 @@ func FuzzPrefilters(f *testing.F) {
 			t.Errorf("%q: placeholderWords matches, the hints filter it out", s)
 		}
 	})
+}
+
+// FuzzCommandWords checks commandWords, which takes words as slices of the
+// line, against the plain version that builds every word.
+func FuzzCommandWords(f *testing.F) {
+	for _, s := range []string{`ln -s /run/x /var/log/x && chmod 777 "a b"`, `echo 'it''s' \
+  done # c`, "a\\\nb c", `x="a\"b" 2>&1 | y; z || w &`, "\\", `'open`, `"open`, "a\\\n\\\nb"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := commandWords(s), commandWordsByBuilder(s); !slices.Equal(got, want) {
+			t.Errorf("commandWords(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// commandWordsByBuilder is commandWords as it was: every word built.
+func commandWordsByBuilder(s string) []string {
+	var words []string
+	var b strings.Builder
+	inWord := false
+	flush := func() {
+		if inWord {
+			words = append(words, b.String())
+			b.Reset()
+			inWord = false
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			flush()
+		case c == '#' && !inWord:
+			return words
+		case c == '&' && (i > 0 && s[i-1] == '>' || i+1 < len(s) && s[i+1] == '>'):
+			b.WriteByte(c) // a redirection: 2>&1, &>file
+			inWord = true
+		case c == ';' || c == '|' || c == '&':
+			flush()
+			op := string(c)
+			if i+1 < len(s) && (s[i+1] == '|' || s[i+1] == '&') && s[i+1] == c {
+				op += string(c)
+				i++
+			}
+			words = append(words, op)
+		case c == '\\' && i+1 < len(s):
+			i++
+			if s[i] != '\n' {
+				b.WriteByte(s[i])
+				inWord = true
+			}
+		case c == '\'':
+			inWord = true
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				b.WriteString(s[i+1:])
+				i = len(s)
+				break
+			}
+			b.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+		case c == '"':
+			inWord = true
+			i++
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`", s[i+1]) >= 0 {
+					i++
+				}
+				b.WriteByte(s[i])
+			}
+		default:
+			b.WriteByte(c)
+			inWord = true
+		}
+	}
+	flush()
+	return words
 }

@@ -636,8 +636,8 @@ func appListensOn(p *lint.Pass, port int) bool {
 			return true
 		}
 	}
-	if text, ok := startScript(p); ok {
-		for _, l := range scriptLines(text) {
+	if lines, ok := startScriptLines(p); ok {
+		for _, l := range lines {
 			if !strings.Contains(l.text, "nginx") && re.MatchString(l.text) {
 				return true
 			}
@@ -653,6 +653,15 @@ func startScript(p *lint.Pass) (string, bool) {
 		return "", false
 	}
 	return packageText(p, l.script)
+}
+
+// startScriptLines are the logical lines of the start script the CMD runs.
+func startScriptLines(p *lint.Pass) ([]scriptLine, bool) {
+	l := layout(p)
+	if l.script == "" {
+		return nil, false
+	}
+	return fileScriptLines(p, l.script)
 }
 
 var nginxTempPaths = []string{"client_body_temp_path", "proxy_temp_path", "fastcgi_temp_path", "scgi_temp_path", "uwsgi_temp_path"}
@@ -727,8 +736,8 @@ func nginxLaunches(p *lint.Pass) []nginxLaunch {
 			}
 		}
 		l := layout(p)
-		if text, ok := startScript(p); ok {
-			for _, sl := range scriptLines(text) {
+		if lines, ok := startScriptLines(p); ok {
+			for _, sl := range lines {
 				line, col := sl.line, 0
 				if i := strings.Index(sl.text, "nginx"); i >= 0 {
 					line, col = sl.at(i)

@@ -24,13 +24,31 @@ const (
 )
 
 // packageText returns a package file's content when it is text of a sane
-// size (no NUL byte in its first 8 KiB).
+// size (no NUL byte in its first 8 KiB), made a string once per pass.
 func packageText(p *lint.Pass, rel string) (string, bool) {
-	data, err := p.ReadFile(rel)
-	if err != nil || len(data) > maxTextFile || bytes.IndexByte(data[:min(len(data), 8192)], 0) >= 0 {
-		return "", false
+	t := p.Memo("rules:text:"+rel, func() any {
+		data, err := p.ReadFile(rel)
+		if err != nil || len(data) > maxTextFile || bytes.IndexByte(data[:min(len(data), 8192)], 0) >= 0 {
+			return text{}
+		}
+		return text{string(data), true}
+	}).(text)
+	return t.s, t.ok
+}
+
+type text struct {
+	s  string
+	ok bool
+}
+
+// fileScriptLines are the logical lines (scriptLines) of a package text
+// file, split once per pass.
+func fileScriptLines(p *lint.Pass, rel string) ([]scriptLine, bool) {
+	t, ok := packageText(p, rel)
+	if !ok {
+		return nil, false
 	}
-	return string(data), true
+	return p.Memo("rules:scriptlines:"+rel, func() any { return scriptLines(t) }).([]scriptLine), true
 }
 
 // copied is one package file that a COPY or ADD of the final stage puts at
@@ -194,64 +212,88 @@ func underDir(file, dir string) bool {
 // separate words.
 func commandWords(s string) []string {
 	var words []string
-	var b strings.Builder
-	inWord := false
-	flush := func() {
-		if inWord {
-			words = append(words, b.String())
-			b.Reset()
-			inWord = false
+	// A word is a slice of s until a quote or an escape changes its bytes;
+	// from then on it is built in b.
+	var b []byte
+	start, built := -1, false // where the word began in s (-1: between words); whether it is in b
+	keep := func(i int) {     // s[i] is part of the word as it is
+		if start < 0 {
+			start = i
 		}
+		if built {
+			b = append(b, s[i])
+		}
+	}
+	build := func(i int) { // the word goes on with bytes that are not s[i:]'s own
+		if start < 0 {
+			start = i
+		}
+		if !built {
+			b, built = append(b[:0], s[start:i]...), true
+		}
+	}
+	flush := func(i int) {
+		switch {
+		case start < 0:
+		case built:
+			words = append(words, string(b))
+		default:
+			words = append(words, s[start:i])
+		}
+		start, built = -1, false
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			flush()
-		case c == '#' && !inWord:
+			flush(i)
+		case c == '#' && start < 0:
 			return words
 		case c == '&' && (i > 0 && s[i-1] == '>' || i+1 < len(s) && s[i+1] == '>'):
-			b.WriteByte(c) // a redirection: 2>&1, &>file
-			inWord = true
+			keep(i) // a redirection: 2>&1, &>file
 		case c == ';' || c == '|' || c == '&':
-			flush()
-			op := string(c)
+			flush(i)
+			n := 1
 			if i+1 < len(s) && (s[i+1] == '|' || s[i+1] == '&') && s[i+1] == c {
-				op += string(c)
-				i++
+				n = 2
 			}
-			words = append(words, op)
+			words = append(words, s[i:i+n])
+			i += n - 1
 		case c == '\\' && i+1 < len(s):
-			i++
-			if s[i] != '\n' {
-				b.WriteByte(s[i])
-				inWord = true
+			if s[i+1] == '\n' {
+				if start >= 0 {
+					build(i) // a continued line: the word goes on after it
+				}
+				i++
+				break
 			}
+			build(i)
+			i++
+			b = append(b, s[i])
 		case c == '\'':
-			inWord = true
+			build(i)
 			j := strings.IndexByte(s[i+1:], '\'')
 			if j < 0 {
-				b.WriteString(s[i+1:])
+				b = append(b, s[i+1:]...)
 				i = len(s)
 				break
 			}
-			b.WriteString(s[i+1 : i+1+j])
+			b = append(b, s[i+1:i+1+j]...)
 			i += j + 1
 		case c == '"':
-			inWord = true
+			build(i)
 			i++
 			for ; i < len(s) && s[i] != '"'; i++ {
 				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`", s[i+1]) >= 0 {
 					i++
 				}
-				b.WriteByte(s[i])
+				b = append(b, s[i])
 			}
 		default:
-			b.WriteByte(c)
-			inWord = true
+			keep(i)
 		}
 	}
-	flush()
+	flush(len(s))
 	return words
 }
 

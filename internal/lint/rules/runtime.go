@@ -816,7 +816,8 @@ func checkMemoryFlags(p *lint.Pass) {
 		if !strings.Contains(text, "-Xm") && !strings.Contains(text, "old") {
 			continue
 		}
-		for _, sl := range scriptLines(text) {
+		lines, _ := fileScriptLines(p, rs.rel)
+		for _, sl := range lines {
 			for _, m := range memoryFlag.FindAllStringIndex(sl.text, -1) {
 				line, col := sl.at(m[0])
 				scan(rs.rel, line, col, sl.text[m[0]:m[1]])
@@ -1035,7 +1036,8 @@ func checkAppPort(p *lint.Pass) {
 		if !ok || !mayListen(text) {
 			continue
 		}
-		for _, sl := range scriptLines(text) {
+		lines, _ := fileScriptLines(p, rs.rel)
+		for _, sl := range lines {
 			for _, m := range listenPorts(sl.text) {
 				line, col := sl.at(m[0])
 				found = append(found, at{rs.rel, line, col, m[1]})
@@ -1679,7 +1681,8 @@ func checkWorkerCounts(p *lint.Pass) {
 		if !strings.Contains(text, "-w") && !strings.Contains(text, "WEB_CONCURRENCY") {
 			continue
 		}
-		for _, sl := range scriptLines(text) {
+		lines, _ := fileScriptLines(p, rs.rel)
+		for _, sl := range lines {
 			scan(rs.rel, sl.at, sl.text)
 		}
 	}

@@ -536,7 +536,8 @@ func packageCommands(p *lint.Pass) []commandLines {
 			}
 			if isDockerfile(p, rel) {
 				var keep []scriptLine
-				for _, l := range scriptLines(text) {
+				lines, _ := fileScriptLines(p, rel)
+				for _, l := range lines {
 					f := strings.Fields(l.text)
 					if len(f) > 0 && (strings.EqualFold(f[0], "RUN") || strings.EqualFold(f[0], "ENV")) {
 						keep = append(keep, l)
@@ -548,7 +549,8 @@ func packageCommands(p *lint.Pass) []commandLines {
 			ext := path.Ext(rel)
 			firstLine, _, _ := strings.Cut(text, "\n")
 			if ext == ".sh" || ext == ".bash" || strings.HasPrefix(firstLine, "#!") && strings.Contains(firstLine, "sh") {
-				out = append(out, commandLines{rel, scriptLines(text)})
+				lines, _ := fileScriptLines(p, rel)
+				out = append(out, commandLines{rel, lines})
 			}
 		}
 		return out

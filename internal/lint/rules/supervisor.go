@@ -298,8 +298,7 @@ func supervisordLaunches(p *lint.Pass) []supervisordLaunch {
 			}
 		}
 		l := layout(p)
-		if text, ok := startScript(p); ok {
-			lines := scriptLines(text)
+		if lines, ok := startScriptLines(p); ok {
 			for i, sl := range lines {
 				line, col := sl.line, 0
 				if j := strings.Index(sl.text, "supervisord"); j >= 0 {
@@ -357,16 +356,17 @@ func deviceLog(dest string) bool {
 	return false
 }
 
-// sedRewrites reports whether a RUN command rewrites the key of the stock
-// supervisord.conf to a writable place.
-func sedRewrites(run, key string) bool {
+// sedRewritesLogfile reports whether a RUN command rewrites the logfile of
+// the stock supervisord.conf to a writable place.
+func sedRewritesLogfile(run string) bool {
 	if !strings.Contains(run, "supervisord.conf") {
 		return false
 	}
 	run = strings.ReplaceAll(run, `\/`, "/") // sed 's/^logfile=.*/logfile=\/run\/s.log/'
-	re := regexp.MustCompile(key + `(\s*=\s*|\s+)(/run|/var/run|/tmp|/dev/std)`)
-	return re.MatchString(run)
+	return writableLogfile.MatchString(run)
 }
+
+var writableLogfile = regexp.MustCompile(`logfile(\s*=\s*|\s+)(/run|/var/run|/tmp|/dev/std)`)
 
 // supervisordAnchor is where a package-wide supervisord finding goes: the
 // launch in the start script, else the first supervisor file.
@@ -410,7 +410,7 @@ func checkSupervisordLogfile(p *lint.Pass) {
 		return
 	}
 	for _, r := range layout(p).runs {
-		if sedRewrites(r.text, "logfile") || relinks(r.text, "/var/log/supervisor") {
+		if sedRewritesLogfile(r.text) || relinks(r.text, "/var/log/supervisor") {
 			return
 		}
 	}
