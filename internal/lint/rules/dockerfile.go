@@ -1494,7 +1494,7 @@ func checkExpose(p *lint.Pass) {
 	if f == nil || m == nil || m.Doc == nil {
 		return
 	}
-	mf := m.Doc.Manifest()
+	mf := *typedManifest(p)
 	if mf.HTTPPort == 0 {
 		return
 	}

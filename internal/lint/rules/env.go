@@ -615,7 +615,7 @@ func checkOptionalDefaults(p *lint.Pass) {
 	if m == nil || rep == nil {
 		return
 	}
-	mf := rep.Doc.Manifest()
+	mf := *typedManifest(p)
 	ports := map[string]bool{}
 	for k := range mf.TCPPorts {
 		ports[k] = true
@@ -812,7 +812,7 @@ func checkPortVarsRead(p *lint.Pass) {
 	if rep == nil || rep.Doc == nil {
 		return
 	}
-	mf := rep.Doc.Manifest()
+	mf := *typedManifest(p)
 	facts := loadEnvFacts(p)
 	for kind, ports := range map[string]map[string]manifest.Port{"tcpPorts": mf.TCPPorts, "udpPorts": mf.UDPPorts} {
 		keys := make([]string, 0, len(ports))

@@ -590,7 +590,7 @@ func checkNginxListen(p *lint.Pass) {
 	if m == nil || m.Doc == nil {
 		return
 	}
-	httpPort := m.Doc.Manifest().HTTPPort
+	httpPort := typedManifest(p).HTTPPort
 	s := nginxConfig(p)
 	servers := s.servers()
 	if httpPort <= 0 || len(servers) == 0 {
@@ -920,7 +920,7 @@ func checkNginxHealth(p *lint.Pass) {
 	if m == nil || m.Doc == nil {
 		return
 	}
-	mf := m.Doc.Manifest()
+	mf := *typedManifest(p)
 	hc := mf.HealthCheckPath
 	if !strings.HasPrefix(hc, "/") {
 		return

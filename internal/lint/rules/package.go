@@ -330,7 +330,7 @@ func checkIcon(p *lint.Pass) {
 	if m == nil || m.Doc == nil {
 		return
 	}
-	rel, ok := fileRef(m.Doc.Manifest().Icon)
+	rel, ok := fileRef(typedManifest(p).Icon)
 	if !ok {
 		return
 	}
@@ -399,7 +399,7 @@ func checkIconSize(p *lint.Pass) {
 	if m == nil || m.Doc == nil {
 		return
 	}
-	rel, ok := fileRef(m.Doc.Manifest().Icon)
+	rel, ok := fileRef(typedManifest(p).Icon)
 	if !ok {
 		return
 	}
@@ -425,7 +425,7 @@ func checkFileRefs(p *lint.Pass) {
 	if m == nil || m.Doc == nil {
 		return
 	}
-	mf := m.Doc.Manifest()
+	mf := *typedManifest(p)
 	for _, f := range []struct{ field, value string }{
 		{"description", mf.Description},
 		{"changelog", mf.Changelog},

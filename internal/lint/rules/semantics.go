@@ -276,11 +276,19 @@ func manifestDoc(p *lint.Pass) (*manifest.Report, *manifest.Manifest) {
 	if m == nil || m.Doc == nil || m.Doc.Root == nil || m.Doc.Root.Kind != manifest.ObjectValue {
 		return nil, nil
 	}
-	mf := p.Memo("manifest:typed", func() any {
-		mf := m.Doc.Manifest()
+	return m, typedManifest(p)
+}
+
+// typedManifest is the typed view of the pass's manifest (zero without
+// one), made once per pass.
+func typedManifest(p *lint.Pass) *manifest.Manifest {
+	return p.Memo("manifest:typed", func() any {
+		var mf manifest.Manifest
+		if m := p.Manifest(); m != nil {
+			mf = m.Doc.Manifest()
+		}
 		return &mf
 	}).(*manifest.Manifest)
-	return m, mf
 }
 
 // keyPos returns the position of the key of a member of the object at

@@ -770,7 +770,7 @@ func manifestFacts(p *lint.Pass) *manifestFactsView {
 		if m == nil || m.Doc == nil {
 			return (*manifestFactsView)(nil)
 		}
-		mf := m.Doc.Manifest()
+		mf := *typedManifest(p)
 		return &manifestFactsView{mf.Addons, mf.RuntimeDirs, mf.PersistentDirs, mf.ManifestVersion, mf.OptionalSso, mf.MultiDomain}
 	}).(*manifestFactsView)
 }

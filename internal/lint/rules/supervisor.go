@@ -450,7 +450,7 @@ func listedLogPath(p *lint.Pass, file string) bool {
 	if m == nil || m.Doc == nil {
 		return false
 	}
-	for _, lp := range m.Doc.Manifest().LogPaths {
+	for _, lp := range typedManifest(p).LogPaths {
 		if ok, _ := path.Match(lp, file); ok || lp == file {
 			return true
 		}
