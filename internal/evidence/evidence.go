@@ -257,31 +257,46 @@ func Check(dir, hash string) Status {
 // sorted: everything but cpk.yaml (planning data), the evidence file and
 // hidden files and folders.
 func PackageFiles(dir string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(d.Name(), ".") && path != dir {
-			if d.IsDir() {
-				return filepath.SkipDir
+	files, _, err := listPackage(dir)
+	return files, err
+}
+
+// listPackage lists a package folder's own files (PackageFiles), and
+// digests what is left out of them but for the version-control folders
+// (Contents.Others).
+func listPackage(dir string) (files []string, others string, err error) {
+	h := sha256.New()
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		rel := "."
+		if path != dir {
+			r, rerr := filepath.Rel(dir, path)
+			if rerr != nil {
+				return rerr
 			}
-			return nil
+			rel = filepath.ToSlash(r)
 		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
+		hidden := strings.HasPrefix(rel, ".") && rel != "." || strings.Contains(rel, "/.")
+		switch {
+		case err != nil && hidden:
+			fmt.Fprintf(h, "%s\x00unreadable\x00", rel)
+			return nil // not content: lint reports what it cannot read
+		case err != nil:
 			return err
-		}
-		if rel = filepath.ToSlash(rel); rel != SpecFile && rel != File {
+		case rel == ".":
+			return nil
+		case d.IsDir() && (d.Name() == ".git" || d.Name() == ".hg" || d.Name() == ".svn"):
+			return filepath.SkipDir
+		case hidden || rel == SpecFile || rel == File:
+			if info, err := d.Info(); err == nil {
+				fmt.Fprintf(h, "%s\x00%v\x00%d\x00%d\x00", rel, info.Mode(), info.Size(), info.ModTime().UnixNano())
+			}
+		case !d.IsDir():
 			files = append(files, rel)
 		}
 		return nil
 	})
 	slices.Sort(files)
-	return files, err
+	return files, hex.EncodeToString(h.Sum(nil)), err
 }
 
 // SpecFile is the catalog entry inside a package folder, which is not part
@@ -305,7 +320,12 @@ func ContentHash(dir string) (string, error) {
 type Contents struct {
 	Files []string // PackageFiles
 	Hash  string   // ContentHash
-	kept  map[string][]byte
+	// Others digests the rest of the folder that lint reads: the hidden
+	// files and folders (.dockerignore, .cpk-ignore…), by name, type,
+	// size and time; version-control folders left out. It is no part of
+	// the content hash.
+	Others string
+	kept   map[string][]byte
 }
 
 // maxKept bounds the bytes a Contents keeps: the files past it are hashed
@@ -324,11 +344,11 @@ func (c *Contents) Read(rel string) ([]byte, bool) {
 }
 
 func readContents(dir string, keep int64) (*Contents, error) {
-	files, err := PackageFiles(dir)
+	files, others, err := listPackage(dir)
 	if err != nil {
 		return nil, err
 	}
-	c := &Contents{Files: files, kept: map[string][]byte{}}
+	c := &Contents{Files: files, Others: others, kept: map[string][]byte{}}
 	h := sha256.New()
 	for _, rel := range files {
 		data, err := hashFile(h, dir, rel)

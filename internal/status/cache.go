@@ -19,8 +19,9 @@ import (
 
 // Cache keeps what the report computes per package — its lint findings and
 // whether its README is current — under a key of everything they depend
-// on: the package's content hash, its cpk.yaml and evidence file, the rules
-// in force and the cpk binary. An unchanged package is then neither linted
+// on: the package's content hash, its hidden files (.dockerignore,
+// .cpk-ignore), its cpk.yaml and evidence file, the rules in force and the
+// cpk binary. An unchanged package is then neither linted
 // nor rendered again. It is distinct from the results store: nothing in it
 // is a result worth keeping, and deleting it costs only time.
 type Cache struct {
@@ -38,8 +39,8 @@ type cacheEntry struct {
 	DocsCurrent bool          `json:"docsCurrent"`
 }
 
-// key is the entry's name for a package with this content hash.
-func (c *Cache) key(reg *lint.Registry, a *catalog.App, hash string) string {
+// key is the entry's name for a package with these contents.
+func (c *Cache) key(reg *lint.Registry, a *catalog.App, contents *evidence.Contents) string {
 	c.once.Do(func() {
 		if c.Tool == "" {
 			if exe, err := os.Executable(); err == nil {
@@ -56,7 +57,7 @@ func (c *Cache) key(reg *lint.Registry, a *catalog.App, hash string) string {
 		c.rules = hex.EncodeToString(h.Sum(nil))
 	})
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", c.rules, a.ID, hash)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", c.rules, a.ID, contents.Hash, contents.Others)
 	for _, f := range []string{a.File, filepath.Join(a.Dir, filepath.FromSlash(evidence.File))} {
 		if fh, err := os.Open(f); err == nil {
 			_, _ = io.Copy(h, io.LimitReader(fh, 8<<20))

@@ -58,7 +58,7 @@ func TestCachedStatusDoesNoLintWork(t *testing.T) {
 		t.Errorf("the cached report differs:\n%v\n%v", first.Apps, second.Apps)
 	}
 	// Each input of a package invalidates its entry alone.
-	for _, change := range []string{"start.sh", catalog.SpecFile, "test/evidence.json"} {
+	for _, change := range []string{"start.sh", catalog.SpecFile, "test/evidence.json", ".cpk-ignore", ".dockerignore", ".github/workflows/ci.yml"} {
 		runs.Store(0)
 		p := filepath.Join(dir, "alpha", change)
 		os.MkdirAll(filepath.Dir(p), 0o755)

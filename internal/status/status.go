@@ -324,7 +324,7 @@ func inspect(cat *catalog.Catalog, opts Options) ([]inspected, error) {
 		r.proof = evidence.Check(a.Dir, r.hash)
 		var key string
 		if opts.Cache != nil {
-			key = opts.Cache.key(opts.Rules, a, r.hash)
+			key = opts.Cache.key(opts.Rules, a, c)
 			if e, hit := opts.Cache.get(key); hit {
 				r.findings, r.docsCurrent = e.Findings, e.DocsCurrent
 				return
