@@ -258,13 +258,13 @@ var tokenPatterns = []struct {
 // may: Unicode folds K (the Kelvin sign) to k and ſ to s.
 func mayContainFold(s string, words []string) bool {
 	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
+		c := s[i]
+		if c >= utf8.RuneSelf {
 			return true
 		}
-	}
-	for _, w := range words {
-		for i := 0; i+len(w) <= len(s); i++ {
-			if lowerASCII(s[i]) == w[0] && equalFoldASCII(s[i+1:i+len(w)], w[1:]) {
+		c = lowerASCII(c)
+		for _, w := range words {
+			if w[0] == c && len(s)-i >= len(w) && equalFoldASCII(s[i+1:i+len(w)], w[1:]) {
 				return true
 			}
 		}
