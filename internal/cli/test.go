@@ -53,7 +53,8 @@ persists), backup, uninstall + restore into a fresh app with fresh add-ons
 After each step cpk checks that no process serving requests runs as root,
 that the app stops on SIGTERM within 10 s with exit 0 or 143 (dying of
 another signal, such as a crash on the way out, fails; another non-zero
-exit warns; the end of its output goes to the log), that it logs to
+exit, or a crash of the previous version the update step stops, warns; the
+end of its output goes to the log), that it logs to
 stdout/stderr and that no write failed on the read-only root filesystem (a
 failure is run again with a writable root to name the paths the app
 writes), then runs the package's own checks (test/checks.yaml).

@@ -624,6 +624,24 @@ func (s *state) uninstallApp(ctx context.Context, app *runtime.App) error {
 // cleanly, the end of its output to the log (the container is gone).
 func (s *state) addStop(res runtime.StopResult, err error) {
 	s.add(stopCheck(res, err))
+	s.stopOutput(res, err)
+}
+
+// addPreviousStop checks the stop of the previous version (label) that
+// the update step replaces: as addStop, except that a crash or another
+// non-zero exit only warns, as the version under test cannot change how
+// its predecessor stops (the package's own checks still see what was
+// lost).
+func (s *state) addPreviousStop(res runtime.StopResult, err error, label string) {
+	c := stopCheck(res, err)
+	if c.Status == Failed && err == nil && !res.Killed {
+		c = c.warn("the previous version %s: %s (users who update from it may lose the same; nothing in this version can change that)", label, c.Message)
+	}
+	s.add(c)
+	s.stopOutput(res, err)
+}
+
+func (s *state) stopOutput(res runtime.StopResult, err error) {
 	if err == nil && !res.Clean() && res.LastOutput != "" {
 		fmt.Fprintf(s.log, "   the app's last output before it ended:\n%s\n", indent(strings.TrimRight(res.LastOutput, "\n")))
 	}
@@ -767,7 +785,7 @@ func move(ctx context.Context, s *state) error {
 	loc := app.Location + "2"
 	res, err := app.Reconfigure(ctx, app.Image, app.Manifest, loc)
 	s.cur.AppSeconds += res.Took.Seconds()
-	s.add(stopCheck(res, err))
+	s.addStop(res, err)
 	if err != nil {
 		return err
 	}
@@ -843,7 +861,7 @@ func update(ctx context.Context, s *state) error {
 	res, err := app.Reconfigure(ctx, s.o.Current.Image, s.o.Current.Manifest, app.Location)
 	app.Raw = s.o.Current.Raw
 	s.cur.AppSeconds += res.Took.Seconds()
-	s.add(stopCheck(res, err))
+	s.addPreviousStop(res, err, prev.Label)
 	if err != nil {
 		return err
 	}

@@ -64,3 +64,23 @@ func TestStopOutputInLog(t *testing.T) {
 		t.Errorf("the log %q does not hold %q", log.String(), want)
 	}
 }
+
+// TestPreviousStop: the update step's stop of the previous version warns
+// of a crash (the version under test cannot change it) and still fails
+// when that version needed the SIGKILL.
+func TestPreviousStop(t *testing.T) {
+	var log bytes.Buffer
+	s := &state{recorder: recorder{log: &log, cur: &StepResult{Outcome: cpk.OutcomePassed}}}
+	s.addPreviousStop(runtime.StopResult{Took: time.Second, Inspected: true, ExitCode: 139, LastOutput: "Shutting down tier 0\n"}, nil, "abc123 1.0.1")
+	c := s.cur.Checks[0]
+	if c.Status != Warning || s.cur.Outcome != cpk.OutcomePassed || !strings.Contains(c.Message, "the previous version abc123 1.0.1: the app ended with exit 139") || !strings.Contains(c.Message, "SIGSEGV") {
+		t.Errorf("a crash of the previous version: %s %+v", s.cur.Outcome, c)
+	}
+	if !strings.Contains(log.String(), "     Shutting down tier 0") {
+		t.Errorf("the log %q has not the previous version's last output", log.String())
+	}
+	s.addPreviousStop(runtime.StopResult{Took: 10 * time.Second, Inspected: true, ExitCode: 137, Killed: true}, nil, "abc123 1.0.1")
+	if c := s.cur.Checks[1]; c.Status != Failed || s.cur.Outcome != cpk.OutcomeFailed {
+		t.Errorf("the previous version killed after the grace period: %s %+v", s.cur.Outcome, c)
+	}
+}
