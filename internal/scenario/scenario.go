@@ -6,8 +6,8 @@
 // the app can show: that it does not serve as root, that it stops on
 // SIGTERM within 10 s with exit 0 or 143 (not by crashing), that it logs
 // to stdout/stderr and that no write failed on the read-only root
-// filesystem. A package's own checks
-// (test/checks.yaml) run after each step too.
+// filesystem. A package's own checks (test/checks.yaml) run after each
+// step too.
 package scenario
 
 import (
@@ -667,7 +667,7 @@ func stopCheck(res runtime.StopResult, err error) Check {
 	case res.Clean():
 		return c.pass("in %s (exit %d)", took, res.ExitCode)
 	}
-	read := "read the end of its output in the app's logs"
+	read := "its output could not be read before its container went: stop it by hand, read what it prints"
 	if res.LastOutput != "" {
 		read = "read the end of its output (below)"
 	}

@@ -29,7 +29,7 @@ func TestStopCheck(t *testing.T) {
 		{"ignored SIGTERM", runtime.StopResult{Took: 10 * time.Second, ExitCode: 137, Inspected: true, Killed: true}, nil, Failed, []string{"ignored SIGTERM", "exec the final process"}},
 		{"segfault", runtime.StopResult{Took: 900 * time.Millisecond, ExitCode: 139, Inspected: true, LastOutput: "Segmentation fault\n"}, nil, Failed,
 			[]string{"exit 139", "128+11", "SIGSEGV", "900ms after SIGTERM", "crashed while shutting down", "may be lost", "(below)", "exit 0 or 143"}},
-		{"abort", runtime.StopResult{Took: time.Second, ExitCode: 134, Inspected: true}, nil, Failed, []string{"SIGABRT", "crashed", "read the end of its output"}},
+		{"abort", runtime.StopResult{Took: time.Second, ExitCode: 134, Inspected: true}, nil, Failed, []string{"SIGABRT", "crashed", "stop it by hand"}},
 		{"out of memory", runtime.StopResult{Took: time.Second, ExitCode: 137, Inspected: true, OOMKilled: true}, nil, Failed, []string{"SIGKILL", "before the grace period", "memoryLimit"}},
 		{"exit 1", runtime.StopResult{Took: 200 * time.Millisecond, ExitCode: 1, Inspected: true, LastOutput: "FATAL\n"}, nil, Warning, []string{"exit 1 200ms after SIGTERM", "not 0 or 143", "error at shutdown", "(below)"}},
 		{"exit 255", runtime.StopResult{Took: time.Second, ExitCode: 255, Inspected: true}, nil, Warning, []string{"exit 255"}},
