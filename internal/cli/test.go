@@ -51,10 +51,13 @@ persists), backup, uninstall + restore into a fresh app with fresh add-ons
 (data kept), uninstall (nothing left).
 
 After each step cpk checks that no process serving requests runs as root,
-that the app stops on SIGTERM within 10 s, that it logs to stdout/stderr and
-that no write failed on the read-only root filesystem (a failure is run
-again with a writable root to name the paths the app writes), then runs the
-package's own checks (test/checks.yaml).
+that the app stops on SIGTERM within 10 s with exit 0 or 143 (dying of
+another signal, such as a crash on the way out, fails; another non-zero
+exit, or a crash of the previous version the update step stops, warns; the
+end of its output goes to the log), that it logs to
+stdout/stderr and that no write failed on the read-only root filesystem (a
+failure is run again with a writable root to name the paths the app
+writes), then runs the package's own checks (test/checks.yaml).
 
 The previous version is the package at --from REF (git), else the package
 at the newest commit where its version is lower (git: what users update

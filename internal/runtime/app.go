@@ -371,19 +371,74 @@ func portFree(proto string, port int) bool {
 
 // StopResult is how a container stopped.
 type StopResult struct {
-	Took     time.Duration `json:"took"`
-	ExitCode int           `json:"exitCode"`
+	Took time.Duration `json:"took"`
+	// ExitCode is the container's exit code as the engine reports it
+	// after the stop (known when Inspected).
+	ExitCode int `json:"exitCode"`
+	// Inspected: the engine was asked for the exit code after the stop
+	// (false when the stopped container could not be inspected).
+	Inspected bool `json:"inspected"`
 	// Killed: the app did not end on SIGTERM within the grace period.
 	Killed bool `json:"killed"`
+	// OOMKilled: the engine says the kernel killed the app for want of
+	// memory.
+	OOMKilled bool `json:"oomKilled,omitempty"`
+	// LastOutput is the end of the app's output when it did not stop
+	// cleanly (Clean): the container, and its logs, go with the stop.
+	LastOutput string `json:"lastOutput,omitempty"`
 	// Err is the stop's own error (Uninstall's includes it).
 	Err error `json:"-"`
+}
+
+// ExitSIGTERM is the exit code of a process that died of SIGTERM
+// (128+15), or of a shell that returns the status of a child that did.
+const ExitSIGTERM = 128 + 15
+
+// Signal is the signal the exit code stands for, 0 for none: a code of
+// 128+n (n from 1 to 64) is how a process that died of signal n ends,
+// and how a shell ends that returns the status of a child that did.
+func (r StopResult) Signal() int {
+	if n := r.ExitCode - 128; r.Inspected && n >= 1 && n <= 64 {
+		return n
+	}
+	return 0
+}
+
+// Clean says the app ended on SIGTERM as the platform expects: exit 0,
+// or 143 (SIGTERM's own end), within the grace period. An exit code the
+// engine could not tell counts as clean.
+func (r StopResult) Clean() bool {
+	return !r.Killed && (!r.Inspected || r.ExitCode == 0 || r.ExitCode == ExitSIGTERM)
+}
+
+// linuxSignals names Linux's signals by number: the numbers of a
+// container's exit codes are Linux's whatever system cpk runs on.
+var linuxSignals = [...]string{1: "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
+	"SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT",
+	"SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",
+	"SIGIO", "SIGPWR", "SIGSYS"}
+
+// SignalName names Linux signal n ("SIGSEGV", "SIGRTMIN+3").
+func SignalName(n int) string {
+	switch {
+	case n > 0 && n < len(linuxSignals):
+		return linuxSignals[n]
+	case n >= 34 && n <= 64:
+		return fmt.Sprintf("SIGRTMIN+%d", n-34)
+	}
+	return fmt.Sprintf("signal %d", n)
 }
 
 // StopGrace is the platform's grace period between SIGTERM and SIGKILL.
 const StopGrace = 10 * time.Second
 
+// stopOutputLines is how much of the app's output a stop that was not
+// clean keeps.
+const stopOutputLines = 30
+
 // Stop stops and removes the container (SIGTERM, SIGKILL after 10 s) and
-// says whether the app needed the SIGKILL.
+// says how the app ended: whether it needed the SIGKILL, its exit code
+// and, when it did not end cleanly, the end of its output.
 func (a *App) Stop(ctx context.Context) (StopResult, error) {
 	var res StopResult
 	if a.Container == "" {
@@ -397,12 +452,18 @@ func (a *App) Stop(ctx context.Context) (StopResult, error) {
 		return res, fmt.Errorf("stop %s: %w", name, err)
 	}
 	if info, ierr := a.box.Engine.InspectContainer(ctx, name); ierr == nil {
-		res.ExitCode = info.ExitCode
+		res.ExitCode, res.OOMKilled, res.Inspected = info.ExitCode, info.OOMKilled, true
 	}
 	// 137 = 128+SIGKILL; the grace period is the other witness (an app
 	// may exit 137 on its own).
 	res.Killed = res.ExitCode == 137 && res.Took >= StopGrace-time.Second
 	a.box.logf("stopped %s in %s (exit %d)", name, res.Took.Round(100*time.Millisecond), res.ExitCode)
+	if !res.Clean() {
+		var buf bytes.Buffer
+		if a.box.Engine.Logs(ctx, name, engine.LogsSpec{Tail: stopOutputLines}, &buf) == nil {
+			res.LastOutput = buf.String()
+		}
+	}
 	return res, a.removeContainer(ctx)
 }
 

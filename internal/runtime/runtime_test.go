@@ -151,3 +151,59 @@ func TestGCKeepsBoxes(t *testing.T) {
 		t.Errorf("removed %v, kept for boxes %v", removed, boxes)
 	}
 }
+
+// TestStopExit checks what Stop reports of how the app ended: the exit
+// code read after the stop, the signal a code of 128+n stands for, and
+// the end of the output of an app that did not end cleanly (its
+// container goes with the stop, its logs with it).
+func TestStopExit(t *testing.T) {
+	f := enginetest.New()
+	f.AddImage("img", nil)
+	ctx := context.Background()
+	b, err := New(ctx, Options{Engine: f, App: "demo", StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(ctx)
+	a := b.NewApp("img", decode(t, `{"manifestVersion": 2, "httpPort": 8000}`), "test")
+	if err := a.Install(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exit := 0
+	f.StopFunc = func(string) int { return exit }
+	f.LogsFunc = func(_ string, spec engine.LogsSpec) string {
+		if spec.Tail == 0 {
+			t.Errorf("all the output asked for, not its end")
+		}
+		return "flushing the database\nSegmentation fault\n"
+	}
+	for _, c := range []struct {
+		exit   int
+		signal int
+		clean  bool
+	}{{0, 0, true}, {143, 15, true}, {139, 11, false}, {134, 6, false}, {1, 0, false}, {128, 0, false}, {255, 0, false}} {
+		exit = c.exit
+		f.Reset()
+		res, err := a.Restart(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Inspected || res.ExitCode != c.exit || res.Signal() != c.signal || res.Clean() != c.clean || res.Killed {
+			t.Errorf("exit %d: %+v (signal %d, clean %v)", c.exit, res, res.Signal(), res.Clean())
+		}
+		if got := strings.Contains(res.LastOutput, "Segmentation fault"); got == c.clean {
+			t.Errorf("exit %d: the app's last output %q", c.exit, res.LastOutput)
+		}
+		if logs := f.Count("logs"); (logs > 0) == c.clean {
+			t.Errorf("exit %d: %d logs calls", c.exit, logs)
+		}
+	}
+	for n, want := range map[int]string{6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM", 31: "SIGSYS", 32: "signal 32", 36: "SIGRTMIN+2", 65: "signal 65"} {
+		if got := SignalName(n); got != want {
+			t.Errorf("SignalName(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if _, err := a.Uninstall(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

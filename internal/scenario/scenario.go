@@ -4,9 +4,10 @@
 // domain, update from the previous version, uninstall. After each step the
 // app must be healthy and keep its data, and cpk checks what only running
 // the app can show: that it does not serve as root, that it stops on
-// SIGTERM within 10 s, that it logs to stdout/stderr and that no write
-// failed on the read-only root filesystem. A package's own checks
-// (test/checks.yaml) run after each step too.
+// SIGTERM within 10 s with exit 0 or 143 (not by crashing), that it logs
+// to stdout/stderr and that no write failed on the read-only root
+// filesystem. A package's own checks (test/checks.yaml) run after each
+// step too.
 package scenario
 
 import (
@@ -605,7 +606,7 @@ func (s *state) stopApp(ctx context.Context, app *runtime.App) {
 	}
 	res, err := app.Stop(ctx)
 	s.cur.AppSeconds += res.Took.Seconds()
-	s.add(stopCheck(res, err))
+	s.addStop(res, err)
 }
 
 // uninstallApp uninstalls app, whose stop is checked as stopApp checks it.
@@ -614,20 +615,76 @@ func (s *state) uninstallApp(ctx context.Context, app *runtime.App) error {
 	res, err := app.Uninstall(ctx)
 	if running {
 		s.cur.AppSeconds += res.Took.Seconds()
-		s.add(stopCheck(res, res.Err))
+		s.addStop(res, res.Err)
 	}
 	return err
 }
 
+// addStop adds the check of a stop and, when the app did not end
+// cleanly, the end of its output to the log (the container is gone).
+func (s *state) addStop(res runtime.StopResult, err error) {
+	s.add(stopCheck(res, err))
+	s.stopOutput(res, err)
+}
+
+// addPreviousStop checks the stop of the previous version (label) that
+// the update step replaces: as addStop, except that a crash or another
+// non-zero exit only warns, as the version under test cannot change how
+// its predecessor stops (the package's own checks still see what was
+// lost).
+func (s *state) addPreviousStop(res runtime.StopResult, err error, label string) {
+	c := stopCheck(res, err)
+	if c.Status == Failed && err == nil && !res.Killed {
+		c = c.warn("the previous version %s: %s (users who update from it may lose the same; nothing in this version can change that)", label, c.Message)
+	}
+	s.add(c)
+	s.stopOutput(res, err)
+}
+
+func (s *state) stopOutput(res runtime.StopResult, err error) {
+	if err == nil && !res.Clean() && res.LastOutput != "" {
+		fmt.Fprintf(s.log, "   the app's last output before it ended:\n%s\n", indent(strings.TrimRight(res.LastOutput, "\n")))
+	}
+}
+
+// stopCheck judges how the app ended on SIGTERM (§4.7). Exit 0, and 143
+// (128+SIGTERM: it died of SIGTERM, or its shell returned the status of
+// a child that did), are clean. Needing the SIGKILL, or dying of another
+// signal (a crash: 139 SIGSEGV, 134 SIGABRT…), fail: what the app had
+// not yet saved may be lost. Another non-zero exit is a warning: many
+// servers exit 1 on SIGTERM for nothing worse, but it may be an error at
+// shutdown.
 func stopCheck(res runtime.StopResult, err error) Check {
 	c := Check{Name: "stops on SIGTERM"}
+	took := res.Took.Round(100 * time.Millisecond)
 	switch {
 	case err != nil:
 		return c.fail("%v", err)
 	case res.Killed:
-		return c.fail("the app ignored SIGTERM and was killed after %s: exec the final process and let it handle SIGTERM (reference §4.7)", res.Took.Round(100*time.Millisecond))
+		return c.fail("the app ignored SIGTERM and was killed after %s: exec the final process and let it handle SIGTERM (reference §4.7)", took)
+	case !res.Inspected:
+		return c.pass("in %s (exit code unknown: the stopped container could not be inspected)", took)
+	case res.Clean():
+		return c.pass("in %s (exit %d)", took, res.ExitCode)
 	}
-	return c.pass("in %s (exit %d)", res.Took.Round(100*time.Millisecond), res.ExitCode)
+	read := "its output could not be read before its container went: stop it by hand, read what it prints"
+	if res.LastOutput != "" {
+		read = "read the end of its output (below)"
+	}
+	if n := res.Signal(); n > 0 {
+		why := "it crashed while shutting down"
+		if n == 9 {
+			why = "it was killed before the grace period ended"
+			if res.OOMKilled {
+				why += ", by the kernel for want of memory (raise memoryLimit in the manifest)"
+			}
+		}
+		return c.fail("the app ended with exit %d (128+%d: it, or the process its start script waited for, died of %s) %s after SIGTERM: %s, and what it had not saved yet may be lost; "+
+			"%s, find what fails at shutdown and make the app end with exit 0 or 143 (reference §4.7)",
+			res.ExitCode, n, runtime.SignalName(n), took, why, read)
+	}
+	return c.warn("the app ended with exit %d %s after SIGTERM, not 0 or 143: a non-zero exit on SIGTERM often means an error at shutdown, which may lose data; %s and fix what it shows (reference §4.7)",
+		res.ExitCode, took, read)
 }
 
 func restart(ctx context.Context, s *state) error {
@@ -728,7 +785,7 @@ func move(ctx context.Context, s *state) error {
 	loc := app.Location + "2"
 	res, err := app.Reconfigure(ctx, app.Image, app.Manifest, loc)
 	s.cur.AppSeconds += res.Took.Seconds()
-	s.add(stopCheck(res, err))
+	s.addStop(res, err)
 	if err != nil {
 		return err
 	}
@@ -804,7 +861,7 @@ func update(ctx context.Context, s *state) error {
 	res, err := app.Reconfigure(ctx, s.o.Current.Image, s.o.Current.Manifest, app.Location)
 	app.Raw = s.o.Current.Raw
 	s.cur.AppSeconds += res.Took.Seconds()
-	s.add(stopCheck(res, err))
+	s.addPreviousStop(res, err, prev.Label)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,8 @@ import (
 // base image): a network and a volume, a read-only, memory-limited web
 // container with tmpfs, env, labels, an alias and a published port, a
 // client that reaches it by name, exec (output, exit codes, input, users,
-// variables), logs with and without a TTY, stop, inspect, diff, remove,
+// variables), logs with and without a TTY, stop (the exit code after it:
+// a kill after the grace period, a crash, the app's own), inspect, diff, remove,
 // lists by label, the batch removal by label, tags. Both implementations
 // (the API and the command line) must pass it, with podman and docker.
 // Everything carries an io.cpk.test label and is removed, whatever happens.
@@ -244,6 +245,38 @@ func Conformance(t *testing.T, e engine.Engine, img string) {
 	}
 	if info, err := e.InspectContainer(ctx, client); err != nil || info.Running || info.State != "exited" || info.ExitCode != 137 || info.Finished.IsZero() {
 		t.Errorf("a container killed after its grace period: %+v %v", info, err)
+	}
+	// How a container ended on SIGTERM, read after the stop: a crash (a
+	// real SIGSEGV: 128+11) and an exit code of the app's own.
+	for _, c := range []struct {
+		name string
+		cmd  []string
+		exit int
+	}{
+		{"crash", []string{"python3", "-c", "import ctypes, signal, time\nsignal.signal(signal.SIGTERM, lambda *_: ctypes.string_at(0))\nprint('ready', flush=True)\ntime.sleep(600)"}, 139},
+		{"exit3", []string{"sh", "-c", "trap 'exit 3' TERM; echo ready; while :; do sleep 0.2; done"}, 3},
+	} {
+		name := "cpk-test-" + id + "-" + c.name
+		if _, err := e.Run(ctx, engine.RunSpec{Name: name, Image: img, Labels: labels, Cmd: c.cmd}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool {
+			var b bytes.Buffer
+			return e.Logs(ctx, name, engine.LogsSpec{}, &b) == nil && strings.Contains(b.String(), "ready")
+		}, c.name+" ready for SIGTERM")
+		start := time.Now()
+		if err := e.Stop(ctx, name, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took > 8*time.Second {
+			t.Errorf("%s: stop took %s (killed after the grace period?)", c.name, took)
+		}
+		if info, err := e.InspectContainer(ctx, name); err != nil || info.Running || info.State != "exited" || info.ExitCode != c.exit {
+			t.Errorf("%s: the exit code after the stop: %+v %v, want %d", c.name, info, err, c.exit)
+		}
+		if err := e.Remove(ctx, name); err != nil {
+			t.Error(err)
+		}
 	}
 	if err := e.Stop(ctx, "cpk-test-"+id+"-nosuch", time.Second); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("stop a missing container: %v", err)

@@ -29,6 +29,7 @@ type Fake struct {
 	Calls      []string // verb and main argument, in order
 	Images     map[string]*engine.Image
 	tags       map[string]string // ref → id
+	exits      map[string]int    // container name → exit code once stopped
 	Containers map[string]*engine.Container
 	Networks   map[string]map[string]string
 	Volumes    map[string]map[string]string
@@ -40,6 +41,11 @@ type Fake struct {
 	ExecFunc func(container string, spec engine.ExecSpec) *engine.ExecResult
 	// TopFunc answers Top (default: no process).
 	TopFunc func(container string) *engine.Processes
+	// StopFunc, when set, gives the exit code a container ends with when
+	// it is stopped (default: 143, a process that ends on SIGTERM).
+	StopFunc func(container string) int
+	// LogsFunc, when set, gives a container's output (default: none).
+	LogsFunc func(container string, spec engine.LogsSpec) string
 	// Changes is what Diff reports for every container.
 	Changes []engine.Change
 	n       int
@@ -48,7 +54,7 @@ type Fake struct {
 // New returns an empty fake engine.
 func New() *Fake {
 	return &Fake{Images: map[string]*engine.Image{}, tags: map[string]string{}, Containers: map[string]*engine.Container{},
-		Networks: map[string]map[string]string{}, Volumes: map[string]map[string]string{}, Specs: map[string]engine.RunSpec{}}
+		Networks: map[string]map[string]string{}, Volumes: map[string]map[string]string{}, Specs: map[string]engine.RunSpec{}, exits: map[string]int{}}
 }
 
 var _ engine.Engine = (*Fake)(nil)
@@ -322,12 +328,16 @@ func (f *Fake) Top(_ context.Context, container string) (*engine.Processes, erro
 	return &engine.Processes{Init: 1}, nil
 }
 
-func (f *Fake) Logs(_ context.Context, container string, _ engine.LogsSpec, w io.Writer) error {
+func (f *Fake) Logs(_ context.Context, container string, spec engine.LogsSpec, w io.Writer) error {
 	f.call("logs " + container)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.container(container) == nil {
 		return notFound("container " + container)
+	}
+	if f.LogsFunc != nil {
+		_, err := io.WriteString(w, f.LogsFunc(container, spec))
+		return err
 	}
 	return nil
 }
@@ -352,6 +362,12 @@ func (f *Fake) Stop(_ context.Context, container string, _ time.Duration) error 
 	if c == nil {
 		return notFound("container " + container)
 	}
+	if c.State == "running" {
+		f.exits[c.Name] = 143
+		if f.StopFunc != nil {
+			f.exits[c.Name] = f.StopFunc(c.Name)
+		}
+	}
 	c.State = "exited"
 	return nil
 }
@@ -363,6 +379,7 @@ func (f *Fake) Remove(_ context.Context, container string) error {
 	if c := f.container(container); c != nil {
 		delete(f.Containers, c.Name)
 		delete(f.Specs, c.Name)
+		delete(f.exits, c.Name)
 	}
 	return nil
 }
@@ -395,7 +412,7 @@ func (f *Fake) InspectContainer(_ context.Context, container string) (*engine.Co
 		info.Env = append(info.Env, k+"="+spec.Env[k])
 	}
 	if c.State == "exited" {
-		info.ExitCode = 143
+		info.ExitCode = f.exits[c.Name]
 	}
 	for i, p := range spec.Ports {
 		proto := p.Protocol
