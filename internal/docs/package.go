@@ -130,7 +130,7 @@ func packageCurrent(a *catalog.App, src source) (bool, error) {
 	if err != nil || !ok {
 		return false, err
 	}
-	have, err := fsx.ReadPackageFile(a.Dir, filepath.Join(a.Dir, ReadmeFile), 0)
+	have, err := src.read(ReadmeFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}

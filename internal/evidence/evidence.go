@@ -262,7 +262,7 @@ func PackageFiles(dir string) ([]string, error) {
 }
 
 // listPackage lists a package folder's own files (PackageFiles), and
-// digests what is left out of them but for the version-control folders
+// digests its hidden files and folders, version-control folders left out
 // (Contents.Others).
 func listPackage(dir string) (files []string, others string, err error) {
 	h := sha256.New()
@@ -286,11 +286,11 @@ func listPackage(dir string) (files []string, others string, err error) {
 			return nil
 		case d.IsDir() && (d.Name() == ".git" || d.Name() == ".hg" || d.Name() == ".svn"):
 			return filepath.SkipDir
-		case hidden || rel == SpecFile || rel == File:
+		case hidden:
 			if info, err := d.Info(); err == nil {
 				fmt.Fprintf(h, "%s\x00%v\x00%d\x00%d\x00", rel, info.Mode(), info.Size(), info.ModTime().UnixNano())
 			}
-		case !d.IsDir():
+		case !d.IsDir() && rel != SpecFile && rel != File:
 			files = append(files, rel)
 		}
 		return nil

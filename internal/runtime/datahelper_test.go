@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"cpk/internal/engine"
-	"cpk/internal/engine/enginetest"
 )
 
 // TestDataHelper: an app's data helper starts once however many ask at
@@ -17,14 +16,8 @@ import (
 // update drops localstorage, and an adopted app's helper left by an
 // earlier process is replaced, then removed at uninstall.
 func TestDataHelper(t *testing.T) {
-	f := enginetest.New()
-	f.AddImage("img", nil)
-	f.AddImage("base", nil)
 	ctx := context.Background()
-	b, err := New(ctx, Options{Engine: f, App: "demo", StateDir: t.TempDir(), BaseImage: "base"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, b := fakeBox(t, Options{BaseImage: "base"})
 	defer b.Close(ctx)
 	m := decode(t, `{"manifestVersion": 2, "httpPort": 8000, "addons": {"localstorage": {}}}`)
 	a := b.NewApp("img", m, "test")

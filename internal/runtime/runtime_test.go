@@ -41,13 +41,8 @@ func TestMemoryAndCapabilities(t *testing.T) {
 // read-only root, fresh /tmp and /run, /app/data only with localstorage,
 // RAM half of the limit, the generic and port variables, labels.
 func TestAppSpec(t *testing.T) {
-	f := enginetest.New()
-	f.AddImage("img", nil)
 	ctx := context.Background()
-	b, err := New(ctx, Options{Engine: f, App: "demo", StateDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, b := fakeBox(t, Options{})
 	m := decode(t, `{"manifestVersion": 2, "httpPort": 8000, "memoryLimit": 536870912, "addons": {"localstorage": {}},
 	  "tcpPorts": {"GIT_PORT": {"title": "git", "description": "git", "defaultValue": 2222}}}`)
 	a := b.NewApp("img", m, "test")
@@ -157,13 +152,8 @@ func TestGCKeepsBoxes(t *testing.T) {
 // the end of the output of an app that did not end cleanly (its
 // container goes with the stop, its logs with it).
 func TestStopExit(t *testing.T) {
-	f := enginetest.New()
-	f.AddImage("img", nil)
 	ctx := context.Background()
-	b, err := New(ctx, Options{Engine: f, App: "demo", StateDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, b := fakeBox(t, Options{})
 	defer b.Close(ctx)
 	a := b.NewApp("img", decode(t, `{"manifestVersion": 2, "httpPort": 8000}`), "test")
 	if err := a.Install(ctx); err != nil {
@@ -206,4 +196,21 @@ func TestStopExit(t *testing.T) {
 	if _, err := a.Uninstall(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fakeBox makes a box for the app "demo" on a fake engine that has the
+// image "img" (and the base image opts names); opts gives the rest.
+func fakeBox(t *testing.T, opts Options) (*enginetest.Fake, *Box) {
+	t.Helper()
+	f := enginetest.New()
+	f.AddImage("img", nil)
+	if opts.BaseImage != "" {
+		f.AddImage(opts.BaseImage, nil)
+	}
+	opts.Engine, opts.App, opts.StateDir = f, "demo", t.TempDir()
+	b, err := New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, b
 }

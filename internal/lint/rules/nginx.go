@@ -646,15 +646,6 @@ func appListensOn(p *lint.Pass, port int) bool {
 	return false
 }
 
-// startScript returns the text of the start script the CMD runs.
-func startScript(p *lint.Pass) (string, bool) {
-	l := layout(p)
-	if l.script == "" {
-		return "", false
-	}
-	return packageText(p, l.script)
-}
-
 // startScriptLines are the logical lines of the start script the CMD runs.
 func startScriptLines(p *lint.Pass) ([]scriptLine, bool) {
 	l := layout(p)

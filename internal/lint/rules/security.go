@@ -264,7 +264,7 @@ func mayContainFold(s string, words []string) bool {
 		}
 		c = lowerASCII(c)
 		for _, w := range words {
-			if w[0] == c && len(s)-i >= len(w) && equalFoldASCII(s[i+1:i+len(w)], w[1:]) {
+			if w[0] == c && len(s)-i >= len(w) && strings.EqualFold(s[i+1:i+len(w)], w[1:]) {
 				return true
 			}
 		}
@@ -277,16 +277,6 @@ func lowerASCII(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
-}
-
-// equalFoldASCII reports whether ASCII s is lower-case ASCII w in any case.
-func equalFoldASCII(s, w string) bool {
-	for i := 0; i < len(w); i++ {
-		if lowerASCII(s[i]) != w[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // containsAny reports whether s contains one of the substrings.
